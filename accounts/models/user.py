@@ -1,0 +1,60 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import Role
+from accounts.timezones import TIMEZONE_CHOICES, validate_timezone
+
+
+class User(AbstractUser):
+    """A person working for one agency. A superuser may have no agency."""
+
+    agency = models.ForeignKey(
+        "accounts.Agency",
+        on_delete=models.PROTECT,
+        related_name="users",
+        null=True,
+        blank=True,
+        verbose_name=_("agency"),
+    )
+    role = models.CharField(
+        _("role"), max_length=32, choices=Role.choices, default=Role.INVESTIGATOR
+    )
+    language = models.CharField(_("language"), max_length=8, default="en")
+    timezone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        choices=TIMEZONE_CHOICES,
+        validators=[validate_timezone],
+    )
+
+    class Meta:
+        ordering = ["last_name", "first_name", "username"]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self):
+        return self.get_full_name() or self.username
+
+    def has_role(self, *roles):
+        return self.is_active and self.role in roles
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.sync_agency_group()
+
+    def sync_agency_group(self):
+        """Keep the user in exactly their agency's group (object permissions hang on it)."""
+        from accounts.models import Agency
+
+        agency_groups = self.groups.filter(agency__isnull=False)
+        wanted = self.agency.group_id if self.agency_id else None
+        stale = agency_groups.exclude(pk=wanted) if wanted else agency_groups
+        if stale.exists():
+            self.groups.remove(*stale)
+        if wanted and not self.groups.filter(pk=wanted).exists():
+            self.groups.add(Agency.objects.only("group_id").get(pk=self.agency_id).group_id)
+        self.__dict__.pop("visibility_group_ids", None)

@@ -1,0 +1,183 @@
+"""Accounts pages: agency directory, own profile, agency user management.
+
+Sign-in, sign-out and the password pages are Django's auth views configured in
+``accounts/urls.py``.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Value, When
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django_countries import countries
+
+from accounts import actions
+from accounts.forms import AgencyUserFilterForm, AgencyUserForm, DirectoryFilterForm, ProfileForm
+from accounts.models import Agency
+
+DIRECTORY_PAGE_SIZE = 25
+USERS_PAGE_SIZE = 25
+
+
+def _paginate(request, queryset, per_page):
+    paginator = Paginator(queryset, per_page)
+    page = paginator.get_page(request.GET.get("page"))
+    # The filters without the page number, for the pagination links.
+    params = QueryDict(mutable=True)
+    params.update(request.GET)
+    params.pop("page", None)
+    return page, params.urlencode()
+
+
+@login_required
+def directory(request):
+    """Every active agency, grouped by country (sorted by the country's name)."""
+    agencies = Agency.objects.active()
+    # One query for the countries present: the country filter's choices and the
+    # order of the groups (country names are sorted here, in the reader's language).
+    codes = sorted(set(agencies.values_list("country", flat=True).order_by()), key=countries.name)
+    form = DirectoryFilterForm(request.GET or None, country_codes=codes)
+    queryset = form.filter(agencies) if form.is_bound else agencies
+    country_rank = Case(
+        *(When(country=code, then=Value(rank)) for rank, code in enumerate(codes)),
+        default=Value(len(codes)),
+        output_field=IntegerField(),
+    )
+    queryset = queryset.order_by(country_rank, "name", "pk")
+    page, params = _paginate(request, queryset, DIRECTORY_PAGE_SIZE)
+    return render(
+        request,
+        "accounts/directory.html",
+        {
+            "form": form,
+            "page": page,
+            "params": params,
+            "now": timezone.now(),
+            "filtered": form.is_bound and form.is_valid() and any(form.cleaned_data.values()),
+        },
+    )
+
+
+@login_required
+def profile(request):
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your preferences were saved."))
+        return redirect("accounts:profile")
+    return render(request, "accounts/profile.html", {"form": form})
+
+
+def agency_admin_required(view):
+    """Signed-in agency admins only; every other role answers 403."""
+
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not actions.is_agency_admin(request.user):
+            raise PermissionDenied(_("Only agency admins manage users."))
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _managed_user(request, pk):
+    """A user of the admin's own agency; anyone else answers 404."""
+    return get_object_or_404(actions.managed_users(request.user), pk=pk)
+
+
+@agency_admin_required
+def agency_users(request):
+    form = AgencyUserFilterForm(request.GET or None)
+    users = form.filter(actions.managed_users(request.user)).order_by(
+        "last_name", "first_name", "username"
+    )
+    page, params = _paginate(request, users, USERS_PAGE_SIZE)
+    return render(
+        request,
+        "accounts/agency_users.html",
+        {"form": form, "page": page, "params": params, "agency": request.user.agency},
+    )
+
+
+@agency_admin_required
+def agency_user_create(request):
+    agency = request.user.agency
+    form = AgencyUserForm(
+        request.POST or None,
+        acting_user=request.user,
+        initial={"language": agency.language, "timezone": agency.timezone},
+    )
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in actions.MANAGED_FIELDS}
+        user = actions.create_user(request.user, **fields)
+        actions.send_password_email(request.user, user, invitation=True)
+        messages.success(
+            request,
+            _("%(name)s was added. An email with a link to set a password went to %(email)s.")
+            % {"name": user.display_name, "email": user.email},
+        )
+        return redirect("accounts:agency_users")
+    return render(request, "accounts/agency_user_form.html", {"form": form, "agency": agency})
+
+
+@agency_admin_required
+def agency_user_edit(request, pk):
+    user = _managed_user(request, pk)
+    form = AgencyUserForm(request.POST or None, instance=user, acting_user=request.user)
+    if request.method == "POST" and form.is_valid():
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        actions.update_user(request.user, user, **changes)
+        messages.success(request, _("%(name)s was updated.") % {"name": user.display_name})
+        return redirect("accounts:agency_users")
+    return render(
+        request,
+        "accounts/agency_user_form.html",
+        {"form": form, "agency": request.user.agency, "managed": user},
+    )
+
+
+@agency_admin_required
+def agency_user_deactivate(request, pk):
+    """GET asks for confirmation; POST deactivates."""
+    user = _managed_user(request, pk)
+    if user.pk == request.user.pk:
+        raise PermissionDenied(_("You cannot deactivate your own account."))
+    if request.method == "POST":
+        actions.set_active(request.user, user, False)
+        messages.success(
+            request,
+            _("%(name)s was deactivated and can no longer sign in.") % {"name": user.display_name},
+        )
+        return redirect("accounts:agency_users")
+    return render(request, "accounts/agency_user_deactivate.html", {"managed": user})
+
+
+@agency_admin_required
+@require_POST
+def agency_user_reactivate(request, pk):
+    user = _managed_user(request, pk)
+    actions.set_active(request.user, user, True)
+    messages.success(request, _("%(name)s was reactivated.") % {"name": user.display_name})
+    return redirect("accounts:agency_user_edit", pk=user.pk)
+
+
+@agency_admin_required
+@require_POST
+def agency_user_send_reset(request, pk):
+    user = _managed_user(request, pk)
+    if not user.is_active:
+        messages.error(request, _("Reactivate the account before sending a password link."))
+    else:
+        actions.send_password_email(request.user, user, invitation=not user.has_usable_password())
+        messages.success(
+            request,
+            _("A link to set a new password went to %(email)s.") % {"email": user.email},
+        )
+    return redirect("accounts:agency_user_edit", pk=user.pk)

@@ -1,0 +1,123 @@
+"""Shared pieces of the REST API: authentication, pagination, error mapping, UTC times.
+
+Every API view of the project builds on ``APIViewMixin``: it answers errors raised by
+the business actions the same way everywhere (400 with field messages for a Django
+``ValidationError``, 403 for ``PermissionDenied``, 409 for a refused transition or a
+lost race) and writes every time in ISO 8601 UTC whatever the caller's time zone.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, serializers, status
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from incidents.exceptions import ConcurrentChange, TransitionNotAllowed
+
+# Token first: DRF takes the first class's challenge for its WWW-Authenticate header,
+# so an anonymous call answers 401 (with "Token") rather than a bare 403.
+API_AUTHENTICATION_CLASSES = [TokenAuthentication, SessionAuthentication]
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The object changed meanwhile. Reload and try again.")
+    default_code = "conflict"
+
+
+def validation_error_detail(exc):
+    """A Django ``ValidationError`` as DRF error detail: field messages where it has them."""
+    if hasattr(exc, "error_dict"):
+        return {
+            (api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field): messages
+            for field, messages in exc.message_dict.items()
+        }
+    return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus the exceptions raised by the project's business actions."""
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(validation_error_detail(exc))
+    elif isinstance(exc, TransitionNotAllowed):
+        return Response(
+            {"detail": exc.message, "allowed": [str(value) for value in exc.allowed]},
+            status=status.HTTP_409_CONFLICT,
+        )
+    elif isinstance(exc, ConcurrentChange):
+        exc = Conflict(exc.message)
+    return drf_exception_handler(exc, context)
+
+
+class APIViewMixin:
+    """Authentication, pagination and error mapping shared by every API view."""
+
+    authentication_classes = API_AUTHENTICATION_CLASSES
+    pagination_class = Pagination
+
+    def get_exception_handler(self):
+        return exception_handler
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    """ISO 8601 in UTC ("…Z") for output; input without an offset is read as UTC."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("default_timezone", datetime.UTC)
+        super().__init__(*args, **kwargs)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DateTimeField: UTCDateTimeField,
+    }
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": "^[A-Z]{2}$",
+        "example": "DE",
+        "description": "ISO 3166-1 alpha-2 country code.",
+    }
+)
+class CountryCodeField(serializers.CharField):
+    """A country as its ISO 3166-1 alpha-2 code; input is upper-cased and checked."""
+
+    default_error_messages = {"invalid_country": _("“{value}” is not an ISO 3166-1 country code.")}
+
+    def to_representation(self, value):
+        return getattr(value, "code", value) or ""
+
+    def to_internal_value(self, data):
+        from django_countries import countries
+
+        code = super().to_internal_value(data).strip().upper()
+        if code not in countries:
+            self.fail("invalid_country", value=data)
+        return code
+
+
+class CountryCodeListField(serializers.ListField):
+    """Several countries as a sorted list of distinct ISO codes."""
+
+    child = CountryCodeField()
+
+    def to_representation(self, data):
+        return [self.child.to_representation(item) for item in data or ()]
+
+    def to_internal_value(self, data):
+        return sorted(set(super().to_internal_value(data)))

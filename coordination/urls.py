@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from coordination import health
+
+urlpatterns = [
+    path("", include("incidents.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("api/", include("coordination.api_urls")),
+    path("health/", health.health, name="health"),
+    path("admin/", admin.site.urls),
+]

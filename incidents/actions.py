@@ -1,0 +1,230 @@
+"""Business operations on incidents: one function per verb, atomic, the only writers.
+
+Views, API viewsets, admin and management commands all call these, so each rule
+lives here once. They raise ``ValidationError`` (field messages) for bad input,
+``PermissionDenied`` when the actor may not act, and ``TransitionNotAllowed`` /
+``ConcurrentChange`` for state conflicts.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents import events
+from incidents.choices import (
+    REOPENING,
+    ROLES_THAT_FILE_INCIDENTS,
+    STATUS_TRANSITIONS,
+    TLP,
+    Action,
+    ParticipationRole,
+    Status,
+)
+from incidents.exceptions import ConcurrentChange, TransitionNotAllowed
+from incidents.models import Incident, Participation, TimelineEntry, allocate_reference
+from incidents.permissions import allowed_actions, grant_participation, revoke_participation
+
+EDITABLE_FIELDS = (
+    "title",
+    "summary",
+    "category",
+    "severity",
+    "tlp",
+    "is_exercise",
+    "affected_countries",
+    "detected_at",
+)
+
+
+def _require(user, incident, action):
+    """Raise unless ``user`` may ``action`` the incident (callers already checked view)."""
+    if action not in allowed_actions(user, incident):
+        raise PermissionDenied(_("You may not %(action)s this incident.") % {"action": action})
+
+
+def _check_detected_at(detected_at):
+    if detected_at and detected_at > timezone.now() + timezone.timedelta(minutes=5):
+        raise ValidationError({"detected_at": _("The detection time cannot be in the future.")})
+
+
+@transaction.atomic
+def create_incident(by, **fields):
+    """File a new incident led by ``by``'s agency."""
+    if not by.agency_id or by.role not in ROLES_THAT_FILE_INCIDENTS:
+        raise PermissionDenied(_("Only investigators and supervisors of an agency file incidents."))
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable: {', '.join(sorted(unknown))}")
+    _check_detected_at(fields.get("detected_at"))
+    now = timezone.now()
+    incident = Incident(
+        reference=allocate_reference("CC", now.year),
+        lead_agency=by.agency,
+        created_by=by,
+        **fields,
+    )
+    incident.full_clean(exclude=["reference", "lead_agency", "created_by"])
+    incident.save()
+    participation = Participation.objects.create(
+        incident=incident, agency=by.agency, role=ParticipationRole.LEAD, invited_by=by
+    )
+    grant_participation(incident, participation.agency, participation.role)
+    events.incident_filed(incident, by)
+    return incident
+
+
+@transaction.atomic
+def update_incident(incident, by, **changes):
+    """Edit an incident's details; a timeline entry names what changed."""
+    _require(by, incident, Action.CHANGE)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Not editable: {', '.join(sorted(unknown))}")
+    _check_detected_at(changes.get("detected_at"))
+    changed = [name for name, value in changes.items() if getattr(incident, name) != value]
+    if not changed:
+        return incident
+    for name in changed:
+        setattr(incident, name, changes[name])
+    incident.full_clean(exclude=["reference", "lead_agency", "created_by"])
+    # Only the edited columns: a concurrent status change must not be overwritten.
+    incident.save(update_fields=[*changed, "updated_at"])
+    labels = [str(Incident._meta.get_field(name).verbose_name) for name in changed]
+    events.incident_edited(incident, by, labels)
+    return incident
+
+
+@transaction.atomic
+def change_status(incident, by, new_status, reason=""):
+    """Move the incident along its workflow by compare-and-swap on the status."""
+    _require(by, incident, Action.CHANGE)
+    new_status = Status(new_status)
+    old_status = Status(incident.status)
+    allowed = STATUS_TRANSITIONS[old_status]
+    if new_status not in allowed:
+        raise TransitionNotAllowed(
+            _("An incident that is %(old)s cannot become %(new)s.")
+            % {"old": old_status.label.lower(), "new": new_status.label.lower()},
+            allowed=allowed,
+        )
+    reason = (reason or "").strip()
+    if (old_status, new_status) in REOPENING and not reason:
+        raise ValidationError({"reason": _("Give a reason for reopening the incident.")})
+    now = timezone.now()
+    updated = Incident.objects.filter(pk=incident.pk, status=old_status).update(
+        status=new_status, updated_at=now
+    )
+    if not updated:
+        raise ConcurrentChange()
+    incident.status, incident.updated_at = new_status, now
+    events.status_changed(incident, by, old_status.label, new_status.label, reason)
+    return incident
+
+
+@transaction.atomic
+def share_incident(incident, agency, role, by):
+    """Invite ``agency`` onto the case as contributor or observer."""
+    _require(by, incident, Action.SHARE)
+    role = ParticipationRole(role)
+    if role == ParticipationRole.LEAD:
+        raise ValidationError(
+            {"role": _("An incident has one lead agency; invite as contributor or observer.")}
+        )
+    if not agency.is_active:
+        raise ValidationError({"agency": _("%(agency)s is no longer active.") % {"agency": agency}})
+    if Participation.objects.filter(incident=incident, agency=agency).exists():
+        raise ValidationError(
+            {
+                "agency": _("%(agency)s already takes part in this incident.")
+                % {"agency": agency.name}
+            }
+        )
+    try:
+        with transaction.atomic():
+            participation = Participation.objects.create(
+                incident=incident, agency=agency, role=role, invited_by=by
+            )
+    except IntegrityError as exc:  # invited by someone else a moment ago
+        raise ValidationError(
+            {
+                "agency": _("%(agency)s already takes part in this incident.")
+                % {"agency": agency.name}
+            }
+        ) from exc
+    grant_participation(incident, agency, role)
+    Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
+    events.agency_invited(incident, by, participation)
+    return participation
+
+
+@transaction.atomic
+def change_participation_role(participation, role, by):
+    """Switch a non-lead participant between contributor and observer."""
+    incident = participation.incident
+    _require(by, incident, Action.SHARE)
+    role = ParticipationRole(role)
+    if participation.role == ParticipationRole.LEAD or role == ParticipationRole.LEAD:
+        raise ValidationError({"role": _("The lead agency's role cannot be changed here.")})
+    if participation.role == role:
+        return participation
+    old_label = participation.get_role_display()
+    participation.role = role
+    participation.save(update_fields=["role"])
+    grant_participation(incident, participation.agency, role)
+    events.participation_role_changed(incident, by, participation, old_label)
+    return participation
+
+
+@transaction.atomic
+def remove_participation(participation, by, reason=""):
+    """Remove an invited agency: its users lose sight of the case at once."""
+    incident = participation.incident
+    _require(by, incident, Action.SHARE)
+    if participation.role == ParticipationRole.LEAD:
+        raise ValidationError({"agency": _("The lead agency cannot be removed from its incident.")})
+    agency = participation.agency
+    revoke_participation(incident, agency)
+    participation.delete()
+    Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
+    events.agency_removed(incident, by, agency, (reason or "").strip())
+
+
+@transaction.atomic
+def add_timeline_entry(
+    incident, by, body, *, tlp=None, occurred_at=None, corrects=None, audience=()
+):
+    """Append a note to the case's timeline (a correction when ``corrects`` is given)."""
+    _require(by, incident, Action.CONTRIBUTE)
+    errors = {}
+    body = (body or "").strip()
+    if not body:
+        errors["body"] = _("Write something for the timeline.")
+    tlp = tlp or incident.tlp
+    if TLP.rank(tlp) < TLP.rank(incident.tlp):
+        errors["tlp"] = _("This incident is %(incident_tlp)s: an entry cannot be marked lower.") % {
+            "incident_tlp": TLP(incident.tlp).label
+        }
+    if occurred_at and occurred_at > timezone.now() + timezone.timedelta(minutes=5):
+        errors["occurred_at"] = _("An entry cannot describe something in the future.")
+    audience = list(audience)
+    if tlp == TLP.RED:
+        participating = set(incident.participations.values_list("agency_id", flat=True))
+        strangers = [u for u in audience if u.agency_id not in participating]
+        if strangers:
+            errors["audience"] = _("Named recipients must belong to a participating agency.")
+    elif audience:
+        errors["audience"] = _("Named recipients are only for TLP:RED entries.")
+    if corrects is not None:
+        visible = TimelineEntry.objects.filter(incident=incident).visible_to(by)
+        if not visible.filter(pk=corrects.pk).exists():
+            errors["corrects"] = _("The corrected entry is not part of this incident's timeline.")
+        elif TLP.rank(tlp) < TLP.rank(corrects.tlp):
+            errors["tlp"] = _("A correction cannot be marked lower than the entry it corrects.")
+    if errors:
+        raise ValidationError(errors)
+    entry = events.note_added(
+        incident, by, body, tlp=tlp, occurred_at=occurred_at, corrects=corrects, audience=audience
+    )
+    Incident.objects.filter(pk=incident.pk).update(updated_at=entry.recorded_at)
+    return entry

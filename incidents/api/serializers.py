@@ -1,0 +1,177 @@
+"""Incident API representations.
+
+Read serializers render stored objects; write serializers only check the shape of the
+input. The views hand the validated data to ``incidents.actions``, the only writers.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.api.serializers import AgencySummarySerializer
+from accounts.models import Agency, User
+from coordination.api import CountryCodeListField, ModelSerializer, UTCDateTimeField
+from incidents.actions import EDITABLE_FIELDS
+from incidents.choices import TLP, Action, ParticipationRole, Status
+from incidents.models import Incident, Participation, TimelineEntry
+
+
+class IncidentSerializer(ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="incidents-api:incident-detail", lookup_field="reference"
+    )
+    lead_agency = AgencySummarySerializer(read_only=True)
+    affected_countries = CountryCodeListField(read_only=True)
+    created_by = serializers.CharField(
+        source="created_by.display_name", read_only=True, help_text=_("Display name.")
+    )
+
+    class Meta:
+        model = Incident
+        fields = [
+            "reference",
+            "url",
+            "title",
+            "summary",
+            "category",
+            "severity",
+            "tlp",
+            "status",
+            "is_exercise",
+            "lead_agency",
+            "affected_countries",
+            "detected_at",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    allowed_actions = serializers.SerializerMethodField(
+        help_text=_("What the caller may do with this incident.")
+    )
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [*IncidentSerializer.Meta.fields, "allowed_actions"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(Action.choices)))
+    def get_allowed_actions(self, incident):
+        allowed = self.context.get("allowed_actions", ())
+        return [action.value for action in Action if action in allowed]
+
+
+class IncidentWriteSerializer(ModelSerializer):
+    """The fields a caller may set when filing or editing an incident."""
+
+    affected_countries = CountryCodeListField(required=False, help_text=_("ISO 3166-1 codes."))
+
+    class Meta:
+        model = Incident
+        fields = list(EDITABLE_FIELDS)
+
+
+class StatusChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(Status.choices)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text=_("Required when reopening a resolved or closed incident."),
+    )
+
+
+class TimelineEntrySerializer(ModelSerializer):
+    author_agency = AgencySummarySerializer(read_only=True, allow_null=True)
+    author_name = serializers.CharField(read_only=True, help_text=_("Author's display name."))
+    corrects = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    audience = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text=_("Named recipients of a TLP:RED entry (user ids).")
+    )
+    body_html = serializers.CharField(read_only=True, help_text=_("Sanitised HTML of the body."))
+
+    class Meta:
+        model = TimelineEntry
+        fields = [
+            "id",
+            "kind",
+            "tlp",
+            "occurred_at",
+            "recorded_at",
+            "author",
+            "author_name",
+            "author_agency",
+            "body",
+            "body_html",
+            "corrects",
+            "audience",
+        ]
+        read_only_fields = fields
+
+
+class TimelineEntryCreateSerializer(serializers.Serializer):
+    """A note for the timeline; ``corrects`` makes it a correction of an earlier entry."""
+
+    body = serializers.CharField(help_text=_("Markdown."))
+    occurred_at = UTCDateTimeField(required=False, allow_null=True)
+    tlp = serializers.ChoiceField(
+        TLP.choices, required=False, help_text=_("Defaults to the incident's TLP.")
+    )
+    audience = serializers.PrimaryKeyRelatedField(
+        many=True,
+        required=False,
+        queryset=User.objects.none(),
+        help_text=_("TLP:RED only: ids of the users of participating agencies who may read it."),
+    )
+    corrects = serializers.PrimaryKeyRelatedField(
+        required=False,
+        allow_null=True,
+        queryset=TimelineEntry.objects.none(),
+        help_text=_("Id of the entry this one corrects."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        incident = self.context.get("incident")
+        request = self.context.get("request")
+        if incident is None or request is None:
+            return
+        # Only ids the caller could know: users of the case's agencies, entries they see.
+        self.fields["audience"].child_relation.queryset = User.objects.filter(
+            is_active=True, agency__participations__incident=incident
+        )
+        self.fields["corrects"].queryset = TimelineEntry.objects.filter(
+            incident=incident
+        ).visible_to(request.user)
+
+
+class ParticipantSerializer(ModelSerializer):
+    agency = AgencySummarySerializer(read_only=True)
+    invited_by = serializers.CharField(
+        source="invited_by.display_name",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Display name of who invited the agency."),
+    )
+
+    class Meta:
+        model = Participation
+        fields = ["agency", "role", "invited_by", "created_at"]
+        read_only_fields = fields
+
+
+class ParticipantCreateSerializer(serializers.Serializer):
+    agency = serializers.PrimaryKeyRelatedField(
+        queryset=Agency.objects.all(), help_text=_("Agency id.")
+    )
+    role = serializers.ChoiceField(
+        ParticipationRole.choices, help_text=_("contributor or observer.")
+    )
+
+
+class ParticipantRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(
+        ParticipationRole.choices, help_text=_("contributor or observer.")
+    )

@@ -1,0 +1,16 @@
+from rest_framework.routers import SimpleRouter
+
+from incidents.api import views
+
+app_name = "incidents-api"
+
+INCIDENT = r"incidents/(?P<reference>[^/.]+)"
+
+router = SimpleRouter()
+router.register("incidents", views.IncidentViewSet, basename="incident")
+router.register(f"{INCIDENT}/timeline", views.TimelineViewSet, basename="incident-timeline")
+router.register(
+    f"{INCIDENT}/participants", views.ParticipantViewSet, basename="incident-participant"
+)
+
+urlpatterns = router.urls

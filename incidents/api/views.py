@@ -1,0 +1,388 @@
+"""Incident API: incidents, their status, timeline and participating agencies.
+
+Every incident the caller reaches comes through ``Incident.objects.restrict(user,
+action)``, the action following the HTTP method (reads need ``view``; each viewset
+names the right its writes need). Children are reached only through a visible
+incident. What the caller may not see answers 404; what they see but may not do
+answers 403. Writes go through ``incidents.actions``.
+"""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.response import Response
+
+from coordination.api import APIViewMixin
+from incidents import actions
+from incidents.api.serializers import (
+    IncidentDetailSerializer,
+    IncidentSerializer,
+    IncidentWriteSerializer,
+    ParticipantCreateSerializer,
+    ParticipantRoleSerializer,
+    ParticipantSerializer,
+    StatusChangeSerializer,
+    TimelineEntryCreateSerializer,
+    TimelineEntrySerializer,
+)
+from incidents.choices import Action
+from incidents.filtersets import IncidentFilterSet
+from incidents.models import Incident, Participation, TimelineEntry
+from incidents.permissions import allowed_actions
+
+REFERENCE_PARAMETER = OpenApiParameter(
+    "reference",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description=_("Incident reference, e.g. CC-2026-000042."),
+)
+AGENCY_PARAMETER = OpenApiParameter(
+    "agency_id", OpenApiTypes.INT, OpenApiParameter.PATH, description=_("Agency id.")
+)
+CONFLICT_RESPONSE = OpenApiResponse(
+    inline_serializer(
+        "TransitionConflict",
+        {
+            "detail": serializers.CharField(),
+            "allowed": serializers.ListField(child=serializers.CharField(), required=False),
+        },
+    ),
+    description=_(
+        "The transition is not allowed from the current status (``allowed`` lists where it "
+        "may go), or someone else changed the status meanwhile."
+    ),
+)
+
+
+class IncidentRestrictedMixin(APIViewMixin):
+    """Reach incidents through ``restrict(user, action)``, the action following the method.
+
+    Safe methods need ``view``; other methods need ``write_action``.
+    """
+
+    write_action = Action.CHANGE
+
+    def required_action(self):
+        return Action.VIEW if self.request.method in SAFE_METHODS else self.write_action
+
+    def restricted_incidents(self, action=None):
+        return Incident.objects.restrict(self.request.user, action or self.required_action())
+
+    def get_restricted_incident(self, reference):
+        """The incident at ``reference`` if the caller may act on it; else 403 or 404.
+
+        403 only when the caller may see the incident: its existence is no secret to them.
+        """
+        action = self.required_action()
+        queryset = self.restricted_incidents(action).select_related("lead_agency", "created_by")
+        try:
+            return queryset.get(reference=reference)
+        except Incident.DoesNotExist:
+            pass
+        if (
+            action != Action.VIEW
+            and self.restricted_incidents(Action.VIEW).filter(reference=reference).exists()
+        ):
+            raise exceptions.PermissionDenied(
+                _("You may not %(action)s this incident.") % {"action": Action(action).label}
+            )
+        raise Http404
+
+
+class IncidentChildMixin(IncidentRestrictedMixin):
+    """Views of an incident's children: the incident is resolved first, from the URL."""
+
+    def get_incident(self):
+        if not hasattr(self, "_incident"):
+            self._incident = self.get_restricted_incident(self.kwargs["reference"])
+        return self._incident
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Incidents I may see"),
+        description=_(
+            "Newest activity first unless ``sort`` says otherwise (prefix a field with ``-`` "
+            "for descending order). ``q`` searches reference, title and summary."
+        ),
+    ),
+    retrieve=extend_schema(summary=_("One incident")),
+    create=extend_schema(
+        summary=_("File an incident"),
+        description=_("The caller's agency becomes the lead agency."),
+        request=IncidentWriteSerializer,
+        responses={201: IncidentDetailSerializer},
+    ),
+    update=extend_schema(
+        summary=_("Edit an incident"),
+        request=IncidentWriteSerializer,
+        responses={200: IncidentDetailSerializer},
+    ),
+    partial_update=extend_schema(
+        summary=_("Edit some fields of an incident"),
+        request=IncidentWriteSerializer,
+        responses={200: IncidentDetailSerializer},
+    ),
+)
+@extend_schema(tags=["incidents"])
+class IncidentViewSet(
+    IncidentRestrictedMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Incidents shared with the caller's agency or with the caller by name."""
+
+    lookup_field = "reference"
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = IncidentFilterSet
+    write_action = Action.CHANGE
+
+    def get_queryset(self):
+        return self.restricted_incidents().select_related("lead_agency", "created_by")
+
+    def get_object(self):
+        return self.get_restricted_incident(self.kwargs["reference"])
+
+    def get_serializer_class(self):
+        # Used for the browsable API's forms and OPTIONS; responses are built explicitly.
+        return {
+            "list": IncidentSerializer,
+            "create": IncidentWriteSerializer,
+            "update": IncidentWriteSerializer,
+            "partial_update": IncidentWriteSerializer,
+            "change_status": StatusChangeSerializer,
+        }.get(self.action, IncidentDetailSerializer)
+
+    def detail_response(
+        self, incident, status_code=status.HTTP_200_OK, headers=None, *, reread=True
+    ):
+        if reread:
+            # After a write, re-read through the one door: what the caller gets back,
+            # they may still see.
+            incident = get_object_or_404(
+                self.restricted_incidents(Action.VIEW).select_related("lead_agency", "created_by"),
+                pk=incident.pk,
+            )
+        context = {
+            **self.get_serializer_context(),
+            "allowed_actions": allowed_actions(self.request.user, incident),
+        }
+        data = IncidentDetailSerializer(incident, context=context).data
+        return Response(data, status=status_code, headers=headers)
+
+    def retrieve(self, request, reference):
+        return self.detail_response(self.get_object(), reread=False)
+
+    def create(self, request):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        incident = actions.create_incident(request.user, **serializer.validated_data)
+        location = reverse("incidents-api:incident-detail", args=[incident.reference])
+        return self.detail_response(
+            incident, status.HTTP_201_CREATED, {"Location": request.build_absolute_uri(location)}
+        )
+
+    def update(self, request, reference, partial=False):
+        incident = self.get_object()
+        serializer = self.get_serializer(incident, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        actions.update_incident(incident, request.user, **serializer.validated_data)
+        return self.detail_response(incident)
+
+    def partial_update(self, request, reference):
+        return self.update(request, reference, partial=True)
+
+    @extend_schema(
+        summary=_("Change an incident's status"),
+        request=StatusChangeSerializer,
+        responses={200: IncidentDetailSerializer, 409: CONFLICT_RESPONSE},
+    )
+    @action(detail=True, methods=["post"], url_path="status")
+    def change_status(self, request, reference):
+        incident = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actions.change_status(
+            incident,
+            request.user,
+            serializer.validated_data["status"],
+            reason=serializer.validated_data.get("reason", ""),
+        )
+        return self.detail_response(incident)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("An incident's timeline"),
+        description=_(
+            "Newest first. Entries whose TLP keeps them from the caller are left out: "
+            "TLP:AMBER+STRICT stays inside the author's agency, TLP:RED goes to the author and "
+            "the named recipients alone."
+        ),
+        parameters=[REFERENCE_PARAMETER],
+    ),
+    retrieve=extend_schema(summary=_("One timeline entry"), parameters=[REFERENCE_PARAMETER]),
+    create=extend_schema(
+        summary=_("Add a note to the timeline"),
+        description=_(
+            "The timeline is append-only: a correction is a new entry naming the one it corrects."
+        ),
+        parameters=[REFERENCE_PARAMETER],
+        request=TimelineEntryCreateSerializer,
+        responses={201: TimelineEntrySerializer},
+    ),
+)
+@extend_schema(tags=["timeline"])
+class TimelineViewSet(
+    IncidentChildMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """An incident's append-only timeline."""
+
+    serializer_class = TimelineEntrySerializer
+    write_action = Action.CONTRIBUTE
+    lookup_value_regex = r"\d+"
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return TimelineEntryCreateSerializer
+        return TimelineEntrySerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return TimelineEntry.objects.none()
+        return (
+            TimelineEntry.objects.filter(incident=self.get_incident())
+            .visible_to(self.request.user)
+            .select_related("author_agency")
+            .prefetch_related("audience")
+        )
+
+    def create(self, request, reference):
+        incident = self.get_incident()
+        # The incident in the context narrows which audience and corrected ids are valid.
+        context = {**self.get_serializer_context(), "incident": incident}
+        serializer = TimelineEntryCreateSerializer(data=request.data, context=context)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        entry = actions.add_timeline_entry(
+            incident,
+            request.user,
+            data["body"],
+            tlp=data.get("tlp"),
+            occurred_at=data.get("occurred_at"),
+            corrects=data.get("corrects"),
+            audience=data.get("audience", ()),
+        )
+        entry = self.get_queryset().get(pk=entry.pk)
+        data = TimelineEntrySerializer(entry, context=self.get_serializer_context()).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("Agencies taking part"), parameters=[REFERENCE_PARAMETER]),
+    retrieve=extend_schema(
+        summary=_("One participating agency"), parameters=[REFERENCE_PARAMETER, AGENCY_PARAMETER]
+    ),
+    create=extend_schema(
+        summary=_("Share the incident with an agency"),
+        parameters=[REFERENCE_PARAMETER],
+        request=ParticipantCreateSerializer,
+        responses={201: ParticipantSerializer},
+    ),
+    partial_update=extend_schema(
+        summary=_("Change a participating agency's role"),
+        parameters=[REFERENCE_PARAMETER, AGENCY_PARAMETER],
+        request=ParticipantRoleSerializer,
+        responses={200: ParticipantSerializer},
+    ),
+    destroy=extend_schema(
+        summary=_("Remove an agency from the incident"),
+        description=_("Its users lose sight of the incident at once."),
+        parameters=[
+            REFERENCE_PARAMETER,
+            AGENCY_PARAMETER,
+            OpenApiParameter("reason", OpenApiTypes.STR, description=_("Written to the timeline.")),
+        ],
+        responses={204: None},
+    ),
+)
+@extend_schema(tags=["participants"])
+class ParticipantViewSet(
+    IncidentChildMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The agencies taking part in an incident, and their roles."""
+
+    serializer_class = ParticipantSerializer
+    write_action = Action.SHARE
+    lookup_field = "agency_id"
+    lookup_value_regex = r"\d+"
+
+    def get_serializer_class(self):
+        return {
+            "create": ParticipantCreateSerializer,
+            "partial_update": ParticipantRoleSerializer,
+        }.get(self.action, ParticipantSerializer)
+
+    def participant_response(self, participation, status_code=status.HTTP_200_OK):
+        participation = self.get_queryset().get(pk=participation.pk)
+        data = ParticipantSerializer(participation, context=self.get_serializer_context()).data
+        return Response(data, status=status_code)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Participation.objects.none()
+        return Participation.objects.filter(incident=self.get_incident()).select_related(
+            "agency", "invited_by"
+        )
+
+    def get_object(self):
+        participation = super().get_object()
+        participation.incident = self.get_incident()
+        return participation
+
+    def create(self, request, reference):
+        incident = self.get_incident()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        participation = actions.share_incident(
+            incident,
+            serializer.validated_data["agency"],
+            serializer.validated_data["role"],
+            request.user,
+        )
+        return self.participant_response(participation, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, reference, agency_id):
+        participation = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actions.change_participation_role(
+            participation, serializer.validated_data["role"], request.user
+        )
+        return self.participant_response(participation)
+
+    def destroy(self, request, reference, agency_id):
+        participation = self.get_object()
+        actions.remove_participation(
+            participation, request.user, reason=request.query_params.get("reason", "")
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,51 @@
+"""Incident filters shared by the browser list and the API list."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from incidents.choices import TLP, Category, Severity, Status
+from incidents.models import Incident
+
+SORT_FIELDS = (
+    ("updated_at", "updated"),
+    ("created_at", "created"),
+    ("detected_at", "detected"),
+    ("reference", "reference"),
+    ("title", "title"),
+    ("severity", "severity"),
+    ("status", "status"),
+)
+
+
+class IncidentFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_search", label=_("Search"))
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"))
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, label=_("Severity"))
+    category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Category"))
+    tlp = django_filters.ChoiceFilter(choices=TLP.choices, label=_("TLP"))
+    country = django_filters.ChoiceFilter(
+        choices=list(countries), method="filter_country", label=_("Affected country")
+    )
+    is_exercise = django_filters.BooleanFilter(label=_("Exercise"))
+    lead_agency = django_filters.NumberFilter(field_name="lead_agency_id", label=_("Lead agency"))
+    sort = django_filters.OrderingFilter(fields=SORT_FIELDS, label=_("Sort"))
+
+    class Meta:
+        model = Incident
+        fields = ["q", "status", "severity", "category", "tlp", "country", "is_exercise"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        # Accept "fr" as well as "FR" (CERT scripts are not consistent about case).
+        if data is not None and data.get("country"):
+            data = data.copy()
+            data["country"] = data["country"].strip().upper()
+        super().__init__(data, *args, **kwargs)
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_country(self, queryset, name, value):
+        # Codes are stored comma-separated ("DE,FR"); a two-letter code cannot
+        # straddle a comma, so a substring match is exact.
+        return queryset.filter(affected_countries__contains=value)

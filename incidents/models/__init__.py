@@ -1,0 +1,14 @@
+from .incident import Incident, IncidentGroupObjectPermission, IncidentUserObjectPermission
+from .participation import Participation
+from .reference import ReferenceSequence, allocate_reference
+from .timeline import TimelineEntry
+
+__all__ = [
+    "Incident",
+    "IncidentGroupObjectPermission",
+    "IncidentUserObjectPermission",
+    "Participation",
+    "ReferenceSequence",
+    "TimelineEntry",
+    "allocate_reference",
+]

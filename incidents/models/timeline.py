@@ -1,0 +1,82 @@
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from incidents.choices import TLP, TimelineKind
+from incidents.querysets import TimelineQuerySet
+
+
+class TimelineEntry(models.Model):
+    """One line of a case's history. Append-only: never edited, never deleted.
+
+    A correction is a new entry whose ``corrects`` points at the one it corrects.
+    Rows are written by incidents.events only; on PostgreSQL a trigger refuses
+    UPDATE and DELETE as well.
+    """
+
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.PROTECT, related_name="timeline"
+    )
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    author_name = models.CharField(max_length=200, blank=True)
+    author_agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=TimelineKind.choices, default=TimelineKind.NOTE
+    )
+    body = models.TextField(_("text"), help_text=_("Markdown."))
+    body_html = models.TextField(editable=False)
+    tlp = models.CharField(_("TLP"), max_length=16, choices=TLP.choices, default=TLP.AMBER)
+    # TLP:RED entries are visible to their author and these named users alone.
+    audience = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("named recipients")
+    )
+    subject_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    subject_id = models.CharField(max_length=64, blank=True)
+    subject = GenericForeignKey("subject_type", "subject_id")
+    corrects = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        verbose_name=_("corrects"),
+    )
+
+    objects = TimelineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-pk"]
+        verbose_name_plural = _("timeline entries")
+        indexes = [
+            # Incident page: the case's timeline, newest first.
+            models.Index(fields=["incident", "-occurred_at", "-id"], name="timeline_incident_idx"),
+            # Dashboard: latest activity across the cases I may see.
+            models.Index(fields=["-recorded_at", "-id"], name="timeline_recorded_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.incident_id} {self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionDenied("Timeline entries are append-only; add a correction instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionDenied("Timeline entries are append-only; add a correction instead.")

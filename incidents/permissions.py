@@ -1,0 +1,64 @@
+"""Granting and reading object permissions on incidents (guardian's direct-FK tables)."""
+
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
+
+from incidents.choices import PARTICIPATION_PERMISSIONS, ROLES_FOR_ACTION, Action
+from incidents.models import Incident, IncidentGroupObjectPermission, IncidentUserObjectPermission
+
+
+def _permissions(codenames):
+    content_type = ContentType.objects.get_for_model(Incident)
+    return list(Permission.objects.filter(content_type=content_type, codename__in=codenames))
+
+
+def grant_participation(incident, agency, role):
+    """Give ``agency``'s group exactly the permissions of ``role`` on ``incident``."""
+    IncidentGroupObjectPermission.objects.filter(
+        content_object=incident, group_id=agency.group_id
+    ).delete()
+    IncidentGroupObjectPermission.objects.bulk_create(
+        IncidentGroupObjectPermission(
+            content_object=incident, group_id=agency.group_id, permission=permission
+        )
+        for permission in _permissions(PARTICIPATION_PERMISSIONS[role])
+    )
+
+
+def revoke_participation(incident, agency):
+    IncidentGroupObjectPermission.objects.filter(
+        content_object=incident, group_id=agency.group_id
+    ).delete()
+
+
+def grant_user(incident, user, actions=(Action.VIEW,)):
+    """Grant a named user rights on one incident (beyond their agency's)."""
+    codenames = [f"{Action(a).value}_incident" for a in actions]
+    existing = set(
+        IncidentUserObjectPermission.objects.filter(content_object=incident, user=user).values_list(
+            "permission__codename", flat=True
+        )
+    )
+    IncidentUserObjectPermission.objects.bulk_create(
+        IncidentUserObjectPermission(content_object=incident, user=user, permission=p)
+        for p in _permissions(codenames)
+        if p.codename not in existing
+    )
+
+
+def allowed_actions(user, incident):
+    """The set of ``Action`` values ``user`` may perform on ``incident``, in one query."""
+    if not (user and user.is_authenticated and user.is_active):
+        return frozenset()
+    by_group = IncidentGroupObjectPermission.objects.filter(
+        content_object=incident, group__user=user
+    ).values_list("permission__codename", flat=True)
+    by_user = IncidentUserObjectPermission.objects.filter(
+        content_object=incident, user=user
+    ).values_list("permission__codename", flat=True)
+    codenames = set(by_group.union(by_user))
+    return frozenset(
+        action
+        for action in Action
+        if f"{action.value}_incident" in codenames and user.role in ROLES_FOR_ACTION[action]
+    )

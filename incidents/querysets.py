@@ -1,0 +1,129 @@
+"""The one door to incidents and their children: ``restrict(user, action)``.
+
+Visibility is read from guardian's direct foreign-key permission tables through
+``EXISTS`` subqueries (indexed on ``content_object_id``), never through ORed joins
+with ``.distinct()`` and never through ``get_objects_for_user``.
+"""
+
+import re
+
+from django.apps import apps
+from django.db import connection, models
+from django.db.models import Exists, OuterRef, Q
+
+from incidents.choices import ROLES_FOR_ACTION, TLP, Action
+
+REFERENCE_RE = re.compile(r"^\s*CC-\d{4}-\d{1,6}\s*$", re.IGNORECASE)
+SEARCH_WORD_RE = re.compile(r"\w+", re.UNICODE)
+
+
+def _may_act(user, action):
+    action = Action(action)
+    return (
+        user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.role in ROLES_FOR_ACTION[action]
+    )
+
+
+def permission_exists(user, action, incident_ref="pk"):
+    """``EXISTS`` clause: ``user`` holds ``<action>_incident`` on the incident at ``incident_ref``."""
+    codename = f"{Action(action).value}_incident"
+    group_perms = apps.get_model("incidents", "IncidentGroupObjectPermission")
+    user_perms = apps.get_model("incidents", "IncidentUserObjectPermission")
+    membership = apps.get_model("accounts", "User").groups.through
+    user_groups = membership.objects.filter(user_id=user.pk).values("group_id")
+    by_group = group_perms.objects.filter(
+        content_object_id=OuterRef(incident_ref),
+        group_id__in=user_groups,
+        permission__codename=codename,
+    )
+    by_user = user_perms.objects.filter(
+        content_object_id=OuterRef(incident_ref),
+        user_id=user.pk,
+        permission__codename=codename,
+    )
+    return Exists(by_group) | Exists(by_user)
+
+
+class IncidentQuerySet(models.QuerySet):
+    def restrict(self, user, action=Action.VIEW):
+        """The incidents ``user`` may ``action`` (view, contribute, change, share)."""
+        if not _may_act(user, action):
+            return self.none()
+        return self.filter(permission_exists(user, action))
+
+    def search(self, q):
+        """Match reference, title and summary.
+
+        On PostgreSQL this uses the full-text GIN index created in migration 0002
+        (prefix match on every word); elsewhere a plain ``icontains``.
+        """
+        q = (q or "").strip()
+        if not q:
+            return self
+        if REFERENCE_RE.match(q):
+            return self.filter(reference__iexact=q.strip().upper())
+        if connection.vendor != "postgresql":
+            return self.filter(
+                Q(reference__icontains=q) | Q(title__icontains=q) | Q(summary__icontains=q)
+            )
+        from django.contrib.postgres.search import SearchQuery
+
+        words = SEARCH_WORD_RE.findall(q.lower())[:8]
+        if not words:
+            return self.none()
+        query = SearchQuery(" & ".join(f"{w}:*" for w in words), config="simple", search_type="raw")
+        # alias(), not annotate(): the document is only matched against the GIN index,
+        # never selected (annotate() computed and returned a tsvector for every row).
+        return self.alias(_document=incident_document()).filter(_document=query)
+
+
+def incident_document():
+    """The expression the PostgreSQL search index is built on (keep both in step)."""
+    from django.contrib.postgres.search import SearchVectorField
+    from django.db.models.expressions import RawSQL
+
+    return RawSQL(
+        "to_tsvector('simple'::regconfig, "
+        '"incidents_incident"."reference" || \' \' || "incidents_incident"."title" '
+        '|| \' \' || "incidents_incident"."summary")',
+        [],
+        output_field=SearchVectorField(),
+    )
+
+
+class TimelineQuerySet(models.QuerySet):
+    def restrict(self, user, action=Action.VIEW):
+        """Entries of incidents ``user`` may see, less those whose TLP is not for them."""
+        if not _may_act(user, action):
+            return self.none()
+        return self.filter(permission_exists(user, action, "incident_id")).visible_to(user)
+
+    def visible_to(self, user):
+        """Apply the per-entry TLP rule (the incident's visibility is checked by the caller).
+
+        AMBER+STRICT stays inside the author's agency; RED is for the author and
+        the named recipients alone.
+        """
+        if not (user and user.is_authenticated):
+            return self.none()
+        audience = self.model.audience.through.objects.filter(
+            timelineentry_id=OuterRef("pk"), user_id=user.pk
+        )
+        visible = (
+            Q(tlp__in=[TLP.CLEAR, TLP.GREEN, TLP.AMBER])
+            | Q(tlp=TLP.RED, author_id=user.pk)
+            | (Q(tlp=TLP.RED) & Exists(audience))
+        )
+        if user.agency_id is not None:  # "= NULL" would become "IS NULL": guard it
+            visible |= Q(tlp=TLP.AMBER_STRICT, author_agency_id=user.agency_id)
+        return self.filter(visible)
+
+    # Append-only: no bulk rewriting either.
+    def update(self, **kwargs):
+        raise TypeError("Timeline entries are append-only.")
+
+    def delete(self):
+        raise TypeError("Timeline entries are append-only.")

@@ -1,0 +1,136 @@
+"""Template tags and filters of the incident pages: labels, badges, times with their zone."""
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from incidents.choices import TLP, ParticipationRole, Severity, Status
+
+register = template.Library()
+
+# FIRST's definitions of TLP 2.0, shown on the incident banner.
+TLP_MEANING = {
+    TLP.CLEAR: _("Recipients can spread this to the world; there is no limit on disclosure."),
+    TLP.GREEN: _("Limited disclosure: recipients can spread this within their community."),
+    TLP.AMBER: _(
+        "Limited disclosure: recipients can share this on a need-to-know basis within their "
+        "organisation and its clients."
+    ),
+    TLP.AMBER_STRICT: _("Limited disclosure: restricted to the recipient's organisation only."),
+    TLP.RED: _("For the eyes and ears of individual recipients only; no further disclosure."),
+}
+
+
+def _label(choices, value):
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
+@register.simple_tag
+def tlp_label(value):
+    """``<span class="tlp tlp--amber">TLP:AMBER</span>`` in FIRST colours."""
+    return format_html('<span class="tlp tlp--{}">{}</span>', value, _label(TLP, value))
+
+
+@register.filter
+def tlp_meaning(value):
+    return TLP_MEANING.get(value, "")
+
+
+@register.simple_tag
+def status_badge(value):
+    return format_html('<span class="badge badge--{}">{}</span>', value, _label(Status, value))
+
+
+@register.simple_tag
+def severity_badge(value):
+    return format_html('<span class="badge badge--{}">{}</span>', value, _label(Severity, value))
+
+
+@register.simple_tag
+def role_badge(value):
+    return format_html(
+        '<span class="badge badge--role badge--role-{}">{}</span>',
+        value,
+        _label(ParticipationRole, value),
+    )
+
+
+@register.filter
+def country(value):
+    """A country as a compact code label with its name on hover: ``<abbr>DE</abbr>``.
+
+    Codes rather than flag emoji: not every system draws flags (Windows shows letters).
+    """
+    code = str(getattr(value, "code", value) or "").upper()
+    if not code:
+        return ""
+    name = getattr(value, "name", None) or countries.name(code) or code
+    return format_html('<abbr class="cc" title="{}">{}</abbr>', name, code)
+
+
+@register.filter
+def when(value):
+    """A time in the active (user's) time zone, with the zone shown.
+
+    ``<time datetime="2026-11-22T05:46:00+00:00" title="Europe/Berlin">2026-11-22 06:46 CET</time>``
+    """
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    return format_html(
+        '<time class="when" datetime="{}" title="{}">{} {}</time>',
+        value.isoformat(),
+        timezone.get_current_timezone_name(),
+        local.strftime("%Y-%m-%d %H:%M"),
+        local.tzname(),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def query_with(context, **changes):
+    """The current query string with ``changes`` applied (``None``/"" removes a key).
+
+    Pagination and sort links keep the active filters this way.
+    """
+    params = context["request"].GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def sort_link(context, field, label):
+    """A sortable column header: toggles ascending/descending and marks the active one."""
+    request = context["request"]
+    current = request.GET.get("sort") or "-updated"  # the list's default order
+    params = request.GET.copy()
+    params.pop("page", None)
+    if current == field:
+        params["sort"] = f"-{field}"
+        aria, arrow = "ascending", "▲"
+    elif current == f"-{field}":
+        params["sort"] = field
+        aria, arrow = "descending", "▼"
+    else:
+        params["sort"] = field
+        aria, arrow = None, ""
+    href = "?" + urlencode(sorted(params.lists()), doseq=True)
+    if aria:
+        return format_html(
+            '<a href="{}" aria-sort="{}">{} <span aria-hidden="true">{}</span></a>',
+            href,
+            aria,
+            label,
+            arrow,
+        )
+    return format_html('<a href="{}">{}</a>', href, label)

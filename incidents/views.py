@@ -1,0 +1,482 @@
+"""Incident pages: dashboard, list, create/edit, detail with timeline and participants.
+
+Every view reads incidents through ``Incident.objects.restrict(user)`` (what the
+user may not see answers 404) and takes the user's rights on one incident from
+``allowed_actions`` once per request (may see but not do: 403). Writes go
+through ``incidents.actions`` only.
+"""
+
+import copy
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from incidents import actions
+from incidents.choices import (
+    OPEN_STATUSES,
+    REOPENING,
+    ROLES_THAT_FILE_INCIDENTS,
+    STATUS_TRANSITIONS,
+    TLP,
+    Action,
+    ParticipationRole,
+    Status,
+)
+from incidents.exceptions import ConcurrentChange, TransitionNotAllowed
+from incidents.forms import (
+    IncidentForm,
+    IncidentListFilterSet,
+    InviteForm,
+    ParticipationRoleForm,
+    RemoveParticipationForm,
+    StatusChangeForm,
+    TimelineEntryForm,
+    apply_validation_error,
+    invitable_agencies,
+    validation_message,
+)
+from incidents.models import Incident, Participation, TimelineEntry
+from incidents.permissions import allowed_actions
+
+LIST_PAGE_SIZE = 25
+TIMELINE_PAGE_SIZE = 20
+DASHBOARD_ROWS = 10
+RECENTLY_SHARED = timedelta(days=30)
+
+
+def _is_htmx(request):
+    return request.headers.get("HX-Request") == "true"
+
+
+def _visible_incident(request, reference):
+    """The incident if the user may see it; 404 otherwise (never 403 for the invisible)."""
+    try:
+        return (
+            Incident.objects.restrict(request.user)
+            .select_related("lead_agency", "created_by")
+            .get(reference=reference)
+        )
+    except Incident.DoesNotExist as exc:
+        raise Http404(_("No such incident.")) from exc
+
+
+def _require(allowed, action):
+    if action not in allowed:
+        raise PermissionDenied(_("You may not do this on this incident."))
+
+
+def may_file(user):
+    return bool(user.agency_id) and user.has_role(*ROLES_THAT_FILE_INCIDENTS)
+
+
+# Dashboard ---------------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    visible = Incident.objects.restrict(user)
+    my_open = Incident.objects.none()
+    shared = Participation.objects.none()
+    if user.agency_id:
+        my_role = Participation.objects.filter(
+            incident=OuterRef("pk"), agency_id=user.agency_id
+        ).values("role")[:1]
+        my_open = (
+            visible.filter(status__in=OPEN_STATUSES)
+            .annotate(my_role=Subquery(my_role))
+            .filter(my_role__isnull=False)
+            .select_related("lead_agency")
+            .order_by("-updated_at", "-pk")
+        )
+        shared = (
+            Participation.objects.filter(
+                agency_id=user.agency_id,
+                created_at__gte=timezone.now() - RECENTLY_SHARED,
+                incident__in=visible.values("pk"),
+            )
+            .exclude(role=ParticipationRole.LEAD)
+            .exclude(incident__lead_agency_id=user.agency_id)
+            .select_related("incident", "incident__lead_agency", "invited_by")
+            .order_by("-created_at", "-pk")
+        )
+    activity = (
+        TimelineEntry.objects.restrict(user)
+        .select_related("incident", "author_agency")
+        .order_by("-recorded_at", "-pk")[:DASHBOARD_ROWS]
+    )
+    my_open_rows = list(my_open[: DASHBOARD_ROWS + 1])
+    return render(
+        request,
+        "incidents/dashboard.html",
+        {
+            "my_open": my_open_rows[:DASHBOARD_ROWS],
+            "my_open_more": len(my_open_rows) > DASHBOARD_ROWS,
+            "shared": list(shared[:DASHBOARD_ROWS]),
+            "activity": list(activity),
+            "may_file": may_file(user),
+            "open_statuses": OPEN_STATUSES,
+        },
+    )
+
+
+# List --------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def incident_list(request):
+    incidents = Incident.objects.restrict(request.user).select_related("lead_agency")
+    filterset = IncidentListFilterSet(request.GET or None, queryset=incidents)
+    results = filterset.qs
+    if results.query.order_by:  # a stable order for pagination when sorting by a column
+        results = results.order_by(*results.query.order_by, "-pk")
+    paginator = Paginator(results, LIST_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "filterset": filterset,
+        "form": filterset.form,
+        "page": page,
+        "paginator": paginator,
+        "is_filtered": filterset.is_filtered(),
+        "may_file": may_file(request.user),
+        "sort": request.GET.get("sort", ""),
+    }
+    if _is_htmx(request) and request.headers.get("HX-Target") == "results":
+        return render(request, "incidents/_incident_results.html", context)
+    return render(request, "incidents/incident_list.html", context)
+
+
+# Create / edit -----------------------------------------------------------------------
+
+
+@login_required
+def incident_create(request):
+    user = request.user
+    if not may_file(user):
+        raise PermissionDenied(_("Only investigators and supervisors of an agency file incidents."))
+    form = IncidentForm(request.POST or None, initial={"tlp": TLP.AMBER})
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = actions.create_incident(user, **form.changes())
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(
+                request, _("Incident %(reference)s filed.") % {"reference": incident.reference}
+            )
+            return redirect(incident)
+    return render(
+        request,
+        "incidents/incident_form.html",
+        {"form": form, "incident": None},
+        status=400 if form.errors else 200,
+    )
+
+
+def _same_minute(a, b):
+    if a is None or b is None:
+        return a is b
+    return a.replace(second=0, microsecond=0) == b.replace(second=0, microsecond=0)
+
+
+@login_required
+def incident_edit(request, reference):
+    incident = _visible_incident(request, reference)
+    _require(allowed_actions(request.user, incident), Action.CHANGE)
+    # The form works on a copy: validating a ModelForm writes into its instance,
+    # and the action compares the incident as stored with the changes.
+    form = IncidentForm(request.POST or None, instance=copy.copy(incident))
+    if request.method == "POST" and form.is_valid():
+        changes = form.changes()
+        # The input has minutes only: an untouched detection time is not a change.
+        if _same_minute(changes["detected_at"], incident.detected_at):
+            changes["detected_at"] = incident.detected_at
+        try:
+            actions.update_incident(incident, request.user, **changes)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Incident details saved."))
+            return redirect(incident)
+    return render(
+        request,
+        "incidents/incident_form.html",
+        {"form": form, "incident": incident},
+        status=400 if form.errors else 200,
+    )
+
+
+# Detail ------------------------------------------------------------------------------
+
+
+def _timeline_entries(incident, user):
+    """The entries of ``incident`` the user may read (TLP rule), newest first, prefetched."""
+    return (
+        TimelineEntry.objects.filter(incident=incident)
+        .visible_to(user)
+        .select_related("author", "author_agency")
+        .prefetch_related(
+            "audience",
+            Prefetch(
+                "corrections",
+                queryset=TimelineEntry.objects.visible_to(user)
+                .select_related("author_agency")
+                .order_by("recorded_at", "pk"),
+                to_attr="visible_corrections",
+            ),
+        )
+        .order_by("-occurred_at", "-pk")
+    )
+
+
+def _timeline_page(request, incident):
+    paginator = Paginator(_timeline_entries(incident, request.user), TIMELINE_PAGE_SIZE)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def _render_detail(
+    request,
+    incident,
+    allowed,
+    *,
+    entry_form=None,
+    status_form=None,
+    invite_form=None,
+    status=200,
+):
+    user = request.user
+    participations = list(
+        incident.participations.select_related("agency", "invited_by").order_by("created_at", "pk")
+    )
+    context = {
+        "incident": incident,
+        "allowed": allowed,
+        "may_change": Action.CHANGE in allowed,
+        "may_contribute": Action.CONTRIBUTE in allowed,
+        "may_share": Action.SHARE in allowed,
+        "participations": participations,
+        "timeline": _timeline_page(request, incident),
+        "status_form": status_form,
+        "next_statuses": [
+            (Status(s), (incident.status, s) in REOPENING)
+            for s in STATUS_TRANSITIONS[Status(incident.status)]
+        ],
+    }
+    if Action.CONTRIBUTE in allowed:
+        correcting = None
+        if entry_form is None:
+            initial = {}
+            corrects = request.GET.get("corrects", "")
+            if corrects.isdigit():
+                correcting = (
+                    TimelineEntry.objects.filter(incident=incident, pk=int(corrects))
+                    .visible_to(user)
+                    .select_related("author_agency")
+                    .first()
+                )
+                if correcting is not None:
+                    # A correction is marked no lower than the entry or the incident.
+                    tlp = max(correcting.tlp, incident.tlp, key=TLP.rank)
+                    initial = {"corrects": correcting.pk, "tlp": tlp}
+            entry_form = TimelineEntryForm(initial=initial, incident=incident, user=user)
+        else:
+            correcting = getattr(entry_form, "cleaned_data", {}).get("corrects")
+        context.update(entry_form=entry_form, correcting=correcting)
+    if Action.SHARE in allowed:
+        invite_form = invite_form or InviteForm(incident=incident)
+        agencies = list(invite_form.fields["agency"].queryset)
+        invite_form.set_country_choices(agencies)
+        groups = {}
+        for agency in agencies:
+            groups.setdefault(str(agency.country.name), []).append(agency)
+        context.update(
+            invite_form=invite_form,
+            invite_groups=sorted(groups.items()),
+            role_choices=ParticipationRoleForm.base_fields["role"].choices,
+        )
+    return render(request, "incidents/incident_detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def incident_detail(request, reference):
+    incident = _visible_incident(request, reference)
+    return _render_detail(request, incident, allowed_actions(request.user, incident))
+
+
+@login_required
+@require_GET
+def timeline_more(request, reference):
+    """The next page of the timeline, as list items (htmx "load more")."""
+    incident = _visible_incident(request, reference)
+    return render(
+        request,
+        "incidents/_timeline_items.html",
+        {
+            "incident": incident,
+            "timeline": _timeline_page(request, incident),
+            "may_contribute": Action.CONTRIBUTE in allowed_actions(request.user, incident),
+        },
+    )
+
+
+@login_required
+@require_POST
+def status_change(request, reference):
+    incident = _visible_incident(request, reference)
+    allowed = allowed_actions(request.user, incident)
+    _require(allowed, Action.CHANGE)
+    form = StatusChangeForm(request.POST, incident=incident)
+    if form.is_valid():
+        try:
+            actions.change_status(
+                incident, request.user, form.cleaned_data["status"], form.cleaned_data["reason"]
+            )
+        except TransitionNotAllowed as exc:
+            allowed_next = ", ".join(str(Status(s).label) for s in exc.allowed)
+            messages.error(
+                request,
+                _("%(message)s Possible next status: %(allowed)s.")
+                % {"message": exc.message, "allowed": allowed_next},
+            )
+            return _render_detail(request, incident, allowed, status=409)
+        except ConcurrentChange as exc:
+            messages.error(request, exc.message)
+            incident.refresh_from_db(fields=["status", "updated_at"])
+            return _render_detail(request, incident, allowed, status=409)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Status changed to %(status)s.") % {"status": Status(incident.status).label},
+            )
+            return redirect(incident)
+    if "status" in form.errors:
+        messages.error(request, " ".join(form.errors["status"]))
+    return _render_detail(request, incident, allowed, status_form=form, status=400)
+
+
+@login_required
+@require_POST
+def timeline_add(request, reference):
+    incident = _visible_incident(request, reference)
+    allowed = allowed_actions(request.user, incident)
+    _require(allowed, Action.CONTRIBUTE)
+    form = TimelineEntryForm(request.POST, incident=incident, user=request.user)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = actions.add_timeline_entry(
+                incident,
+                request.user,
+                data["body"],
+                tlp=data["tlp"],
+                occurred_at=data["occurred_at"],
+                corrects=data["corrects"],
+                audience=data["audience"],
+            )
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Entry added to the timeline."))
+            return redirect(f"{incident.get_absolute_url()}#entry-{entry.pk}")
+    return _render_detail(request, incident, allowed, entry_form=form, status=400)
+
+
+@login_required
+@require_POST
+def participant_invite(request, reference):
+    incident = _visible_incident(request, reference)
+    allowed = allowed_actions(request.user, incident)
+    _require(allowed, Action.SHARE)
+    form = InviteForm(request.POST, incident=incident)
+    if form.is_valid():
+        agency = form.cleaned_data["agency"]
+        try:
+            actions.share_incident(incident, agency, form.cleaned_data["role"], request.user)
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(
+                request, _("%(agency)s invited to the incident.") % {"agency": agency.name}
+            )
+            return redirect(f"{incident.get_absolute_url()}#participants")
+    return _render_detail(request, incident, allowed, invite_form=form, status=400)
+
+
+def _participation(incident, pk):
+    return get_object_or_404(incident.participations.select_related("agency"), pk=pk)
+
+
+@login_required
+@require_POST
+def participant_remove(request, reference, pk):
+    incident = _visible_incident(request, reference)
+    allowed = allowed_actions(request.user, incident)
+    _require(allowed, Action.SHARE)
+    participation = _participation(incident, pk)
+    form = RemoveParticipationForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        actions.remove_participation(participation, request.user, reason)
+    except ValidationError as exc:
+        messages.error(request, validation_message(exc))
+        return _render_detail(request, incident, allowed, status=400)
+    messages.success(
+        request,
+        _("%(agency)s removed from the incident.") % {"agency": participation.agency.name},
+    )
+    return redirect(f"{incident.get_absolute_url()}#participants")
+
+
+@login_required
+@require_POST
+def participant_role(request, reference, pk):
+    incident = _visible_incident(request, reference)
+    allowed = allowed_actions(request.user, incident)
+    _require(allowed, Action.SHARE)
+    participation = _participation(incident, pk)
+    form = ParticipationRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose contributor or observer."))
+        return _render_detail(request, incident, allowed, status=400)
+    try:
+        actions.change_participation_role(participation, form.cleaned_data["role"], request.user)
+    except ValidationError as exc:
+        messages.error(request, validation_message(exc))
+        return _render_detail(request, incident, allowed, status=400)
+    messages.success(
+        request,
+        _("%(agency)s is now %(role)s.")
+        % {"agency": participation.agency.name, "role": participation.get_role_display().lower()},
+    )
+    return redirect(f"{incident.get_absolute_url()}#participants")
+
+
+@login_required
+@require_GET
+def agency_options(request, reference):
+    """``<option>``s of the agencies of one country that may still be invited (htmx)."""
+    incident = _visible_incident(request, reference)
+    _require(allowed_actions(request.user, incident), Action.SHARE)
+    country = request.GET.get("country", "").strip()[:2]
+    agencies = list(invitable_agencies(incident, country or None))
+    groups = {}
+    for agency in agencies:
+        groups.setdefault(str(agency.country.name), []).append(agency)
+    return render(
+        request,
+        "incidents/_agency_options.html",
+        {"country": country, "agencies": agencies, "invite_groups": sorted(groups.items())},
+    )

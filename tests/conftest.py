@@ -1,0 +1,113 @@
+"""Shared fixtures: the four personas every view and endpoint is tested with.
+
+- ``lead_user``: investigator of the lead agency (Germany)
+- ``invited_user``: investigator of an agency invited as contributor (France)
+- ``outsider``: investigator of an unrelated agency (Spain)
+- anonymous: the plain ``client`` fixture, not logged in
+"""
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.choices import AgencyKind, Role
+from incidents.choices import ParticipationRole
+from tests.factories import AgencyFactory, UserFactory, make_incident
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def lead_agency(db):
+    return AgencyFactory(
+        name="Bundeskriminalamt Cybercrime",
+        short_name="BKA-CC",
+        country="DE",
+        timezone="Europe/Berlin",
+    )
+
+
+@pytest.fixture
+def invited_agency(db):
+    return AgencyFactory(
+        name="OFAC Cybercriminalité",
+        short_name="OFAC",
+        country="FR",
+        timezone="Europe/Paris",
+        language="fr",
+    )
+
+
+@pytest.fixture
+def other_agency(db):
+    return AgencyFactory(
+        name="CCN-CERT",
+        short_name="CCN-CERT",
+        country="ES",
+        kind=AgencyKind.CERT,
+        timezone="Europe/Madrid",
+    )
+
+
+@pytest.fixture
+def lead_user(lead_agency):
+    return UserFactory(username="lena", agency=lead_agency, role=Role.INVESTIGATOR)
+
+
+@pytest.fixture
+def invited_user(invited_agency):
+    return UserFactory(username="francois", agency=invited_agency, role=Role.INVESTIGATOR)
+
+
+@pytest.fixture
+def outsider(other_agency):
+    return UserFactory(username="olga", agency=other_agency, role=Role.INVESTIGATOR)
+
+
+@pytest.fixture
+def incident(lead_user, invited_agency):
+    return make_incident(lead_user, shared_with=[(invited_agency, ParticipationRole.CONTRIBUTOR)])
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def login(client):
+    """``login(user)`` signs the test client in as ``user`` and returns the client."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def api_login(api_client):
+    def _login(user):
+        api_client.force_authenticate(user)
+        return api_client
+
+    return _login
+
+
+def services_required():
+    """True in CI: a test that needs a real service fails instead of skipping."""
+    import os
+
+    return os.environ.get("CONCORD_REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture
+def require_postgres(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if services_required():
+            pytest.fail("This test needs PostgreSQL (DATABASE_URL) in CI.")
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")

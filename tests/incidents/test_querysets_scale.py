@@ -1,0 +1,43 @@
+"""Queryset shapes that keep the incident list fast on large data (see bench/README.md)."""
+
+import pytest
+from django.db import connection
+
+from incidents.models import Incident
+from tests.factories import make_incident
+
+
+@pytest.mark.django_db
+class TestSearch:
+    def test_search_matches_word_prefixes_in_title_and_summary(self, lead_user):
+        ransomware = make_incident(lead_user, title="Ransomware against a hospital")
+        phishing = make_incident(lead_user, title="Phishing wave", summary="Parcel lure")
+        visible = Incident.objects.restrict(lead_user)
+        assert list(visible.search("ransom")) == [ransomware]
+        assert list(visible.search("parc")) == [phishing]
+
+    def test_search_matches_a_full_reference(self, lead_user):
+        incident = make_incident(lead_user)
+        found = Incident.objects.restrict(lead_user).search(incident.reference.lower())
+        assert list(found) == [incident]
+
+    def test_search_does_not_select_the_search_document(self, lead_user):
+        # The document is only compared with the GIN index (migration 0002); selecting it
+        # would compute a tsvector for every row of every page.
+        sql, _params = Incident.objects.search("ransom").query.sql_with_params()
+        select_list = sql.split(" FROM ", 1)[0]
+        assert "to_tsvector" not in select_list
+        assert "_document" not in select_list
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="GIN index: PostgreSQL only")
+    def test_search_uses_the_index_expression_of_migration_0002(self, lead_user):
+        sql, _params = Incident.objects.search("ransom").query.sql_with_params()
+        assert (
+            "to_tsvector('simple'::regconfig, \"incidents_incident\".\"reference\" || ' ' || "
+            '"incidents_incident"."title" || \' \' || "incidents_incident"."summary")'
+        ) in sql
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, _params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "incident_search_idx" in plan

@@ -1,0 +1,59 @@
+"""Settings come from the environment; production mode passes Django's deploy checks."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "a-long-random-production-secret-" + "k3y" * 12,
+    "ALLOWED_HOSTS": "concord.example.org",
+    "DATABASE_URL": "sqlite:////tmp/concord-deploy-check.sqlite3",
+}
+
+
+def manage(*args, **env):
+    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    return subprocess.run(  # noqa: PLW1510 - the return code is asserted
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_missing_secret_key_in_production_names_the_variable():
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_secret_key_can_come_from_a_file(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("file-secret-" + "x" * 50)
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = manage("check", SECRET_KEY_FILE=str(secret), **env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_bad_boolean_names_the_variable():
+    result = manage("check", **{**PRODUCTION, "DEBUG": "perhaps"})
+    assert result.returncode != 0
+    assert "DEBUG" in result.stderr
+
+
+def test_bad_database_url_names_the_variable():
+    result = manage("check", **{**PRODUCTION, "DATABASE_URL": "nosuchdb://x"})
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr
