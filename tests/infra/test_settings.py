@@ -14,8 +14,13 @@ PRODUCTION = {
 }
 
 
+# DJANGO_ALLOW_ASYNC_UNSAFE is set for the browser tests of the same run; a deployment
+# must never have it, and the deploy check says so.
+EXCLUDED_FROM_PARENT = {"DEBUG", "SECRET_KEY", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def manage(*args, **env):
-    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    base = {k: v for k, v in os.environ.items() if k not in EXCLUDED_FROM_PARENT}
     return subprocess.run(  # noqa: PLW1510 - the return code is asserted
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
