@@ -13,7 +13,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -45,6 +46,7 @@ from incidents.forms import (
     validation_message,
 )
 from incidents.models import Incident, Participation, TimelineEntry
+from incidents.pagination import LookaheadPaginator
 from incidents.permissions import allowed_actions
 
 LIST_PAGE_SIZE = 25
@@ -57,14 +59,25 @@ def _is_htmx(request):
     return request.headers.get("HX-Request") == "true"
 
 
-def _visible_incident(request, reference):
-    """The incident if the user may see it; 404 otherwise (never 403 for the invisible)."""
-    try:
-        return (
-            Incident.objects.restrict(request.user)
-            .select_related("lead_agency", "created_by")
-            .get(reference=reference)
+def _visible_incident(request, reference, *, count_entries=False):
+    """The incident if the user may see it; 404 otherwise (never 403 for the invisible).
+
+    ``count_entries`` annotates ``visible_entries``, the number of timeline entries the
+    user may read, in the same query (the detail page shows it beside the timeline).
+    """
+    incidents = Incident.objects.restrict(request.user).select_related("lead_agency", "created_by")
+    if count_entries:
+        entries = (
+            TimelineEntry.objects.filter(incident=OuterRef("pk"))
+            .visible_to(request.user)
+            .order_by()
+            .values("incident")
+            .annotate(n=Count("pk"))
+            .values("n")
         )
+        incidents = incidents.annotate(visible_entries=Coalesce(Subquery(entries), 0))
+    try:
+        return incidents.get(reference=reference)
     except Incident.DoesNotExist as exc:
         raise Http404(_("No such incident.")) from exc
 
@@ -140,7 +153,7 @@ def incident_list(request):
     results = filterset.qs
     if results.query.order_by:  # a stable order for pagination when sorting by a column
         results = results.order_by(*results.query.order_by, "-pk")
-    paginator = Paginator(results, LIST_PAGE_SIZE)
+    paginator = LookaheadPaginator(results, LIST_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "filterset": filterset,
@@ -241,6 +254,8 @@ def _timeline_entries(incident, user):
 
 def _timeline_page(request, incident):
     paginator = Paginator(_timeline_entries(incident, request.user), TIMELINE_PAGE_SIZE)
+    if hasattr(incident, "visible_entries"):  # counted with the incident: no COUNT query
+        paginator.count = incident.visible_entries
     return paginator.get_page(request.GET.get("page"))
 
 
@@ -310,7 +325,7 @@ def _render_detail(
 @login_required
 @require_GET
 def incident_detail(request, reference):
-    incident = _visible_incident(request, reference)
+    incident = _visible_incident(request, reference, count_entries=True)
     return _render_detail(request, incident, allowed_actions(request.user, incident))
 
 

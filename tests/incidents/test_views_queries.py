@@ -12,9 +12,9 @@ from tests.factories import AgencyFactory, UserFactory, make_incident
 
 pytestmark = pytest.mark.django_db
 
-# session, user, incident, rights, participants, timeline count + page + audience +
-# corrections, user agency, invitable agencies, recipients: 12; slack for one more.
-MAX_QUERIES = 13
+# session, user with agency, incident with its entry count, rights, participants, timeline
+# page + audience + corrections, invitable agencies, recipients: 10, the page budget.
+MAX_QUERIES = 10
 
 
 def _count(client, url):
