@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django_countries",
     "accounts",
     "incidents",
+    "coordination.notifications",
 ]
 
 MIDDLEWARE = [
@@ -244,10 +245,22 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_RESULT_EXPIRES = 3600
+# Publishing happens in on_commit callbacks of web requests: when the broker is down,
+# give up quickly; the outbox sweep sends what is still pending once it is back.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "concord.heartbeat",
         "schedule": env.float("HEARTBEAT_SECONDS", default=60.0),
+    },
+    "notifications-sweep": {
+        "task": "notifications.sweep",
+        "schedule": env.float("NOTIFICATION_SWEEP_SECONDS", default=60.0),
+    },
+    "notifications-digests": {
+        "task": "notifications.digests",
+        "schedule": env.float("DIGEST_SWEEP_SECONDS", default=900.0),
     },
 }
 

@@ -6,6 +6,7 @@ from coordination import health
 urlpatterns = [
     path("", include("incidents.urls")),
     path("accounts/", include("accounts.urls")),
+    path("notifications/", include("coordination.notifications.urls")),
     path("api/", include("coordination.api_urls")),
     path("health/", health.health, name="health"),
     path("admin/", admin.site.urls),

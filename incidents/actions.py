@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents import events
+from incidents import alerts, events
 from incidents.choices import (
     REOPENING,
     ROLES_THAT_FILE_INCIDENTS,
@@ -155,6 +155,7 @@ def share_incident(incident, agency, role, by):
     grant_participation(incident, agency, role)
     Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
     events.agency_invited(incident, by, participation)
+    alerts.incident_shared(incident, participation, by)
     return participation
 
 

@@ -1,0 +1,33 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    APP = "app", _("In the app")
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Event(models.TextChoices):
+    """What a notification is about; each has its templates under ``templates/emails/``."""
+
+    INCIDENT_SHARED = "incident_shared", _("An incident is shared with my agency")
+    DIGEST = "digest", _("Daily digest")
+
+
+class Delivery(models.TextChoices):
+    """A user's choice, per event, of how to hear about it."""
+
+    IMMEDIATE = "immediate", _("Email now")
+    DIGEST = "digest", _("Daily digest email")
+    APP_ONLY = "app", _("In the app only")
+
+
+# Events a user may set a preference for (the digest itself is not one of them).
+CONFIGURABLE_EVENTS = [e for e in Event if e != Event.DIGEST]

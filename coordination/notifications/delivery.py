@@ -1,0 +1,120 @@
+"""Sending one email row: claim it, send it, record the outcome. Safe to run twice."""
+
+import random
+import smtplib
+from datetime import timedelta
+from email.utils import make_msgid
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.db.models import F
+from django.utils import timezone
+
+from coordination.notifications.choices import Channel, Status
+from coordination.notifications.models import Notification
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY_SECONDS = 30
+MAX_RETRY_SECONDS = 3600
+# A row claimed longer ago than this belongs to a worker that died mid-send.
+CLAIM_LEASE = timedelta(minutes=10)
+TRANSIENT_ERRORS = (smtplib.SMTPException, OSError)
+
+
+def retry_delay(attempts):
+    """Exponential backoff with full jitter, capped: 30 s, 1 min, 2 min ... 1 h."""
+    ceiling = min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+def _mail_domain():
+    return urlsplit(settings.SITE_URL).hostname or "concord.invalid"
+
+
+def thread_id(thread):
+    """The Message-ID every mail of one thread refers to (``In-Reply-To``/``References``)."""
+    return f"<{thread}@{_mail_domain()}>"
+
+
+def build_message(notification):
+    headers = {
+        "Auto-Submitted": "auto-generated",
+        "X-Auto-Response-Suppress": "All",
+        "Message-ID": make_msgid(f"concord.{notification.pk}", domain=_mail_domain()),
+    }
+    if notification.thread:
+        headers["In-Reply-To"] = thread_id(notification.thread)
+        headers["References"] = thread_id(notification.thread)
+    message = EmailMultiAlternatives(
+        notification.subject,
+        notification.body_text,
+        to=[notification.email],
+        headers=headers,
+    )
+    if notification.body_html:
+        message.attach_alternative(notification.body_html, "text/html")
+    return message
+
+
+def claim(pk):
+    """Pending → sending by compare-and-swap; only one worker ever wins a row."""
+    now = timezone.now()
+    won = Notification.objects.filter(
+        pk=pk, channel=Channel.EMAIL, status=Status.PENDING, next_attempt_at__lte=now
+    ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    return Notification.objects.get(pk=pk) if won else None
+
+
+def deliver(pk):
+    """Send email row ``pk`` if it is due and nobody else is sending it. Returns the status."""
+    notification = claim(pk)
+    if notification is None:
+        return None
+    try:
+        build_message(notification).send()
+    except TRANSIENT_ERRORS as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if notification.attempts >= MAX_ATTEMPTS:
+            Notification.objects.filter(pk=pk, status=Status.SENDING).update(
+                status=Status.FAILED, last_error=error, claimed_at=None
+            )
+            return Status.FAILED
+        Notification.objects.filter(pk=pk, status=Status.SENDING).update(
+            status=Status.PENDING,
+            last_error=error,
+            claimed_at=None,
+            next_attempt_at=timezone.now() + retry_delay(notification.attempts),
+        )
+        return Status.PENDING
+    Notification.objects.filter(pk=pk, status=Status.SENDING).update(
+        status=Status.SENT, sent_at=timezone.now(), claimed_at=None, last_error=""
+    )
+    return Status.SENT
+
+
+def due_ids(limit=500):
+    """Pending email rows whose time has come (index ``notification_due_idx``)."""
+    return list(
+        Notification.objects.filter(
+            channel=Channel.EMAIL, status=Status.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def release_stale_claims():
+    """Rows left 'sending' by a worker that died go back to pending."""
+    return Notification.objects.filter(
+        channel=Channel.EMAIL,
+        status=Status.SENDING,
+        claimed_at__lt=timezone.now() - CLAIM_LEASE,
+    ).update(status=Status.PENDING, claimed_at=None, next_attempt_at=timezone.now())
+
+
+def retry_failed(notification):
+    """An agency admin's retry: the row starts again with a fresh set of attempts."""
+    return Notification.objects.filter(pk=notification.pk, status=Status.FAILED).update(
+        status=Status.PENDING, attempts=0, next_attempt_at=timezone.now(), last_error=""
+    )
