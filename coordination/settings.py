@@ -77,6 +77,9 @@ INSTALLED_APPS = [
     "accounts",
     "incidents",
     "coordination.notifications",
+    "coordination.assistance",
+    "coordination.intel",
+    "coordination.exchange",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,10 @@ from coordination import health
 
 urlpatterns = [
     path("", include("incidents.urls")),
+    path("", include("incidents.evidence.urls")),
+    path("", include("coordination.intel.urls")),
+    path("", include("coordination.assistance.urls")),
+    path("", include("coordination.exchange.urls")),
     path("accounts/", include("accounts.urls")),
     path("notifications/", include("coordination.notifications.urls")),
     path("api/", include("coordination.api_urls")),

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class IntelConfig(AppConfig):
+    name = "coordination.intel"
+    label = "intel"
+    verbose_name = _("Intel")
+    default_auto_field = "django.db.models.BigAutoField"

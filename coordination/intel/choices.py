@@ -1,0 +1,15 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class IndicatorType(models.TextChoices):
+    IPV4 = "ipv4", _("IPv4 address")
+    IPV6 = "ipv6", _("IPv6 address")
+    CIDR = "cidr", _("Network (CIDR)")
+    DOMAIN = "domain", _("Domain name")
+    URL = "url", _("URL")
+    EMAIL = "email", _("Email address")
+    MD5 = "md5", _("MD5 hash")
+    SHA1 = "sha1", _("SHA-1 hash")
+    SHA256 = "sha256", _("SHA-256 hash")
+    FILENAME = "filename", _("File name")

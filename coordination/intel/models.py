@@ -1,0 +1,65 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from coordination.intel.choices import IndicatorType
+from coordination.intel.querysets import IndicatorQuerySet
+from incidents.choices import TLP
+
+
+class Indicator(models.Model):
+    """An observable of an incident, stored in normalised form.
+
+    Correlation looks up ``(type, value)`` across incidents: keep ``value``
+    canonical (see coordination.intel.normalise) so equal observables compare equal.
+    """
+
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.PROTECT, related_name="indicators"
+    )
+    type = models.CharField(_("type"), max_length=16, choices=IndicatorType.choices)
+    value = models.CharField(_("value"), max_length=2048)
+    tlp = models.CharField(_("TLP"), max_length=16, choices=TLP.choices, default=TLP.AMBER)
+    first_seen = models.DateTimeField(_("first seen"), null=True, blank=True)
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
+    confidence = models.PositiveSmallIntegerField(
+        _("confidence"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("0 to 100."),
+    )
+    note = models.TextField(_("note"), blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_by_agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IndicatorQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "type", "value"], name="indicator_unique_per_incident"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(confidence__isnull=True)
+                | models.Q(confidence__gte=0, confidence__lte=100),
+                name="indicator_confidence_range",
+            ),
+        ]
+        indexes = [
+            # Correlation: every sighting of one observable, in one index lookup.
+            models.Index(fields=["type", "value"], name="indicator_observable_idx"),
+            models.Index(fields=["incident", "-created_at"], name="indicator_incident_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_type_display()}: {self.value}"

@@ -1,0 +1,12 @@
+from django.db import models
+
+from incidents.choices import Action
+from incidents.querysets import _may_act, permission_exists
+
+
+class IndicatorQuerySet(models.QuerySet):
+    def restrict(self, user, action=Action.VIEW):
+        """Indicators of incidents ``user`` may ``action``: they inherit the incident's rights."""
+        if not _may_act(user, action):
+            return self.none()
+        return self.filter(permission_exists(user, action, "incident_id"))
