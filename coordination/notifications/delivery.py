@@ -1,12 +1,13 @@
 """Sending one email row: claim it, send it, record the outcome. Safe to run twice."""
 
+import contextlib
 import random
 import smtplib
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import F
 from django.utils import timezone
 
@@ -63,6 +64,49 @@ def build_message(notification):
     return message
 
 
+# One SMTP connection per worker process, reused from one email to the next (opening a
+# connection per message costs more than sending it). Keyed by the mail settings so a
+# change of server is picked up.
+_smtp = {"key": None, "connection": None}
+
+
+def _settings_key():
+    return (settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT)
+
+
+def _open_connection():
+    if _smtp["key"] != _settings_key() or _smtp["connection"] is None:
+        close_connection()
+        connection = get_connection()
+        connection.open()
+        _smtp.update(key=_settings_key(), connection=connection)
+    return _smtp["connection"]
+
+
+def close_connection():
+    connection, _smtp["connection"] = _smtp["connection"], None
+    if connection is not None:
+        # Closing a broken connection: nothing left to save.
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            connection.close()
+
+
+def send(message):
+    """Send over the kept connection; a connection the server dropped is reopened once."""
+    reused = _smtp["connection"] is not None and _smtp["key"] == _settings_key()
+    connection = _open_connection()
+    try:
+        connection.send_messages([message])
+    except smtplib.SMTPServerDisconnected:
+        close_connection()
+        if not reused:
+            raise
+        _open_connection().send_messages([message])
+    except TRANSIENT_ERRORS:
+        close_connection()
+        raise
+
+
 def claim(pk):
     """Pending → sending by compare-and-swap; only one worker ever wins a row."""
     now = timezone.now()
@@ -81,7 +125,7 @@ def deliver(pk):
     if notification is None:
         return None
     try:
-        build_message(notification).send()
+        send(build_message(notification))
     except TRANSIENT_ERRORS as exc:
         error = f"{type(exc).__name__}: {exc}"[:2000]
         if notification.attempts >= max_attempts():

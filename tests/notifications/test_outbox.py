@@ -179,7 +179,7 @@ class TestDelivery:
         def refuse(self, *args, **kwargs):
             raise smtplib.SMTPServerDisconnected("connection refused by relay")
 
-        monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
+        monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
         delays = []
         for attempt in range(1, delivery.max_attempts() + 1):
             Notification.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
@@ -295,3 +295,35 @@ def test_after_a_refused_publish_requests_stop_waiting_for_the_broker(monkeypatc
     services.queue_delivery([1, 2])
     services.queue_delivery([3])
     assert attempts == [1]  # the rows stay pending for the sweep
+
+
+def test_a_kept_smtp_connection_the_server_dropped_is_reopened_without_losing_the_mail(
+    invited_user, monkeypatch
+):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    rows = notify(
+        Message(
+            event=Event.INCIDENT_SHARED,
+            key="drop-test",
+            link="/incidents/CC-2026-000001/",
+            context={"reference": "CC-2026-000001", "title": "Test"},
+        ),
+        mailboxes=[Mailbox(email="one@x.example"), Mailbox(email="two@x.example")],
+    )
+    delivery.close_connection()
+    first, second = rows
+    assert delivery.deliver(first.pk) == Status.SENT  # opens the kept connection
+    original = EmailBackend.send_messages
+    calls = []
+
+    def dropped_once(self, messages):
+        calls.append(self)
+        if len(calls) == 1:
+            raise smtplib.SMTPServerDisconnected("idle connection closed by server")
+        return original(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", dropped_once)
+    assert delivery.deliver(second.pk) == Status.SENT
+    assert len(calls) == 2 and calls[0] is not calls[1]  # a fresh connection the second time
+    assert sorted(m.to[0] for m in mail.outbox) == ["one@x.example", "two@x.example"]
