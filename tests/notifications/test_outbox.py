@@ -327,3 +327,20 @@ def test_a_kept_smtp_connection_the_server_dropped_is_reopened_without_losing_th
     assert delivery.deliver(second.pk) == Status.SENT
     assert len(calls) == 2 and calls[0] is not calls[1]  # a fresh connection the second time
     assert sorted(m.to[0] for m in mail.outbox) == ["one@x.example", "two@x.example"]
+
+
+def test_each_recipient_reads_the_alert_in_their_own_language(
+    lead_user, fr_agency, invited_user, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The French catalogue is compiled by the build; a French reader gets French mail."""
+    monkeypatch.setattr(tasks.deliver_notification, "delay", lambda pk: None)
+    invited_user.language = "fr"
+    invited_user.save()
+    english = UserFactory(agency=fr_agency, role=Role.LIAISON_OFFICER, language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = _share(lead_user, fr_agency)
+
+    french_mail = _emails().get(email=invited_user.email)
+    english_mail = _emails().get(email=english.email)
+    assert french_mail.subject.startswith(f"[{incident.reference}] Incident partagé avec votre")
+    assert english_mail.subject.startswith(f"[{incident.reference}] Incident shared with your")
