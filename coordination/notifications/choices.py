@@ -18,6 +18,8 @@ class Event(models.TextChoices):
     """What a notification is about; each has its templates under ``templates/emails/``."""
 
     INCIDENT_SHARED = "incident_shared", _("An incident is shared with my agency")
+    CUSTODY_HANDOVER = "custody_handover", _("Evidence is handed over to my agency")
+    EVIDENCE_COMPROMISED = "evidence_compromised", _("Evidence of a case of mine is compromised")
     DIGEST = "digest", _("Daily digest")
 
 
