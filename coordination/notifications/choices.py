@@ -18,6 +18,9 @@ class Event(models.TextChoices):
     """What a notification is about; each has its templates under ``templates/emails/``."""
 
     INCIDENT_SHARED = "incident_shared", _("An incident is shared with my agency")
+    REQUEST_SUBMITTED = "request_submitted", _("A request for assistance awaits approval")
+    REQUEST_SENT = "request_sent", _("A request for assistance is sent to my agency")
+    REQUEST_UPDATED = "request_updated", _("A request for assistance I deal with moves on")
     DIGEST = "digest", _("Daily digest")
 
 
