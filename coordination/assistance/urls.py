@@ -1,3 +1,9 @@
+from django.urls import path
+
+from coordination.assistance import views
+
 app_name = "assistance"
 
-urlpatterns = []
+urlpatterns = [
+    path("requests/<str:reference>/", views.request_detail, name="detail"),
+]

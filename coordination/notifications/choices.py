@@ -20,6 +20,9 @@ class Event(models.TextChoices):
     INCIDENT_SHARED = "incident_shared", _("An incident is shared with my agency")
     CUSTODY_HANDOVER = "custody_handover", _("Evidence is handed over to my agency")
     EVIDENCE_COMPROMISED = "evidence_compromised", _("Evidence of a case of mine is compromised")
+    REQUEST_SUBMITTED = "request_submitted", _("A request for assistance awaits approval")
+    REQUEST_SENT = "request_sent", _("A request for assistance is sent to my agency")
+    REQUEST_UPDATED = "request_updated", _("A request for assistance I deal with moves on")
     DIGEST = "digest", _("Daily digest")
 
 
