@@ -18,6 +18,10 @@ class Event(models.TextChoices):
     """What a notification is about; each has its templates under ``templates/emails/``."""
 
     INCIDENT_SHARED = "incident_shared", _("An incident is shared with my agency")
+    CONTACT_REQUESTED = (
+        "contact_requested",
+        _("Another agency holds an indicator of my agency's case and asks for contact"),
+    )
     DIGEST = "digest", _("Daily digest")
 
 
