@@ -98,6 +98,15 @@ def _check_common(incident, *, tlp, first_seen, last_seen, confidence):
     return errors
 
 
+def check_indicator(incident, *, tlp, first_seen=None, last_seen=None, confidence=None):
+    """Raise the field errors a single add would raise for these attributes."""
+    errors = _check_common(
+        incident, tlp=tlp, first_seen=first_seen, last_seen=last_seen, confidence=confidence
+    )
+    if errors:
+        raise ValidationError(errors)
+
+
 def _merge(existing, *, tlp, first_seen, last_seen, confidence, note):
     """Fold a new sighting into the stored indicator; returns the changed field names."""
     changed = []
