@@ -17,3 +17,8 @@ urlpatterns = [
         name="collection_blocklist",
     ),
 ]
+
+urlpatterns += [
+    path("incidents/<str:reference>/exchange/", views.incident_panel, name="incident_panel"),
+    path("exchange/token/", views.api_token, name="api_token"),
+]

@@ -7,16 +7,25 @@ through ``Incident.objects.restrict(user)``: what the caller may not see answers
 
 import json
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.views.decorators.http import require_GET
 from rest_framework import exceptions
+from rest_framework.authtoken.models import Token
 
 from coordination.exchange import auth
-from coordination.exchange.collections import find_collection
+from coordination.exchange.collections import find_collection, incident_collection_id
 from coordination.exchange.export import incident_bundle
 from coordination.exchange.policy import exportable_indicators
 from coordination.exchange.stix import STIX_MEDIA_TYPE
 from coordination.intel.choices import IndicatorType
+from incidents.choices import TLP
 from incidents.models import Incident
 
 TEXT = "text/plain; charset=utf-8"
@@ -119,3 +128,67 @@ def collection_blocklist(request, collection_id):
     return blocklist_response(
         collection.indicators(user), request, f"collection-{collection.id}-blocklist.txt"
     )
+
+
+# Pages: the export panel of an incident and the user's own API token.
+
+BLOCKLIST_GROUPS = (
+    (_lazy("IP addresses and networks"), "ipv4,ipv6,cidr"),
+    (_lazy("Domain names"), "domain"),
+    (_lazy("URLs"), "url"),
+    (_lazy("File hashes"), "md5,sha1,sha256"),
+)
+
+
+@login_required
+@require_GET
+def incident_panel(request, reference):
+    """The incident page's export panel, loaded by htmx (keeps the page's query budget)."""
+    incident = visible_incident(request.user, reference)
+    exportable = exportable_indicators(request.user, machine=True).filter(incident=incident)
+    collection_id = incident_collection_id(incident.reference)
+    context = {
+        "incident": incident,
+        "shareable_count": exportable.count(),
+        "is_red": incident.tlp == TLP.RED,
+        "blocklist_groups": BLOCKLIST_GROUPS,
+        "collection_id": collection_id,
+        "collection_url": request.build_absolute_uri(
+            reverse("taxii:collection", kwargs={"collection_id": collection_id})
+        ),
+        "discovery_url": request.build_absolute_uri(reverse("taxii:discovery")),
+    }
+    return render(request, "exchange/_export_panel.html", context)
+
+
+def _token_context(request, **extra):
+    token = Token.objects.filter(user=request.user).first()
+    return {
+        "token": token,
+        "discovery_url": request.build_absolute_uri(reverse("taxii:discovery")),
+        **extra,
+    }
+
+
+@login_required
+def api_token(request):
+    """See, create, replace or revoke one's own API token for tools (TAXII, blocklists)."""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action in ("create", "replace"):
+            with transaction.atomic():
+                Token.objects.filter(user=request.user).delete()
+                token = Token.objects.create(user=request.user)
+            # The key is shown in full on this response only; afterwards a prefix.
+            return render(
+                request, "exchange/api_token.html", _token_context(request, new_key=token.key)
+            )
+        if action == "revoke":
+            deleted, _rows = Token.objects.filter(user=request.user).delete()
+            if deleted:
+                messages.success(
+                    request, _("Your API token was revoked. Tools using it stop working at once.")
+                )
+            return redirect("exchange:api_token")
+        return HttpResponse(_("Unknown action."), status=400, content_type=TEXT)
+    return render(request, "exchange/api_token.html", _token_context(request))
