@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
@@ -180,18 +181,18 @@ class TestDelivery:
 
         monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
         delays = []
-        for attempt in range(1, delivery.MAX_ATTEMPTS + 1):
+        for attempt in range(1, delivery.max_attempts() + 1):
             Notification.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
             outcome = delivery.deliver(row.pk)
             row.refresh_from_db()
             assert row.attempts == attempt
-            if attempt < delivery.MAX_ATTEMPTS:
+            if attempt < delivery.max_attempts():
                 assert outcome == Status.PENDING
                 delays.append((row.next_attempt_at - timezone.now()).total_seconds())
         assert outcome == Status.FAILED and row.status == Status.FAILED
         assert "connection refused by relay" in row.last_error
         assert delays[-1] > delays[0]
-        assert max(delays) <= delivery.MAX_RETRY_SECONDS
+        assert max(delays) <= settings.NOTIFICATION_RETRY_MAX_SECONDS
 
     def test_a_row_waiting_for_its_retry_is_not_sent_early(self, invited_user):
         row = self._row(invited_user)
@@ -278,3 +279,19 @@ def test_other_agencies_admins_do_not_see_each_others_failed_rows(client, invite
     assert client.post(f"/notifications/failed/{row.pk}/retry/").status_code == 302
     row.refresh_from_db()
     assert row.status == Status.PENDING and row.attempts == 0
+
+
+def test_after_a_refused_publish_requests_stop_waiting_for_the_broker(monkeypatch):
+    from coordination.notifications import services
+
+    attempts = []
+
+    def refuse(pk):
+        attempts.append(pk)
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(services, "_broker_down_until", 0.0)
+    monkeypatch.setattr(tasks.deliver_notification, "delay", refuse)
+    services.queue_delivery([1, 2])
+    services.queue_delivery([3])
+    assert attempts == [1]  # the rows stay pending for the sweep
