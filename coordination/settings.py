@@ -237,6 +237,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+# Requests for assistance: name their choice sets apart from the incidents' ones
+# (the incidents' Status keeps its name StatusEnum).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "StatusEnum": "incidents.choices.Status",
+        "RequestStatusEnum": "coordination.assistance.choices.Status",
+        "RequestActionEnum": "coordination.assistance.choices.ActionName",
+        "DataSoughtKindEnum": "coordination.assistance.choices.DataKind",
+        "DeadlineKindEnum": "coordination.assistance.choices.DeadlineKind",
+        "LegalBasisEnum": "coordination.assistance.choices.LegalBasis",
+        "MeasureEnum": "coordination.assistance.choices.Measure",
+        "UrgencyEnum": "coordination.assistance.choices.Urgency",
+    }
+)
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport
 # under var/, so the embedded default needs no broker server.
