@@ -287,6 +287,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.sweep",
         "schedule": env.float("NOTIFICATION_SWEEP_SECONDS", default=60.0),
     },
+    "assistance-escalation": {
+        "task": "assistance.escalate",
+        "schedule": env.float("ESCALATION_SWEEP_SECONDS", default=300.0),
+    },
     "notifications-digests": {
         "task": "notifications.digests",
         "schedule": env.float("DIGEST_SWEEP_SECONDS", default=900.0),
