@@ -234,6 +234,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Evidence's kind/status/action choice sets share field names with the incidents'.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.choices.Status.choices",
+        "EvidenceKindEnum": "incidents.evidence.choices.EvidenceKind.choices",
+        "EvidenceStatusEnum": "incidents.evidence.choices.EvidenceStatus.choices",
+        "CustodyActionEnum": "incidents.evidence.choices.CustodyAction.choices",
+        "LoggableCustodyActionEnum": "incidents.evidence.choices.LOGGABLE_ACTION_CHOICES",
+    },
 }
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport
