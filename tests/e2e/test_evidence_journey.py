@@ -58,6 +58,10 @@ def test_item_logged_in_germany_is_handed_over_to_france_and_verified_by_both(
 
     # When she logs an item with its file
     panel.get_by_role("link", name="Log evidence").click()
+    # (an empty submission keeps the form and says what is missing, beside each field)
+    de.get_by_role("button", name="Log evidence").click()
+    expect(de.locator(".field--error").first).to_be_visible()
+    snap(de, screenshot_dir, "evidence-0-form-errors")
     de.get_by_label("Title").fill("Image of terminal server TS-01")
     de.get_by_label("Kind").select_option("disk_image")
     de.get_by_label("File").set_input_files(
@@ -81,6 +85,7 @@ def test_item_logged_in_germany_is_handed_over_to_france_and_verified_by_both(
     de.get_by_label("Purpose").fill("Malware analysis by the French unit")
     de.get_by_label("Transport or channel").fill("Diplomatic courier, tracking FR-77812")
     de.get_by_label("Seal / packaging ids").fill("DE-BKA-0042")
+    snap(de, screenshot_dir, "evidence-1b-transfer-form")
     de.get_by_role("button", name=re.compile("Record")).click()
     expect(de.locator(".ev-status--in_transit").first).to_be_visible()
     expect(de.locator("#record")).to_contain_text("In transit to Office anti-cybercriminalité")
@@ -89,6 +94,7 @@ def test_item_logged_in_germany_is_handed_over_to_france_and_verified_by_both(
     fr = new_page()
     sign_in(fr, case["fr"])
     fr.goto("/evidence/")
+    snap(fr, screenshot_dir, "evidence-1c-fr-list")
     fr.get_by_role("link", name=reference).click()
     fr.get_by_role("link", name="Received", exact=True).click()
     fr.get_by_label("Location").fill("OFAC, Nanterre")
@@ -107,6 +113,10 @@ def test_item_logged_in_germany_is_handed_over_to_france_and_verified_by_both(
     de.get_by_role("button", name="Verify chain").click()
     expect(de.locator("#verify-result")).to_contain_text("Chain verified")
     expect(de.get_by_role("link", name="Transferred", exact=True)).to_have_count(0)
+    de.goto(f"/incidents/{incident.reference}/")
+    expect(de.locator("#evidence")).to_contain_text(reference)
+    snap(de, screenshot_dir, "evidence-2b-incident-panel")
+    de.goto(f"/evidence/{reference}/")
 
     # The printable report names both parties and the final chain hash
     de.get_by_role("link", name="Chain-of-custody report").click()
