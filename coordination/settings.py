@@ -236,6 +236,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Evidence's kind/status/action choice sets share field names with the incidents'.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.choices.Status.choices",
+        "EvidenceKindEnum": "incidents.evidence.choices.EvidenceKind.choices",
+        "EvidenceStatusEnum": "incidents.evidence.choices.EvidenceStatus.choices",
+        "CustodyActionEnum": "incidents.evidence.choices.CustodyAction.choices",
+        "LoggableCustodyActionEnum": "incidents.evidence.choices.LOGGABLE_ACTION_CHOICES",
+    },
 }
 # Requests for assistance: name their choice sets apart from the incidents' ones
 # (the incidents' Status keeps its name StatusEnum).
