@@ -5,7 +5,7 @@ from coordination.assistance import escalation_views, views
 app_name = "assistance"
 
 urlpatterns = [
-    path("requests/", views.request_list, name="list"),
+    path("requests/", views.request_list, name="requests"),
     path("requests/desk/", views.desk, name="desk"),
     path("requests/new/", views.request_create, name="create"),
     path("requests/new/adapt/", views.form_adapt, name="form_adapt"),

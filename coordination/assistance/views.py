@@ -38,6 +38,7 @@ from coordination.assistance.forms import (
     data_sought_items,
 )
 from coordination.assistance.models import AssistanceRequest, Attachment
+from coordination.assistance.querysets import history_visible_to
 from coordination.assistance.transitions import allowed_actions, side_of, transition_request
 from coordination.assistance.validation import missing_essentials
 from incidents.choices import Action
@@ -336,7 +337,7 @@ def _detail_context(request, obj, *, failed_action=None, action_form=None):
     return {
         "obj": obj,
         "deadlines": shown,
-        "history": list(obj.history.all()),
+        "history": history_visible_to(obj, user, obj.history.all()),
         "buttons": buttons,
         "side": side,
         "may_edit": obj.status == Status.DRAFT
