@@ -182,6 +182,10 @@ class Command(BaseCommand):
         agencies = self._agencies()
         users = self._users(agencies)
         created = self._incidents(agencies, users)
+        # Indicators live in coordination.intel, which builds on incidents: import it late.
+        from coordination.intel.demo import load_demo_indicators
+
+        load_demo_indicators(users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(agencies)} agencies, {len(users)} users, "
