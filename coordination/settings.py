@@ -111,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.tz",
+                "coordination.notifications.context_processors.bell",
             ],
         },
     },
@@ -206,6 +207,7 @@ try:
     vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 except Exception as exc:
     raise ImproperlyConfigured(f"EMAIL_URL: {exc}") from exc
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=60)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Concord <concord@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -235,6 +237,20 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+# Requests for assistance: name their choice sets apart from the incidents' ones
+# (the incidents' Status keeps its name StatusEnum).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "StatusEnum": "incidents.choices.Status",
+        "RequestStatusEnum": "coordination.assistance.choices.Status",
+        "RequestActionEnum": "coordination.assistance.choices.ActionName",
+        "DataSoughtKindEnum": "coordination.assistance.choices.DataKind",
+        "DeadlineKindEnum": "coordination.assistance.choices.DeadlineKind",
+        "LegalBasisEnum": "coordination.assistance.choices.LegalBasis",
+        "MeasureEnum": "coordination.assistance.choices.Measure",
+        "UrgencyEnum": "coordination.assistance.choices.Urgency",
+    }
+)
 
 # Celery: Redis when REDIS_URL is set, otherwise kombu's filesystem transport
 # under var/, so the embedded default needs no broker server.
@@ -252,6 +268,16 @@ CELERY_RESULT_EXPIRES = 3600
 # give up quickly; the outbox sweep sends what is still pending once it is back.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# Email delivery timings (seconds): first retry after an SMTP error (doubling up to the
+# cap, with jitter), and how long a row may stay "sending" before a dead worker's claim
+# is released to the sweep.
+NOTIFICATION_RETRY_FIRST_SECONDS = env.float("NOTIFICATION_RETRY_FIRST_SECONDS", default=30.0)
+NOTIFICATION_RETRY_MAX_SECONDS = env.float("NOTIFICATION_RETRY_MAX_SECONDS", default=3600.0)
+NOTIFICATION_CLAIM_LEASE_SECONDS = env.float("NOTIFICATION_CLAIM_LEASE_SECONDS", default=600.0)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+NOTIFICATION_BELL_POLL_SECONDS = env.int("NOTIFICATION_BELL_POLL_SECONDS", default=60)
+# After the broker refused a publish, web requests stop trying for this long.
+NOTIFICATION_BROKER_BACKOFF_SECONDS = env.float("NOTIFICATION_BROKER_BACKOFF_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "concord.heartbeat",

@@ -1,3 +1,5 @@
+from coordination.assistance.api.urls import urlpatterns
+
 app_name = "assistance-api"
 
-urlpatterns = []
+__all__ = ["urlpatterns"]

@@ -1,0 +1,144 @@
+"""Who hears about a request's transitions: built here, delivered by notifications.
+
+Called from ``transitions`` inside the transition's transaction (the outbox rows commit
+or roll back with it). Mail about one request threads together; confidential material
+(a TLP:AMBER+STRICT or RED incident, or a request whose confidentiality was asked) never
+travels in an email body, only a link that needs sign-in.
+
+- submitted: the liaison officers of the requesting agency (someone must approve);
+- sent: the liaison officers of the requested country's receiving agency and its
+  functional mailbox;
+- every later transition: the other side's liaison officers and the drafter; a forward
+  also reaches the new executing agency and its mailbox; questions, answers, refusals and
+  fulfilment carry the comment.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import Role
+from accounts.models import User
+from coordination.assistance.choices import (
+    TRANSITIONS,
+    ActionName,
+    DeadlineKind,
+    LegalBasis,
+    Side,
+    Status,
+    Urgency,
+)
+from coordination.notifications.choices import Event
+from coordination.notifications.services import Message, notify
+from incidents.alerts import CONFIDENTIAL_TLP, mailbox_of
+
+# The subject line of each transition, as the recipient reads it (lazy: their language).
+HEADLINES = {
+    ActionName.SUBMIT: _("Request awaiting your approval"),
+    ActionName.APPROVE: _("Request for assistance received"),
+    ActionName.RETURN: _("Request returned to the drafter"),
+    ActionName.ACKNOWLEDGE: _("Receipt acknowledged"),
+    ActionName.ACCEPT: _("Request accepted for execution"),
+    ActionName.FORWARD: _("Request forwarded to the competent agency"),
+    ActionName.EXTEND: _("Decision deadline extended"),
+    ActionName.ASK_INFORMATION: _("Information requested"),
+    ActionName.ANSWER: _("Information answered"),
+    ActionName.CONFIRM_PRESERVATION: _("Preservation confirmed"),
+    ActionName.EXTEND_PRESERVATION: _("Preservation extended"),
+    ActionName.LINK_FOLLOW_UP: _("Follow-up request linked: data held"),
+    ActionName.FULFIL: _("Request fulfilled"),
+    ActionName.FULFIL_PARTLY: _("Request partly fulfilled"),
+    ActionName.REFUSE: _("Request refused"),
+    ActionName.WITHDRAW: _("Request withdrawn"),
+    ActionName.CLOSE: _("Request closed"),
+}
+
+# Transitions whose comment is the message itself (questions, answers, grounds, results).
+COMMENT_CARRIED = {
+    ActionName.RETURN,
+    ActionName.EXTEND,
+    ActionName.ASK_INFORMATION,
+    ActionName.ANSWER,
+    ActionName.FULFIL,
+    ActionName.FULFIL_PARTLY,
+    ActionName.REFUSE,
+    ActionName.WITHDRAW,
+}
+
+
+def request_thread(request):
+    """All mail about one request threads together in the recipient's mail client."""
+    return f"request.{request.reference}"
+
+
+def liaison_officers(agency_id):
+    if not agency_id:
+        return User.objects.none()
+    return User.objects.filter(agency_id=agency_id, role=Role.LIAISON_OFFICER, is_active=True)
+
+
+def is_confidential(request):
+    return bool(
+        request.confidentiality_requested
+        or (request.incident_id and request.incident.tlp in CONFIDENTIAL_TLP)
+    )
+
+
+def _message(request, event, action, by, comment, row):
+    return Message(
+        event=event,
+        key=f"request:{request.pk}:{row.pk}",
+        link=request.get_absolute_url(),
+        thread=request_thread(request),
+        confidential=is_confidential(request),
+        context={
+            "reference": request.reference,
+            "headline": HEADLINES[action],
+            "action": ActionName(action).label,
+            # Lazy labels: each recipient reads them in their own language.
+            "status": Status(request.status).label,
+            "basis": LegalBasis(request.legal_basis).label,
+            "urgency": Urgency(request.urgency).label,
+            "requesting_agency": request.requesting_agency.name,
+            "requested_country": request.requested_country.name,
+            "actor_name": by.display_name,
+            "actor_agency": by.agency.name if by.agency_id else "",
+            "comment": comment if action in COMMENT_CARRIED else "",
+            "due_at": request.due_at,
+            "due_kind": DeadlineKind(request.due_kind).label if request.due_kind else "",
+            "is_emergency": request.urgency == "emergency",
+        },
+    )
+
+
+def request_transitioned(request, action, from_status, by, comment, row):
+    """Write the notifications of one transition (see the module docstring for who)."""
+    action = ActionName(action)
+    if action == ActionName.SUBMIT:
+        users = liaison_officers(request.requesting_agency_id).exclude(pk=by.pk)
+        return notify(
+            _message(request, Event.REQUEST_SUBMITTED, action, by, comment, row), users=users
+        )
+    if action == ActionName.APPROVE:
+        agency = request.receiving_agency
+        return notify(
+            _message(request, Event.REQUEST_SENT, action, by, comment, row),
+            users=liaison_officers(agency.pk),
+            mailboxes=[mailbox_of(agency)],
+        )
+    message = _message(request, Event.REQUEST_UPDATED, action, by, comment, row)
+    if action == ActionName.RETURN:
+        users = [request.created_by]
+        return notify(message, users=[u for u in users if u.pk != by.pk])
+    if TRANSITIONS[action].side == Side.REQUESTING:
+        other = {request.acting_agency_id}
+    else:
+        other = {request.requesting_agency_id}
+    mailboxes = []
+    if action == ActionName.FORWARD:
+        # The agency it now rests with learns of it like a newly sent request.
+        other.add(request.executing_agency_id)
+        mailboxes.append(mailbox_of(request.executing_agency))
+    users = list(
+        User.objects.filter(agency_id__in=other - {None}, role=Role.LIAISON_OFFICER, is_active=True)
+    )
+    users.append(request.created_by)
+    return notify(message, users=[u for u in users if u.pk != by.pk], mailboxes=mailboxes)

@@ -1,0 +1,222 @@
+"""Request API representations. Write serializers check shape only; ``actions`` and
+``transitions`` hold the rules."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.api.serializers import AgencySummarySerializer
+from accounts.models import Agency
+from coordination.api import CountryCodeField, ModelSerializer, UTCDateTimeField
+from coordination.assistance.choices import ActionName, DataKind, DeadlineKind, Measure
+from coordination.assistance.models import (
+    AssistanceRequest,
+    Attachment,
+    DataSought,
+    StatusHistory,
+)
+
+
+class DataSoughtSerializer(ModelSerializer):
+    kind = serializers.ChoiceField(DataKind.choices)
+    value = serializers.CharField(max_length=300)
+    observed_at = UTCDateTimeField(
+        required=False, allow_null=True, help_text=_("Needed for an IP address.")
+    )
+    provider = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+    class Meta:
+        model = DataSought
+        fields = ["kind", "value", "observed_at", "provider", "note"]
+
+
+class AttachmentSerializer(ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "sha256", "size", "content_type", "uploaded_at"]
+        read_only_fields = fields
+
+
+class DeadlineSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(DeadlineKind.choices)
+    label = serializers.CharField()
+    clock_start = UTCDateTimeField(allow_null=True)
+    due_at = UTCDateTimeField(allow_null=True)
+    state = serializers.ChoiceField(["pending", "running", "stopped", "held", "met", "over"])
+    met_at = UTCDateTimeField(allow_null=True)
+    source = serializers.CharField(help_text=_("The legal source or the policy it follows."))
+    is_law = serializers.BooleanField(help_text=_("False: a policy number the agency may set."))
+    extended = serializers.BooleanField()
+    issuer_date = serializers.BooleanField(help_text=_("The issuer's earlier date applies."))
+
+
+class RequestSerializer(ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(
+        view_name="assistance-api:request-detail", lookup_field="reference"
+    )
+    incident = serializers.CharField(
+        source="incident.reference", read_only=True, allow_null=True, default=None
+    )
+    requesting_agency = AgencySummarySerializer(read_only=True)
+    receiving_agency = AgencySummarySerializer(read_only=True, allow_null=True)
+    executing_agency = AgencySummarySerializer(read_only=True, allow_null=True)
+    requested_country = CountryCodeField(read_only=True)
+    created_by = serializers.CharField(source="created_by.display_name", read_only=True)
+
+    class Meta:
+        model = AssistanceRequest
+        fields = [
+            "reference",
+            "url",
+            "incident",
+            "legal_basis",
+            "measures",
+            "urgency",
+            "status",
+            "requesting_agency",
+            "requested_country",
+            "receiving_agency",
+            "executing_agency",
+            "due_at",
+            "due_kind",
+            "preserved_until",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class RequestDetailSerializer(RequestSerializer):
+    data_sought = DataSoughtSerializer(many=True, read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+    deadlines = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField(
+        help_text=_("The transitions the caller may take now (POST to /{action}/).")
+    )
+    follow_up = serializers.CharField(
+        source="follow_up.reference", read_only=True, allow_null=True, default=None
+    )
+
+    class Meta(RequestSerializer.Meta):
+        fields = [
+            *RequestSerializer.Meta.fields,
+            "urgency_reason",
+            "facts",
+            "offences",
+            "dual_criminality",
+            "confidentiality_requested",
+            "confidentiality_reason",
+            "issuer_deadline",
+            "issuer_deadline_reason",
+            "sent_at",
+            "received_at",
+            "accepted_at",
+            "information_asked_at",
+            "information_answered_at",
+            "preserved_at",
+            "follow_up",
+            "fulfilled_at",
+            "closed_at",
+            "due_clock_started_at",
+            "version",
+            "data_sought",
+            "attachments",
+            "deadlines",
+            "allowed_actions",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(DeadlineSerializer(many=True))
+    def get_deadlines(self, obj):
+        return DeadlineSerializer(self.context.get("deadlines", []), many=True).data
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(ActionName.choices)))
+    def get_allowed_actions(self, obj):
+        return [t.name.value for t in self.context.get("allowed_actions", [])]
+
+
+class RequestWriteSerializer(ModelSerializer):
+    """What a drafter sets on a draft; ``incident`` only when creating."""
+
+    incident = serializers.CharField(
+        required=False,
+        allow_null=True,
+        write_only=True,
+        help_text=_("Reference of an incident you work on, e.g. CC-2026-000042."),
+    )
+    measures = serializers.ListField(
+        child=serializers.ChoiceField(Measure.choices), required=False, allow_empty=True
+    )
+    requested_country = CountryCodeField(required=False, allow_blank=True)
+    receiving_agency = serializers.PrimaryKeyRelatedField(
+        queryset=Agency.objects.active(), required=False, allow_null=True
+    )
+    issuer_deadline = UTCDateTimeField(required=False, allow_null=True)
+    data_sought = DataSoughtSerializer(many=True, required=False)
+
+    class Meta:
+        model = AssistanceRequest
+        fields = [
+            "incident",
+            "legal_basis",
+            "measures",
+            "urgency",
+            "urgency_reason",
+            "requested_country",
+            "receiving_agency",
+            "facts",
+            "offences",
+            "dual_criminality",
+            "confidentiality_requested",
+            "confidentiality_reason",
+            "issuer_deadline",
+            "issuer_deadline_reason",
+            "data_sought",
+        ]
+
+
+class TransitionSerializer(serializers.Serializer):
+    comment = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=10000,
+        help_text=_("The reason, questions, answer or result the action needs."),
+    )
+    received_at = UTCDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=_("acknowledge: when the request actually arrived, if before now."),
+    )
+    agency = serializers.PrimaryKeyRelatedField(
+        queryset=Agency.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("forward: the competent agency of the requested country."),
+    )
+    follow_up = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text=_("link_follow_up: reference of the follow-up request."),
+    )
+
+
+class HistorySerializer(ModelSerializer):
+    actor_agency = serializers.CharField(source="actor_agency_name")
+
+    class Meta:
+        model = StatusHistory
+        fields = [
+            "id",
+            "action",
+            "from_status",
+            "to_status",
+            "actor_name",
+            "actor_agency",
+            "comment",
+            "due_at",
+            "due_kind",
+            "at",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,315 @@
+"""Choices and the transition table of cross-border requests (DESIGN.md section 4)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from accounts.choices import Role
+
+
+class LegalBasis(models.TextChoices):
+    """The seven legal bases of the deadline table."""
+
+    BUDAPEST_PRESERVATION = "budapest_29", _("Budapest Convention Art. 29 (expedited preservation)")
+    BUDAPEST_MLA = "budapest_31", _("Budapest Convention Art. 31 (MLA, stored data)")
+    EIO = "eio", _("European Investigation Order")
+    EPOC = "epoc", _("European Production Order (EPOC)")
+    EPOC_PR = "epoc_pr", _("European Preservation Order (EPOC-PR)")
+    BILATERAL = "bilateral", _("Bilateral MLA treaty")
+    POLICE = "police", _("Police-to-police / 24/7 network")
+
+
+# Bases whose object is to freeze data until a follow-up request moves it.
+PRESERVATION_BASES = (LegalBasis.BUDAPEST_PRESERVATION, LegalBasis.EPOC_PR)
+# Bases a preserved request may be followed up by (the "MLA request" that holds it).
+FOLLOW_UP_BASES = (
+    LegalBasis.BUDAPEST_MLA,
+    LegalBasis.EIO,
+    LegalBasis.EPOC,
+    LegalBasis.BILATERAL,
+)
+
+
+class Measure(models.TextChoices):
+    PRESERVATION = "preservation", _("Preservation")
+    SUBSCRIBER = "subscriber", _("Subscriber information")
+    TRAFFIC = "traffic", _("Traffic data")
+    CONTENT = "content", _("Content data")
+    SEARCH = "search", _("Search and seizure")
+    HEARING = "hearing", _("Hearing")
+    OTHER = "other", _("Other")
+
+
+# Measures that are about stored data: they need at least one item of data sought.
+DATA_MEASURES = (Measure.PRESERVATION, Measure.SUBSCRIBER, Measure.TRAFFIC, Measure.CONTENT)
+
+
+class Urgency(models.TextChoices):
+    ROUTINE = "routine", _("Routine")
+    URGENT = "urgent", _("Urgent")
+    EMERGENCY = "emergency", _("Emergency (danger to life)")
+
+
+class DataKind(models.TextChoices):
+    ACCOUNT = "account", _("Account")
+    IP_TIME = "ip_time", _("IP address and time")
+    DOMAIN = "domain", _("Domain")
+    EMAIL = "email", _("Email address")
+    PHONE = "phone", _("Phone number")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PENDING_APPROVAL = "pending_approval", _("Pending approval")
+    SENT = "sent", _("Sent")
+    RECEIVED = "received", _("Received")
+    IN_EXECUTION = "in_execution", _("In execution")
+    AWAITING_INFORMATION = "awaiting_information", _("Awaiting information")
+    PRESERVED = "preserved", _("Data preserved")
+    HELD = "held", _("Held pending the follow-up request")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    PARTIALLY_FULFILLED = "partially_fulfilled", _("Partially fulfilled")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    CLOSED = "closed", _("Closed")
+
+
+# Before approval the request is the requesting agency's internal business.
+INTERNAL_STATUSES = (Status.DRAFT, Status.PENDING_APPROVAL)
+FINISHED_STATUSES = (
+    Status.FULFILLED,
+    Status.PARTIALLY_FULFILLED,
+    Status.REFUSED,
+    Status.WITHDRAWN,
+)
+OPEN_STATUSES = tuple(s for s in Status if s not in (*FINISHED_STATUSES, Status.CLOSED))
+# Statuses in which the requested side is working on it (and may be late).
+WITH_REQUESTED_SIDE = (
+    Status.SENT,
+    Status.RECEIVED,
+    Status.IN_EXECUTION,
+    Status.PRESERVED,
+    Status.HELD,
+)
+
+
+class Side(models.TextChoices):
+    REQUESTING = "requesting", _("Requesting side")
+    REQUESTED = "requested", _("Requested side")
+
+
+class ActionName(models.TextChoices):
+    SUBMIT = "submit", _("Submit for approval")
+    APPROVE = "approve", _("Approve and send")
+    RETURN = "return", _("Return to the drafter")
+    ACKNOWLEDGE = "acknowledge", _("Acknowledge receipt")
+    ACCEPT = "accept", _("Accept (recognise)")
+    FORWARD = "forward", _("Forward to the competent agency")
+    EXTEND = "extend", _("Extend the decision deadline")
+    ASK_INFORMATION = "ask_information", _("Ask for information")
+    ANSWER = "answer", _("Answer the questions")
+    CONFIRM_PRESERVATION = "confirm_preservation", _("Confirm preservation")
+    EXTEND_PRESERVATION = "extend_preservation", _("Extend preservation")
+    LINK_FOLLOW_UP = "link_follow_up", _("Link the follow-up request")
+    FULFIL = "fulfil", _("Fulfil")
+    FULFIL_PARTLY = "fulfil_partly", _("Fulfil partly")
+    REFUSE = "refuse", _("Refuse")
+    WITHDRAW = "withdraw", _("Withdraw")
+    CLOSE = "close", _("Close")
+
+
+DRAFTING_ROLES = (Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.SUPERVISOR)
+LIAISON = (Role.LIAISON_OFFICER,)
+REQUESTING_ANY = (Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.SUPERVISOR)
+REQUESTING_OFFICERS = (Role.LIAISON_OFFICER, Role.SUPERVISOR)
+
+
+class Transition:
+    """One row of the state machine: from where, to where, by whom, with what input."""
+
+    def __init__(
+        self,
+        name,
+        sources,
+        target,
+        side,
+        roles,
+        *,
+        comment=None,
+        irreversible=False,
+        bases=None,
+    ):
+        self.name = ActionName(name)
+        self.sources = tuple(sources)
+        # None: stays in the status it came from (forward, extend, ...)
+        self.target = target
+        self.side = side
+        self.roles = tuple(roles)
+        # None: no comment; "optional"; "required": the action needs the reason / answer.
+        self.comment = comment
+        self.irreversible = irreversible
+        # Restricts the action to some legal bases (preservation steps).
+        self.bases = tuple(bases) if bases else None
+
+    @property
+    def label(self):
+        return self.name.label
+
+    def applies_to(self, request):
+        return request.status in self.sources and (
+            self.bases is None or request.legal_basis in self.bases
+        )
+
+    def __repr__(self):
+        return f"<Transition {self.name}>"
+
+
+_EXECUTING = (Status.RECEIVED, Status.IN_EXECUTION)
+_PRESERVATION_OPEN = (Status.PRESERVED, Status.HELD)
+
+TRANSITIONS = {
+    t.name: t
+    for t in [
+        Transition(
+            "submit", [Status.DRAFT], Status.PENDING_APPROVAL, Side.REQUESTING, DRAFTING_ROLES
+        ),
+        Transition(
+            "approve",
+            [Status.PENDING_APPROVAL],
+            Status.SENT,
+            Side.REQUESTING,
+            LIAISON,
+            comment="optional",
+            irreversible=True,
+        ),
+        Transition(
+            "return",
+            [Status.PENDING_APPROVAL],
+            Status.DRAFT,
+            Side.REQUESTING,
+            LIAISON,
+            comment="required",
+        ),
+        Transition(
+            "acknowledge",
+            [Status.SENT],
+            Status.RECEIVED,
+            Side.REQUESTED,
+            LIAISON,
+            comment="optional",
+        ),
+        Transition(
+            "accept",
+            [Status.RECEIVED],
+            Status.IN_EXECUTION,
+            Side.REQUESTED,
+            LIAISON,
+            comment="optional",
+        ),
+        Transition("forward", [Status.RECEIVED], None, Side.REQUESTED, LIAISON, comment="optional"),
+        Transition("extend", [Status.RECEIVED], None, Side.REQUESTED, LIAISON, comment="required"),
+        Transition(
+            "ask_information",
+            _EXECUTING,
+            Status.AWAITING_INFORMATION,
+            Side.REQUESTED,
+            LIAISON,
+            comment="required",
+        ),
+        Transition(
+            "answer",
+            [Status.AWAITING_INFORMATION],
+            None,  # back to where the questions were asked
+            Side.REQUESTING,
+            REQUESTING_ANY,
+            comment="required",
+        ),
+        Transition(
+            "confirm_preservation",
+            _EXECUTING,
+            Status.PRESERVED,
+            Side.REQUESTED,
+            LIAISON,
+            comment="optional",
+            bases=(LegalBasis.BUDAPEST_PRESERVATION, LegalBasis.EPOC_PR),
+        ),
+        Transition(
+            "extend_preservation",
+            [Status.PRESERVED],
+            None,
+            Side.REQUESTING,
+            REQUESTING_ANY,
+            comment="required",
+            bases=(LegalBasis.BUDAPEST_PRESERVATION, LegalBasis.EPOC_PR),
+        ),
+        Transition(
+            "link_follow_up",
+            [Status.PRESERVED],
+            Status.HELD,
+            Side.REQUESTING,
+            REQUESTING_ANY,
+            comment="optional",
+            bases=(LegalBasis.BUDAPEST_PRESERVATION, LegalBasis.EPOC_PR),
+        ),
+        Transition(
+            "fulfil",
+            [Status.IN_EXECUTION, *_PRESERVATION_OPEN],
+            Status.FULFILLED,
+            Side.REQUESTED,
+            LIAISON,
+            comment="required",
+            irreversible=True,
+        ),
+        Transition(
+            "fulfil_partly",
+            [Status.IN_EXECUTION, *_PRESERVATION_OPEN],
+            Status.PARTIALLY_FULFILLED,
+            Side.REQUESTED,
+            LIAISON,
+            comment="required",
+            irreversible=True,
+        ),
+        Transition(
+            "refuse",
+            _EXECUTING,
+            Status.REFUSED,
+            Side.REQUESTED,
+            LIAISON,
+            comment="required",
+            irreversible=True,
+        ),
+        Transition(
+            "withdraw",
+            OPEN_STATUSES,
+            Status.WITHDRAWN,
+            Side.REQUESTING,
+            REQUESTING_OFFICERS,
+            comment="required",
+            irreversible=True,
+        ),
+        Transition(
+            "close",
+            FINISHED_STATUSES,
+            Status.CLOSED,
+            Side.REQUESTING,
+            REQUESTING_ANY,
+            comment="optional",
+            irreversible=True,
+        ),
+    ]
+}
+
+
+def actions_from(request):
+    """The transitions the state machine allows from the request's status (anyone's)."""
+    return [t for t in TRANSITIONS.values() if t.applies_to(request)]
+
+
+class DeadlineKind(models.TextChoices):
+    ACKNOWLEDGE = "acknowledge", _("Acknowledge receipt")
+    PRESERVE = "preserve", _("Preserve the data")
+    PROVISIONAL = "provisional", _("Decide on provisional measures")
+    DECIDE = "decide", _("Decide on recognition")
+    EXECUTE = "execute", _("Execute")
+    PRODUCE = "produce", _("Produce the data")
+    ANSWER = "answer", _("Answer")
+    PRESERVE_UNTIL = "preserve_until", _("Data preserved until")

@@ -1,0 +1,308 @@
+"""Forms of the request pages. They check input shape; the rules live in ``actions``,
+``validation`` and ``transitions``."""
+
+from django import forms
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from accounts.models import Agency
+from coordination.assistance import deadlines
+from coordination.assistance.actions import EDITABLE_FIELDS
+from coordination.assistance.choices import (
+    PRESERVATION_BASES,
+    ActionName,
+    DataKind,
+    LegalBasis,
+    Measure,
+    Urgency,
+)
+from coordination.assistance.filtersets import RequestFilterSet
+from coordination.assistance.models import AssistanceRequest
+from coordination.assistance.validation import MLA_BASES
+from incidents.forms import DateTimeLocalInput, datetime_local_field
+
+
+class RequestForm(forms.ModelForm):
+    """The drafting form. Re-rendered by htmx when the basis, measures, urgency or
+    country change, so it shows only what the chosen legal basis needs."""
+
+    measures = forms.MultipleChoiceField(
+        label=_("Measures requested"),
+        choices=Measure.choices,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "adapts"}),
+        required=False,
+    )
+    requested_country = forms.ChoiceField(
+        label=_("Requested country"),
+        choices=[("", "—")] + list(countries),
+        required=False,
+        widget=forms.Select(attrs={"class": "adapts"}),
+    )
+    receiving_agency = forms.ModelChoiceField(
+        label=_("Addressed to"),
+        queryset=Agency.objects.none(),
+        required=False,
+        help_text=_("The authority of the requested country that receives the request."),
+    )
+    issuer_deadline = datetime_local_field(
+        _("Result needed by (issuer's date)"),
+        _("Only if you need the result earlier than the legal deadline. In your time zone."),
+    )
+
+    class Meta:
+        model = AssistanceRequest
+        fields = list(EDITABLE_FIELDS)
+        widgets = {
+            "legal_basis": forms.Select(attrs={"class": "adapts"}),
+            "urgency": forms.RadioSelect(attrs={"class": "adapts"}),
+            "facts": forms.Textarea(attrs={"rows": 6}),
+            "offences": forms.Textarea(attrs={"rows": 3}),
+            "dual_criminality": forms.Textarea(attrs={"rows": 3}),
+            "urgency_reason": forms.Textarea(attrs={"rows": 2}),
+            "confidentiality_reason": forms.Textarea(attrs={"rows": 2}),
+            "issuer_deadline_reason": forms.Textarea(attrs={"rows": 2}),
+            "confidentiality_requested": forms.CheckboxInput(attrs={"class": "adapts"}),
+        }
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["legal_basis"].choices = [("", _("Choose the legal basis…"))] + list(
+            LegalBasis.choices
+        )
+        self.fields["urgency"].choices = Urgency.choices
+        country = self._value("requested_country")
+        agencies = Agency.objects.active().exclude(pk=getattr(user, "agency_id", None))
+        if country:
+            agencies = agencies.filter(country=country)
+        self.fields["receiving_agency"].queryset = agencies.order_by(
+            "country", "-is_24_7_contact", "name"
+        )
+        # htmx: changing one of these re-renders the form for the chosen basis (input kept).
+        adapt = {
+            "hx-post": reverse("assistance:form_adapt"),
+            "hx-trigger": "change",
+            "hx-include": "closest form",
+            "hx-target": "#request-form-fields",
+            "hx-swap": "outerHTML",
+        }
+        for name in (
+            "legal_basis",
+            "requested_country",
+            "measures",
+            "urgency",
+            "confidentiality_requested",
+        ):
+            self.fields[name].widget.attrs.update(adapt)
+        self.fields["receiving_agency"].label_from_instance = lambda a: (
+            f"{a.name} ({a.country.code})" + (" · 24/7" if a.is_24_7_contact else "")
+        )
+
+    def _value(self, name):
+        if self.is_bound:
+            return self.data.get(self.add_prefix(name), "")
+        value = self.initial.get(name)
+        if value is None and self.instance.pk:
+            value = getattr(self.instance, name)
+        return str(getattr(value, "code", value) or "")
+
+    @property
+    def basis(self):
+        return self._value("legal_basis")
+
+    @property
+    def urgency_value(self):
+        return self._value("urgency") or Urgency.ROUTINE
+
+    @property
+    def needs_dual_criminality(self):
+        return self.basis in MLA_BASES
+
+    @property
+    def is_preservation(self):
+        return self.basis in PRESERVATION_BASES
+
+    @property
+    def needs_provider(self):
+        return self.basis in (*PRESERVATION_BASES, LegalBasis.EPOC)
+
+    @property
+    def wants_urgency_reason(self):
+        return self.urgency_value != Urgency.ROUTINE
+
+    @property
+    def wants_confidentiality_reason(self):
+        if self.is_bound:
+            return self.data.get(self.add_prefix("confidentiality_requested")) in (
+                "on",
+                "true",
+                "1",
+            )
+        return bool(self.instance.confidentiality_requested)
+
+    @property
+    def rules(self):
+        """The deadline rules of the chosen basis, for the side panel."""
+        return deadlines.rules_for(self.basis) if self.basis else []
+
+    def changes(self):
+        data = {name: self.cleaned_data.get(name) for name in EDITABLE_FIELDS}
+        data["measures"] = list(data["measures"] or [])
+        data["requested_country"] = data["requested_country"] or ""
+        for text in (
+            "urgency_reason",
+            "facts",
+            "offences",
+            "dual_criminality",
+            "confidentiality_reason",
+            "issuer_deadline_reason",
+        ):
+            data[text] = (data[text] or "").strip()
+        data["urgency"] = data["urgency"] or Urgency.ROUTINE
+        data["confidentiality_requested"] = bool(data["confidentiality_requested"])
+        return data
+
+
+class DataSoughtForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", "—")] + list(DataKind.choices), required=False
+    )
+    value = forms.CharField(label=_("Identifier"), max_length=300, required=False)
+    observed_at = forms.DateTimeField(
+        label=_("Date and time"),
+        required=False,
+        widget=DateTimeLocalInput(),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+        help_text=_("In your time zone."),
+    )
+    provider = forms.CharField(label=_("Provider"), max_length=200, required=False)
+    note = forms.CharField(label=_("Note"), max_length=300, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("value") and not data.get("kind"):
+            self.add_error("kind", _("Choose what kind of identifier this is."))
+        if data.get("kind") and not (data.get("value") or "").strip():
+            self.add_error("value", _("Give the identifier."))
+        return data
+
+    @property
+    def is_blank(self):
+        data = getattr(self, "cleaned_data", {}) or {}
+        return not (data.get("kind") or data.get("value"))
+
+
+DataSoughtFormSet = forms.formset_factory(DataSoughtForm, extra=2, max_num=50, validate_max=True)
+
+
+def data_sought_items(formset):
+    return [
+        {k: f.cleaned_data.get(k) for k in ("kind", "value", "observed_at", "provider", "note")}
+        for f in formset.forms
+        if f.cleaned_data and not f.is_blank
+    ]
+
+
+def data_sought_initial(request_obj):
+    if not request_obj or not request_obj.pk:
+        return []
+    return [
+        {
+            "kind": item.kind,
+            "value": item.value,
+            "observed_at": item.observed_at,
+            "provider": item.provider,
+            "note": item.note,
+        }
+        for item in request_obj.data_sought.all()
+    ]
+
+
+class TransitionForm(forms.Form):
+    """What any action may carry; which of it is needed is the action's business."""
+
+    comment = forms.CharField(required=False, max_length=10000, widget=forms.Textarea)
+    received_at = datetime_local_field(_("Actually received at"))
+    agency = forms.ModelChoiceField(queryset=Agency.objects.active(), required=False)
+    follow_up = forms.CharField(required=False, max_length=20)
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("Document"))
+
+
+class RequestListFilterSet(RequestFilterSet):
+    """The shared request filters with widgets for the browser's filter bar."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = self.form.fields
+        fields["q"].widget = forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Reference or text"), "autocomplete": "off"}
+        )
+        fields["status"].widget = forms.CheckboxSelectMultiple()
+        fields["status"].widget.choices = fields["status"].choices
+        fields["overdue"].widget = forms.Select(
+            choices=[("", "—"), ("true", _("Overdue only")), ("false", _("Not overdue"))]
+        )
+        for name in ("direction", "legal_basis", "country", "urgency"):
+            fields[name].empty_label = "—"
+            fields[name].choices = [("", "—"), *list(fields[name].choices)[1:]]
+
+    ACTIVE_KEYS = ("q", "direction", "status", "legal_basis", "country", "urgency", "overdue")
+
+    def is_filtered(self):
+        if not self.data:
+            return False
+        return any(value for key in self.ACTIVE_KEYS for value in self.data.getlist(key))
+
+
+class PolicyForm(forms.Form):
+    """An agency admin's numbers for the policy deadlines (empty: the default)."""
+
+    def __init__(self, *args, current=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = current or {}
+        self.rows = []
+        for rule in deadlines.configurable_rules():
+            row = {"rule": rule, "fields": []}
+            for urgency in Urgency:
+                name = f"{rule.basis}__{rule.kind}__{urgency}"
+                default_hours = int(rule.windows[urgency].total_seconds() // 3600)
+                self.fields[name] = forms.IntegerField(
+                    label=f"{LegalBasis(rule.basis).label} · {rule.label} · {urgency.label}",
+                    required=False,
+                    min_value=1,
+                    max_value=24 * 366,
+                    initial=current.get((rule.basis, rule.kind, urgency.value)),
+                    widget=forms.NumberInput(attrs={"placeholder": default_hours}),
+                    help_text=_("Default: %(hours)d h") % {"hours": default_hours},
+                )
+                row["fields"].append((urgency, name))
+            self.rows.append(row)
+
+    def bound_rows(self):
+        return [
+            {
+                "rule": row["rule"],
+                "basis_label": LegalBasis(row["rule"].basis).label,
+                "fields": [(u, self[name]) for u, name in row["fields"]],
+            }
+            for row in self.rows
+        ]
+
+
+ACTION_HINTS = {
+    ActionName.RETURN: _("What must the drafter change?"),
+    ActionName.EXTEND: _("Reasons for the extension (they go to the requesting side)."),
+    ActionName.ASK_INFORMATION: _("Your questions to the requesting side."),
+    ActionName.ANSWER: _("Your answer to the questions."),
+    ActionName.FULFIL: _("What was done and how the results are transmitted."),
+    ActionName.FULFIL_PARTLY: _("What was done, what could not be, and why."),
+    ActionName.REFUSE: _("The grounds for refusal."),
+    ActionName.WITHDRAW: _("Why the request is withdrawn."),
+    ActionName.EXTEND_PRESERVATION: _(
+        "Why more time is needed (e.g. the production order is on its way)."
+    ),
+}

@@ -1,0 +1,333 @@
+"""Cross-border requests for assistance: MLA, preservation and production (DESIGN.md §4).
+
+Rows change state only through ``coordination.assistance.transitions``; the columns
+``due_at`` / ``due_kind`` / ``due_clock_started_at`` hold the deadline currently running
+(recomputed by every transition from ``coordination.assistance.deadlines``).
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from coordination.assistance.choices import (
+    OPEN_STATUSES,
+    DataKind,
+    DeadlineKind,
+    LegalBasis,
+    Status,
+    Urgency,
+)
+from coordination.assistance.querysets import AssistanceRequestQuerySet
+
+
+class AssistanceRequest(models.Model):
+    reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assistance_requests",
+        verbose_name=_("incident"),
+    )
+    legal_basis = models.CharField(_("legal basis"), max_length=16, choices=LegalBasis.choices)
+    # A list of ``Measure`` values (several per request); checked in ``clean_measures``.
+    measures = models.JSONField(_("measures requested"), default=list, blank=True)
+    urgency = models.CharField(
+        _("urgency"), max_length=16, choices=Urgency.choices, default=Urgency.ROUTINE
+    )
+    urgency_reason = models.TextField(
+        _("why it is urgent"),
+        blank=True,
+        help_text=_("For an emergency: the imminent danger to life or physical integrity."),
+    )
+    requesting_agency = models.ForeignKey(
+        "accounts.Agency",
+        on_delete=models.PROTECT,
+        related_name="requests_made",
+        verbose_name=_("requesting agency"),
+    )
+    requested_country = CountryField(_("requested country"), blank=True)
+    receiving_agency = models.ForeignKey(
+        "accounts.Agency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests_addressed",
+        verbose_name=_("addressed to"),
+        help_text=_("The authority of the requested country that receives the request."),
+    )
+    executing_agency = models.ForeignKey(
+        "accounts.Agency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="requests_executing",
+        verbose_name=_("executing agency"),
+        editable=False,
+    )
+    facts = models.TextField(_("summary of the facts"), blank=True)
+    offences = models.TextField(_("offences and applicable law"), blank=True)
+    dual_criminality = models.TextField(
+        _("dual criminality"),
+        blank=True,
+        help_text=_("Why the conduct is also an offence in the requested country."),
+    )
+    confidentiality_requested = models.BooleanField(_("confidentiality asked"), default=False)
+    confidentiality_reason = models.TextField(_("why confidentiality"), blank=True)
+    issuer_deadline = models.DateTimeField(
+        _("requested by (issuer's date)"),
+        null=True,
+        blank=True,
+        help_text=_("An earlier date the issuing authority needs the result by, with reasons."),
+    )
+    issuer_deadline_reason = models.TextField(_("why that date"), blank=True)
+
+    status = models.CharField(
+        _("status"), max_length=24, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    # Compare-and-swap token: every transition bumps it; a stale writer loses (409).
+    version = models.PositiveIntegerField(default=1, editable=False)
+    # Where ``answer`` returns to (the status in which information was asked).
+    resume_status = models.CharField(max_length=24, blank=True, editable=False)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("drafted by"),
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # Clock starts, each its own timestamp (DESIGN.md §4).
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True, editable=False)
+    received_at = models.DateTimeField(_("received"), null=True, blank=True, editable=False)
+    accepted_at = models.DateTimeField(_("recognised"), null=True, blank=True, editable=False)
+    information_asked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    information_answered_at = models.DateTimeField(
+        _("information answered"), null=True, blank=True, editable=False
+    )
+    decision_extended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    extension_reason = models.TextField(blank=True, editable=False)
+    preserved_at = models.DateTimeField(_("preserved"), null=True, blank=True, editable=False)
+    preserved_until = models.DateTimeField(
+        _("preserved until"), null=True, blank=True, editable=False
+    )
+    preservation_extended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    follow_up = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="preservations",
+        editable=False,
+        verbose_name=_("follow-up request"),
+    )
+    fulfilled_at = models.DateTimeField(_("finished"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # The deadline running now (nearest), kept by every transition for the escalation sweep.
+    due_at = models.DateTimeField(_("due"), null=True, blank=True, editable=False)
+    due_kind = models.CharField(
+        max_length=16, choices=DeadlineKind.choices, blank=True, editable=False
+    )
+    due_clock_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = AssistanceRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        verbose_name = _("request for assistance")
+        verbose_name_plural = _("requests for assistance")
+        indexes = [
+            # Escalation sweep and the desk: open requests whose due_at passed a threshold
+            # (due_at is null once no clock runs, so the partial index holds open ones only).
+            models.Index(
+                fields=["due_at"],
+                name="request_due_idx",
+                condition=models.Q(due_at__isnull=False),
+            ),
+            # Requested side's inbox: what arrived for my agency, by state.
+            models.Index(fields=["receiving_agency", "status"], name="request_receiving_idx"),
+            models.Index(fields=["executing_agency", "status"], name="request_executing_idx"),
+            # Requesting side's outbox and the four-eyes approval queue.
+            models.Index(fields=["requesting_agency", "status"], name="request_requesting_idx"),
+            # Request list default order.
+            models.Index(fields=["-updated_at", "-id"], name="request_updated_idx"),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    def get_absolute_url(self):
+        return reverse("assistance:detail", kwargs={"reference": self.reference})
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+    @property
+    def acting_agency_id(self):
+        """The requested-side agency that acts now: executing once set, else addressee."""
+        return self.executing_agency_id or self.receiving_agency_id
+
+    def measure_labels(self):
+        from coordination.assistance.choices import Measure
+
+        return [Measure(m).label for m in self.measures if m in Measure.values]
+
+
+class DataSought(models.Model):
+    """One identifier the request asks about (account, IP and time, domain, ...)."""
+
+    request = models.ForeignKey(
+        AssistanceRequest, on_delete=models.CASCADE, related_name="data_sought"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=DataKind.choices)
+    value = models.CharField(_("identifier"), max_length=300)
+    observed_at = models.DateTimeField(
+        _("date and time (UTC)"),
+        null=True,
+        blank=True,
+        help_text=_("Needed for an IP address: providers identify a subscriber by time."),
+    )
+    provider = models.CharField(_("provider"), max_length=200, blank=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("data sought")
+        verbose_name_plural = _("data sought")
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.value}"
+
+
+def attachment_path(instance, filename):
+    # Stored by content hash: the same file is stored once and its name cannot lie.
+    return f"requests/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class Attachment(models.Model):
+    """A document attached to the request, hashed (SHA-256) while it is stored."""
+
+    request = models.ForeignKey(
+        AssistanceRequest, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    name = models.CharField(_("file name"), max_length=200)
+    sha256 = models.CharField("SHA-256", max_length=64)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(max_length=100, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self):
+        return f"{self.name} ({self.sha256[:12]}…)"
+
+
+class StatusHistory(models.Model):
+    """One transition of one request: who, from which agency, from, to, why, when.
+
+    Copies the actor's and agency's names so removing a user erases nothing.
+    """
+
+    request = models.ForeignKey(AssistanceRequest, on_delete=models.CASCADE, related_name="history")
+    action = models.CharField(_("action"), max_length=24)
+    from_status = models.CharField(_("from"), max_length=24, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=24, choices=Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=200)
+    actor_agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_agency_name = models.CharField(max_length=200, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    # Deadline running after the transition, as shown at that moment.
+    due_at = models.DateTimeField(null=True, blank=True)
+    due_kind = models.CharField(max_length=16, blank=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name_plural = _("status history")
+        indexes = [
+            # Request page and /history/ endpoint: one request's rows in order.
+            models.Index(fields=["request", "at"], name="request_history_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.request_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def action_label(self):
+        from coordination.assistance.choices import ActionName
+
+        try:
+            return ActionName(self.action).label
+        except ValueError:
+            return self.action
+
+
+class DeadlinePolicy(models.Model):
+    """An agency's own number for a policy deadline (rules without a legal number)."""
+
+    agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.CASCADE, related_name="deadline_policies"
+    )
+    legal_basis = models.CharField(_("legal basis"), max_length=16, choices=LegalBasis.choices)
+    kind = models.CharField(_("deadline"), max_length=16, choices=DeadlineKind.choices)
+    urgency = models.CharField(_("urgency"), max_length=16, choices=Urgency.choices)
+    hours = models.PositiveIntegerField(
+        _("hours"), validators=[MinValueValidator(1), MaxValueValidator(24 * 366)]
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "legal_basis", "kind", "urgency"], name="deadline_policy_unique"
+            )
+        ]
+        verbose_name = _("deadline policy")
+        verbose_name_plural = _("deadline policies")
+
+    def __str__(self):
+        return f"{self.agency_id} {self.legal_basis} {self.kind} {self.urgency}: {self.hours} h"

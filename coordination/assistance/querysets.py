@@ -1,0 +1,80 @@
+"""The one door to requests for assistance: ``restrict(user, action)``.
+
+Who sees a request:
+- the requesting side: people of the requesting agency, provided they may see the linked
+  incident (a request inherits its incident's visibility); once the request has left the
+  agency (sent), every participant of the incident sees it too;
+- the requested side: people of the agency it is addressed to and of the executing agency
+  it was forwarded to, from the moment it is sent. They see the request, not the incident.
+
+Everything compiles to plain column tests plus the incident's permission ``EXISTS``: no
+joins, so no ``.distinct()``.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.choices import Role
+from incidents.choices import Action
+from incidents.querysets import permission_exists
+
+
+def _active_agency_user(user):
+    return bool(user is not None and user.is_authenticated and user.is_active and user.agency_id)
+
+
+class AssistanceRequestQuerySet(models.QuerySet):
+    def restrict(self, user, action="view"):
+        """Requests ``user`` may ``view``, or ``change`` (edit a draft of their agency)."""
+        from coordination.assistance.choices import DRAFTING_ROLES, INTERNAL_STATUSES, Status
+
+        if not _active_agency_user(user):
+            return self.none()
+        sees_incident = permission_exists(user, Action.VIEW, "incident_id")
+        own_side = Q(requesting_agency_id=user.agency_id) & (
+            Q(incident__isnull=True) | sees_incident
+        )
+        if action == "change":
+            if user.role not in DRAFTING_ROLES:
+                return self.none()
+            return self.filter(own_side, status=Status.DRAFT)
+        if action != "view":
+            raise ValueError(f"Unknown action {action!r}")
+        left_agency = ~Q(status__in=INTERNAL_STATUSES)
+        participants = Q(incident__isnull=False) & sees_incident & left_agency
+        requested_side = left_agency & (
+            Q(receiving_agency_id=user.agency_id) | Q(executing_agency_id=user.agency_id)
+        )
+        return self.filter(own_side | participants | requested_side)
+
+    def outgoing(self, agency_id):
+        return self.filter(requesting_agency_id=agency_id)
+
+    def incoming(self, agency_id):
+        return self.filter(Q(receiving_agency_id=agency_id) | Q(executing_agency_id=agency_id))
+
+    def overdue(self, now=None):
+        return self.filter(due_at__lt=now or timezone.now())
+
+    def awaiting_action_of(self, user):
+        """The desk: requests waiting for ``user``'s agency to act, in the user's role."""
+        from coordination.assistance.choices import Status
+
+        agency = user.agency_id
+        requesting = Q(requesting_agency_id=agency)
+        acting = Q(executing_agency_id=agency) | (
+            Q(executing_agency__isnull=True) & Q(receiving_agency_id=agency)
+        )
+        waiting = Q(requesting & Q(status=Status.AWAITING_INFORMATION))
+        if user.role == Role.LIAISON_OFFICER:
+            waiting |= requesting & Q(status=Status.PENDING_APPROVAL)
+            waiting |= acting & Q(
+                status__in=[Status.SENT, Status.RECEIVED, Status.IN_EXECUTION, Status.PRESERVED]
+            )
+        elif user.role == Role.SUPERVISOR:
+            waiting |= requesting & Q(status=Status.PENDING_APPROVAL)
+            waiting |= acting & Q(status__in=[Status.SENT, Status.RECEIVED, Status.IN_EXECUTION])
+        else:
+            waiting |= requesting & Q(status=Status.DRAFT, created_by_id=user.pk)
+        return self.filter(waiting)

@@ -1,0 +1,280 @@
+"""``transition_request(request, action, by, **data)``: the only way a request changes state.
+
+Each action of the table in ``choices.TRANSITIONS``:
+1. is allowed from the request's status (else ``TransitionNotAllowed``, 409, listing the
+   actions the caller may take now);
+2. is taken by the right side (requesting / requested agency) and role, and never by the
+   drafter approving their own request (four eyes) — else ``PermissionDenied``;
+3. gets the comment / answer it needs (else ``ValidationError`` on ``comment``);
+4. is written by compare-and-swap on ``version``: of two officers acting at once exactly
+   one wins, the other gets ``ConcurrentChange`` (409);
+5. recomputes the running deadline (``due_at`` / ``due_kind`` / ``due_clock_started_at``)
+   and ``preserved_until``, writes a status-history row, a timeline entry on the linked
+   incident and the notifications, all in the same transaction.
+"""
+
+import copy
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Agency
+from coordination.assistance import deadlines, events
+from coordination.assistance.choices import (
+    FOLLOW_UP_BASES,
+    INTERNAL_STATUSES,
+    TRANSITIONS,
+    ActionName,
+    DeadlineKind,
+    Side,
+    Status,
+)
+from coordination.assistance.models import AssistanceRequest
+from coordination.assistance.validation import missing_essentials
+from incidents.exceptions import ConcurrentChange, TransitionNotAllowed
+
+
+def side_of(user, request):
+    """Which side ``user`` acts for on ``request``, or None."""
+    if not (user and user.is_authenticated and user.is_active and user.agency_id):
+        return None
+    if user.agency_id == request.requesting_agency_id:
+        return Side.REQUESTING
+    if request.status not in INTERNAL_STATUSES and user.agency_id == request.acting_agency_id:
+        return Side.REQUESTED
+    return None
+
+
+def _permitted(transition, request, user):
+    """None when ``user`` may take ``transition`` now, else the reason why not."""
+    side = side_of(user, request)
+    if side != transition.side:
+        if transition.side == Side.REQUESTING:
+            return _("Only the requesting agency may do this.")
+        return _("Only the requested agency acting on this request may do this.")
+    if user.role not in transition.roles:
+        drafter_discards = (
+            transition.name == ActionName.WITHDRAW
+            and request.status in INTERNAL_STATUSES
+            and user.pk == request.created_by_id
+        )
+        if not drafter_discards:
+            return _("Your role (%(role)s) may not do this.") % {"role": user.get_role_display()}
+    if transition.name == ActionName.APPROVE and user.pk in (
+        request.created_by_id,
+        request.submitted_by_id,
+    ):
+        return _("Four eyes: another liaison officer must approve a request you drafted.")
+    return None
+
+
+def _extension_allowed(transition, request):
+    if transition.name == ActionName.EXTEND:
+        return deadlines.can_extend_decision(request)
+    if transition.name == ActionName.EXTEND_PRESERVATION:
+        return deadlines.can_extend_preservation(request)
+    return True
+
+
+def allowed_actions(request, user):
+    """The transitions ``user`` may take on ``request`` now (for buttons and 409 bodies)."""
+    return [
+        t
+        for t in TRANSITIONS.values()
+        if t.applies_to(request)
+        and _extension_allowed(t, request)
+        and _permitted(t, request, user) is None
+    ]
+
+
+def _not_allowed(request, action, user):
+    allowed = [t.name.value for t in allowed_actions(request, user)]
+    return TransitionNotAllowed(
+        _("A request that is “%(status)s” cannot be %(action)s.")
+        % {
+            "status": request.get_status_display(),
+            "action": ActionName(action).label.lower() if action in ActionName.values else action,
+        },
+        allowed=allowed,
+    )
+
+
+def _parse_received_at(value, request, now):
+    if not value:
+        return now
+    if timezone.is_naive(value):
+        raise ValidationError({"received_at": _("Give the time of receipt with its time zone.")})
+    if value > now + timedelta(minutes=5):
+        raise ValidationError({"received_at": _("Receipt cannot be in the future.")})
+    if request.sent_at and value < request.sent_at:
+        raise ValidationError({"received_at": _("Receipt cannot precede sending.")})
+    return value
+
+
+def _forward_target(agency, request):
+    if agency is None:
+        raise ValidationError({"agency": _("Choose the agency to forward the request to.")})
+    if not isinstance(agency, Agency):
+        agency = Agency.objects.filter(pk=agency).first()
+        if agency is None:
+            raise ValidationError({"agency": _("Unknown agency.")})
+    if not agency.is_active:
+        raise ValidationError({"agency": _("%(agency)s is no longer active.") % {"agency": agency}})
+    if agency.country.code != str(request.requested_country):
+        raise ValidationError({"agency": _("Forward only to an agency of the requested country.")})
+    if agency.pk == request.acting_agency_id:
+        raise ValidationError({"agency": _("The request is already with this agency.")})
+    return agency
+
+
+def _follow_up_target(follow_up, request):
+    if follow_up is None:
+        raise ValidationError({"follow_up": _("Choose the follow-up request.")})
+    if not isinstance(follow_up, AssistanceRequest):
+        follow_up = (
+            AssistanceRequest.objects.filter(reference=str(follow_up).strip().upper()).first()
+            if not str(follow_up).isdigit()
+            else AssistanceRequest.objects.filter(pk=follow_up).first()
+        )
+    if (
+        follow_up is None
+        or follow_up.pk == request.pk
+        or follow_up.requesting_agency_id != request.requesting_agency_id
+    ):
+        raise ValidationError({"follow_up": _("Choose a request of your agency.")})
+    if follow_up.legal_basis not in FOLLOW_UP_BASES:
+        raise ValidationError(
+            {"follow_up": _("The follow-up must be a production or mutual assistance request.")}
+        )
+    if str(follow_up.requested_country) != str(request.requested_country):
+        raise ValidationError({"follow_up": _("The follow-up must go to the same country.")})
+    if follow_up.status in (*INTERNAL_STATUSES, Status.WITHDRAWN):
+        raise ValidationError({"follow_up": _("The follow-up request must have been sent.")})
+    return follow_up
+
+
+def _changes_for(transition, request, by, now, comment, data):
+    """The columns ``transition`` sets, and the status it leads to."""
+    name = transition.name
+    target = transition.target or request.status
+    changes = {}
+    if name == ActionName.SUBMIT:
+        missing = missing_essentials(request)
+        if missing:
+            raise ValidationError(missing)
+        changes |= {"submitted_at": now, "submitted_by": by}
+    elif name == ActionName.APPROVE:
+        missing = missing_essentials(request)
+        if missing:
+            raise ValidationError(missing)
+        changes |= {"sent_at": now, "approved_by": by}
+    elif name == ActionName.RETURN:
+        changes |= {"submitted_at": None, "submitted_by": None}
+    elif name == ActionName.ACKNOWLEDGE:
+        changes |= {
+            "received_at": _parse_received_at(data.get("received_at"), request, now),
+            "executing_agency": by.agency,
+        }
+    elif name == ActionName.ACCEPT:
+        changes["accepted_at"] = now
+    elif name == ActionName.FORWARD:
+        changes["executing_agency"] = _forward_target(data.get("agency"), request)
+    elif name == ActionName.EXTEND:
+        changes |= {"decision_extended_at": now, "extension_reason": comment}
+    elif name == ActionName.ASK_INFORMATION:
+        changes |= {"information_asked_at": now, "resume_status": request.status}
+    elif name == ActionName.ANSWER:
+        target = request.resume_status or Status.RECEIVED
+        changes |= {"information_answered_at": now, "resume_status": ""}
+    elif name == ActionName.CONFIRM_PRESERVATION:
+        changes["preserved_at"] = now
+    elif name == ActionName.EXTEND_PRESERVATION:
+        changes["preservation_extended_at"] = now
+    elif name == ActionName.LINK_FOLLOW_UP:
+        changes["follow_up"] = _follow_up_target(data.get("follow_up"), request)
+    elif name in (
+        ActionName.FULFIL,
+        ActionName.FULFIL_PARTLY,
+        ActionName.REFUSE,
+        ActionName.WITHDRAW,
+    ):
+        changes["fulfilled_at"] = now
+    elif name == ActionName.CLOSE:
+        changes["closed_at"] = now
+    changes["status"] = target
+    return changes
+
+
+@transaction.atomic
+def transition_request(request, action, by, *, comment="", **data):
+    """Take ``action`` on ``request`` as ``by``; returns the status-history row.
+
+    ``data`` carries what some actions need: ``received_at`` (acknowledge, when receipt
+    came earlier than the acknowledgement), ``agency`` (forward), ``follow_up`` (link).
+    """
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise _not_allowed(request, action, by)
+    if not transition.applies_to(request):
+        raise _not_allowed(request, action, by)
+    reason = _permitted(transition, request, by)
+    if reason:
+        raise PermissionDenied(reason)
+    if not _extension_allowed(transition, request):
+        if transition.name == ActionName.EXTEND_PRESERVATION:
+            message = _(
+                "The rule allows no (further) extension of preservation; link the follow-up "
+                "request to hold the data."
+            )
+        else:
+            message = _("The rule allows one extension of the decision deadline only.")
+        raise TransitionNotAllowed(
+            message, allowed=[t.name.value for t in allowed_actions(request, by)]
+        )
+    comment = (comment or "").strip()
+    if transition.comment == "required" and not comment:
+        raise ValidationError({"comment": _("This action needs a reason or an answer.")})
+
+    now = timezone.now()
+    from_status = request.status
+    changes = _changes_for(transition, request, by, now, comment, data)
+
+    after = copy.copy(request)
+    for name, value in changes.items():
+        setattr(after, name, value)
+    if transition.name == ActionName.LINK_FOLLOW_UP:
+        after.follow_up_id = changes["follow_up"].pk
+    policy = deadlines.policy_for(request.requesting_agency_id)
+    keep = [
+        d for d in deadlines.deadlines_for(after, policy) if d.kind == DeadlineKind.PRESERVE_UNTIL
+    ]
+    changes["preserved_until"] = keep[0].due_at if keep else None
+    after.preserved_until = changes["preserved_until"]
+    changes |= deadlines.due_fields(after, policy)
+
+    updated = AssistanceRequest.objects.filter(
+        pk=request.pk, version=request.version, status=from_status
+    ).update(**changes, version=request.version + 1, updated_at=now)
+    if not updated:
+        raise ConcurrentChange(
+            _("Someone else acted on this request meanwhile. Reload it and try again.")
+        )
+    for name, value in changes.items():
+        setattr(request, name, value)
+    request.version += 1
+    request.updated_at = now
+
+    row = events.history_row(request, transition.name, from_status, by, comment, now)
+    events.timeline_entry(request, transition.name, from_status, by, comment, now)
+    _notify(request, transition, from_status, by, comment, row)
+    return row
+
+
+def _notify(request, transition, from_status, by, comment, row):
+    """Hand the event to ``alerts`` (the notifications it writes join this transaction)."""
+    from coordination.assistance import alerts
+
+    alerts.request_transitioned(request, transition.name, from_status, by, comment, row)

@@ -1,0 +1,378 @@
+"""Request pages: authorisation matrix, behaviour, and query budgets."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from coordination.assistance.choices import LegalBasis, Status
+from coordination.assistance.models import AssistanceRequest, Attachment
+from coordination.assistance.transitions import transition_request
+from tests.assistance.conftest import DATA
+from tests.factories import make_incident
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = [
+    "requesting_investigator",
+    "requesting_liaison",
+    "requested_liaison",
+    "third_country",
+    "anonymous",
+]
+
+
+@pytest.fixture
+def personas(lead_user, de_liaison, nl_liaison, outsider):
+    return {
+        "requesting_investigator": lead_user,
+        "requesting_liaison": de_liaison,
+        "requested_liaison": nl_liaison,
+        "third_country": outsider,
+        "anonymous": None,
+    }
+
+
+def _as(client, user):
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+# page -> expected status per persona for a SENT request (anonymous is sent to log in)
+SENT_PAGES = {
+    "detail": {
+        "requesting_investigator": 200,
+        "requesting_liaison": 200,
+        "requested_liaison": 200,
+        "third_country": 404,
+    },
+    "print": {
+        "requesting_investigator": 200,
+        "requesting_liaison": 200,
+        "requested_liaison": 200,
+        "third_country": 404,
+    },
+    "edit": {
+        "requesting_investigator": 403,
+        "requesting_liaison": 403,
+        "requested_liaison": 403,
+        "third_country": 404,
+    },
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("page", list(SENT_PAGES))
+def test_request_pages_authorisation(client, personas, sent_request, persona, page):
+    req = sent_request(LegalBasis.EIO)
+    url = f"/requests/{req.reference}/" + ("" if page == "detail" else f"{page}/")
+    response = _as(client, personas[persona]).get(url)
+    if persona == "anonymous":
+        assert response.status_code == 302 and "/login" in response["Location"]
+    else:
+        assert response.status_code == SENT_PAGES[page][persona]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_draft_is_hidden_from_everyone_outside_the_requesting_agency(
+    client, personas, make_request, persona
+):
+    req = make_request(LegalBasis.EIO)
+    response = _as(client, personas[persona]).get(f"/requests/{req.reference}/")
+    expected = {"requesting_investigator": 200, "requesting_liaison": 200}.get(persona, 404)
+    if persona == "anonymous":
+        expected = 302
+    assert response.status_code == expected
+
+
+@pytest.mark.parametrize(
+    ("persona", "action", "expected"),
+    [
+        ("requesting_investigator", "acknowledge", 403),
+        ("requesting_liaison", "acknowledge", 403),
+        ("requested_liaison", "acknowledge", 302),
+        ("third_country", "acknowledge", 404),
+        ("anonymous", "acknowledge", 302),
+        ("requested_liaison", "accept", 409),
+        ("requesting_liaison", "withdraw", 400),  # needs a reason
+    ],
+)
+def test_action_endpoint_authorisation(client, personas, sent_request, persona, action, expected):
+    req = sent_request(LegalBasis.EIO)
+    response = _as(client, personas[persona]).post(f"/requests/{req.reference}/{action}/", {})
+    assert response.status_code == expected
+    if persona == "anonymous":
+        assert "/login" in response["Location"]
+        req.refresh_from_db()
+        assert req.status == Status.SENT
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("requesting_investigator", 200),
+        ("requesting_liaison", 200),
+        ("requested_liaison", 200),
+        ("third_country", 200),
+        ("anonymous", 302),
+    ],
+)
+def test_list_and_desk_open_to_every_agency_user(client, personas, persona, expected):
+    client = _as(client, personas[persona])
+    assert client.get("/requests/").status_code == expected
+    assert client.get("/requests/desk/").status_code == expected
+
+
+def test_drafting_is_for_investigators_and_liaison_officers(client, de_admin, lead_user):
+    assert _as(client, de_admin).get("/requests/new/").status_code == 403
+    assert _as(client, lead_user).get("/requests/new/").status_code == 200
+
+
+def test_request_assistance_from_an_incident_is_prefilled(client, lead_user, nl_agency):
+    incident = make_incident(lead_user, affected_countries=["DE", "NL"])
+    response = _as(client, lead_user).get(f"/requests/new/?incident={incident.reference}")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert incident.reference in html
+    assert "Encrypted file servers" in html  # the incident's summary as the facts
+    assert 'value="NL" selected' in html
+
+
+def test_request_assistance_for_an_invisible_incident_is_404(client, lead_user, outsider):
+    incident = make_incident(lead_user)
+    assert (
+        _as(client, outsider).get(f"/requests/new/?incident={incident.reference}").status_code
+        == 404
+    )
+
+
+def _post_data(nl_agency, **overrides):
+    data = {
+        "legal_basis": "eio",
+        "requested_country": "NL",
+        "receiving_agency": str(nl_agency.pk),
+        "measures": ["subscriber"],
+        "urgency": "routine",
+        "facts": "VPS in Amsterdam used to stage the attack.",
+        "offences": "§ 303b StGB",
+        "dual_criminality": "Art. 138b Sr",
+        "data-TOTAL_FORMS": "2",
+        "data-INITIAL_FORMS": "0",
+        "data-MIN_NUM_FORMS": "0",
+        "data-MAX_NUM_FORMS": "50",
+        "data-0-kind": "ip_time",
+        "data-0-value": "203.0.113.7",
+        "data-0-observed_at": "2026-02-28T00:14",
+        "data-0-provider": "Example Hosting",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_create_draft_through_the_form(client, lead_user, nl_agency):
+    incident = make_incident(lead_user)
+    response = _as(client, lead_user).post(
+        f"/requests/new/?incident={incident.reference}", _post_data(nl_agency)
+    )
+    assert response.status_code == 302
+    req = AssistanceRequest.objects.get()
+    assert req.incident == incident
+    assert req.data_sought.get().value == "203.0.113.7"
+    assert req.status == Status.DRAFT
+
+
+def test_form_errors_keep_the_input_and_store_nothing(client, lead_user, other_agency):
+    response = _as(client, lead_user).post(
+        "/requests/new/", _post_data(other_agency, facts="Keep me typed", **{"data-0-kind": ""})
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Keep me typed" in html
+    assert "203.0.113.7" in html
+    assert "errorlist" in html
+    assert not AssistanceRequest.objects.exists()
+
+
+def test_form_adapts_to_the_legal_basis_without_losing_input(client, lead_user, nl_agency):
+    client = _as(client, lead_user)
+    data = _post_data(nl_agency, legal_basis="police", facts="Typed so far")
+    html = client.post("/requests/new/adapt/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert "Typed so far" in html
+    assert 'name="dual_criminality"' not in html  # police-to-police needs none
+    assert "CETS 185 Art. 35" in html
+    data["legal_basis"] = "eio"
+    data["urgency"] = "emergency"
+    html = client.post("/requests/new/adapt/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert 'name="dual_criminality"' in html
+    assert 'name="urgency_reason"' in html
+    assert "Directive 2014/41/EU" in html
+    data["add_row"] = "1"
+    html = client.post("/requests/new/adapt/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert 'name="data-2-value"' in html
+
+
+def test_submit_with_missing_essentials_shows_why(client, make_request, lead_user):
+    req = make_request(LegalBasis.EIO, dual_criminality="")
+    response = _as(client, lead_user).post(f"/requests/{req.reference}/submit/", {})
+    assert response.status_code == 400
+    assert "dual criminality" in response.content.decode()
+    req.refresh_from_db()
+    assert req.status == Status.DRAFT
+
+
+def test_detail_shows_deadlines_sources_and_only_my_actions(
+    client, sent_request, nl_liaison, de_liaison
+):
+    req = sent_request(LegalBasis.EIO)
+    html = _as(client, nl_liaison).get(f"/requests/{req.reference}/").content.decode()
+    assert "Directive 2014/41/EU Art. 16(1)" in html
+    assert "6 days 23 h left" in html or "7 days left" in html
+    assert 'data-action="acknowledge"' in html
+    assert 'data-action="withdraw"' not in html
+    html = _as(client, de_liaison).get(f"/requests/{req.reference}/").content.decode()
+    assert 'data-action="withdraw"' in html
+    assert 'data-action="acknowledge"' not in html
+    assert "data-confirm" in html  # withdraw is irreversible
+
+
+def test_action_with_a_missing_reason_reopens_its_form_with_the_error(
+    client, sent_request, nl_liaison
+):
+    req = sent_request(LegalBasis.EIO)
+    transition_request(req, "acknowledge", nl_liaison)
+    response = _as(client, nl_liaison).post(f"/requests/{req.reference}/refuse/", {"comment": ""})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This action needs a reason" in html
+    assert '<details class="request-action" open>' in html
+
+
+def test_desk_lists_what_awaits_my_agency_nearest_first_with_overdue_in_red(
+    client, frozen, sent_request, de_liaison, nl_liaison, make_request, lead_user
+):
+    from datetime import timedelta
+
+    slow = sent_request(LegalBasis.BUDAPEST_MLA)  # acknowledge within 7 days
+    fast = sent_request(LegalBasis.POLICE)  # acknowledge within 24 h
+    pending = make_request(LegalBasis.EIO)
+    transition_request(pending, "submit", lead_user)
+    frozen.shift(timedelta(hours=30))
+    html = _as(client, nl_liaison).get("/requests/desk/").content.decode()
+    assert html.index(fast.reference) < html.index(slow.reference)
+    assert "overdue by 6 h" in html
+    assert "is-overdue" in html
+    assert pending.reference not in html  # not yet sent: not theirs
+    html = _as(client, de_liaison).get("/requests/desk/").content.decode()
+    assert pending.reference in html  # awaits approval
+    assert fast.reference not in html
+
+
+def test_list_filters_by_direction(client, sent_request, de_liaison, nl_liaison):
+    req = sent_request(LegalBasis.EIO)
+    assert req.reference in _as(client, de_liaison).get("/requests/?direction=out").content.decode()
+    assert req.reference not in client.get("/requests/?direction=in").content.decode()
+    assert req.reference in _as(client, nl_liaison).get("/requests/?direction=in").content.decode()
+
+
+def test_print_page_has_a_print_stylesheet_and_the_form(client, sent_request, de_liaison):
+    req = sent_request(LegalBasis.EIO)
+    html = _as(client, de_liaison).get(f"/requests/{req.reference}/print/").content.decode()
+    assert "assistance.css" in html
+    assert "Summary of the facts" in html
+    assert "203.0.113.7" in html
+    assert "Signature and seal" in html
+
+
+def test_incident_panel_lists_requests_and_offers_to_draft(
+    client, lead_user, make_request, outsider
+):
+    incident = make_incident(lead_user)
+    req = make_request(LegalBasis.EIO, incident=incident)
+    html = (
+        _as(client, lead_user).get(f"/requests/for-incident/{incident.reference}/").content.decode()
+    )
+    assert req.reference in html
+    assert f"/requests/new/?incident={incident.reference}" in html
+    assert (
+        _as(client, outsider).get(f"/requests/for-incident/{incident.reference}/").status_code
+        == 404
+    )
+    page = _as(client, lead_user).get(incident.get_absolute_url()).content.decode()
+    assert f"/requests/for-incident/{incident.reference}/" in page
+
+
+def test_attachment_is_hashed_and_downloadable_by_both_sides(
+    client, make_request, lead_user, de_liaison, nl_liaison, outsider, settings, tmp_path
+):
+    import hashlib
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    req = make_request(LegalBasis.EIO)
+    content = b"%PDF-1.4 court order"
+    upload = SimpleUploadedFile("order.pdf", content, content_type="application/pdf")
+    response = _as(client, lead_user).post(
+        f"/requests/{req.reference}/attachments/", {"file": upload}
+    )
+    assert response.status_code == 302
+    attachment = Attachment.objects.get()
+    assert attachment.sha256 == hashlib.sha256(content).hexdigest()
+    transition_request(req, "submit", lead_user)
+    transition_request(req, "approve", de_liaison)
+    url = f"/requests/{req.reference}/attachments/{attachment.pk}/"
+    response = _as(client, nl_liaison).get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == content
+    assert _as(client, outsider).get(url).status_code == 404
+    # Once sent, attachments are frozen.
+    upload = SimpleUploadedFile("late.pdf", b"late")
+    _as(client, lead_user).post(f"/requests/{req.reference}/attachments/", {"file": upload})
+    assert Attachment.objects.count() == 1
+
+
+def test_policy_page_is_for_agency_admins(client, de_admin, de_liaison):
+    assert _as(client, de_liaison).get("/requests/policy/").status_code == 403
+    client = _as(client, de_admin)
+    assert client.get("/requests/policy/").status_code == 200
+    response = client.post("/requests/policy/", {"bilateral__execute__routine": "1080"})
+    assert response.status_code == 302
+    from coordination.assistance.models import DeadlinePolicy
+
+    assert DeadlinePolicy.objects.get().hours == 1080
+    response = client.post("/requests/policy/", {"bilateral__execute__routine": "-3"})
+    assert response.status_code == 400
+
+
+def test_desk_and_list_query_counts_are_constant(
+    client, sent_request, nl_liaison, django_assert_max_num_queries
+):
+    for _ in range(2):
+        sent_request(LegalBasis.EIO)
+    client = _as(client, nl_liaison)
+    with django_assert_max_num_queries(12) as before:
+        client.get("/requests/desk/")
+    for _ in range(6):
+        sent_request(LegalBasis.POLICE)
+    with django_assert_max_num_queries(len(before.captured_queries)):
+        assert client.get("/requests/desk/").status_code == 200
+    with django_assert_max_num_queries(12) as before:
+        client.get("/requests/")
+    with django_assert_max_num_queries(len(before.captured_queries)):
+        assert client.get("/requests/").status_code == 200
+
+
+def test_detail_query_count_is_constant(
+    client, sent_request, nl_liaison, de_liaison, django_assert_max_num_queries
+):
+    req = sent_request(LegalBasis.EIO, data=DATA * 5)
+    client = _as(client, de_liaison)
+    with django_assert_max_num_queries(25) as before:
+        client.get(f"/requests/{req.reference}/")
+    transition_request(req, "acknowledge", nl_liaison)
+    transition_request(req, "accept", nl_liaison)
+    with django_assert_max_num_queries(len(before.captured_queries)):
+        assert client.get(f"/requests/{req.reference}/").status_code == 200

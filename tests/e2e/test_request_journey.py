@@ -1,0 +1,189 @@
+"""A cross-border request in a real browser: an EIO from Germany to the Netherlands.
+
+Drafted from an incident by a German investigator, approved by a German liaison officer
+(who cannot approve one he drafted himself), acknowledged, accepted and questioned by the
+Dutch liaison officer, answered in Germany and fulfilled. The due date shown at each step
+is the one of the deadline table.
+"""
+
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.choices import Role
+from coordination.assistance import actions
+from coordination.assistance.choices import LegalBasis, Measure
+from coordination.assistance.models import AssistanceRequest
+from coordination.assistance.transitions import transition_request
+from tests.e2e.test_journey import sign_in, snap
+from tests.factories import AgencyFactory, UserFactory, make_incident
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def people():
+    bka = AgencyFactory(name="Bundeskriminalamt Cybercrime", short_name="BKA-CC", country="DE")
+    htc = AgencyFactory(
+        name="Team High Tech Crime",
+        short_name="NL-HTC",
+        country="NL",
+        timezone="Europe/Amsterdam",
+        mailbox="htc@politie.example.nl",
+    )
+    return {
+        "bka": bka,
+        "htc": htc,
+        "anna": UserFactory(username="anna.de", agency=bka, role=Role.INVESTIGATOR),
+        "dirk": UserFactory(username="dirk.de", agency=bka, role=Role.LIAISON_OFFICER),
+        "noor": UserFactory(
+            username="noor.nl", agency=htc, role=Role.LIAISON_OFFICER, timezone="Europe/Amsterdam"
+        ),
+    }
+
+
+def shown(when, user):
+    """A time as the ``when`` filter prints it for ``user``."""
+    return when.astimezone(ZoneInfo(user.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def expect_due(page, req, user, kind, window, clock):
+    """The page shows the running deadline ``kind`` due ``window`` after ``clock``."""
+    req.refresh_from_db()
+    assert req.due_kind == kind
+    assert req.due_at == getattr(req, clock) + window
+    expect(page.locator(".deadline-now")).to_contain_text(shown(req.due_at, user))
+    expect(page.locator(f'.deadline[data-kind="{kind}"]')).to_contain_text("2014/41/EU")
+
+
+ACTIONS = {
+    "Submit for approval": "submit",
+    "Approve and send": "approve",
+    "Acknowledge receipt": "acknowledge",
+    "Accept (recognise)": "accept",
+    "Ask for information": "ask_information",
+    "Answer the questions": "answer",
+    "Fulfil": "fulfil",
+}
+
+
+def act(page, label, comment=None):
+    """Open an action's form, fill the comment if asked, confirm and submit."""
+    page.once("dialog", lambda dialog: dialog.accept())
+    trigger = page.locator(f'#actions [data-action="{ACTIONS[label]}"]')
+    if trigger.evaluate("el => el.tagName") == "SUMMARY":
+        trigger.click()
+        form = trigger.locator("xpath=..").locator("form")
+        if comment is not None:
+            form.locator("textarea[name=comment]").fill(comment)
+        form.get_by_role("button", name=label, exact=True).click()
+    else:
+        trigger.click()
+    expect(page.locator(".message--success")).to_contain_text(label)
+
+
+def test_eio_request_from_germany_to_the_netherlands(new_page, people, screenshot_dir):
+    anna, dirk, noor = people["anna"], people["dirk"], people["noor"]
+    incident = make_incident(anna, affected_countries=["DE", "NL"])
+
+    # The German investigator drafts an EIO from the incident page.
+    de = new_page()
+    sign_in(de, anna)
+    de.goto(incident.get_absolute_url())
+    de.locator("#requests").get_by_role("link", name="Request assistance").click()
+    expect(de.locator("h1")).to_contain_text("Request assistance")
+    expect(de.locator("#id_facts")).to_have_value(re.compile("Encrypted file servers"))
+    with de.expect_response(lambda r: "/requests/new/adapt/" in r.url):
+        de.locator("#id_legal_basis").select_option("eio")
+    expect(de.locator("#rules-heading + ul")).to_contain_text("Directive 2014/41/EU Art. 12(3)")
+    de.locator("#id_receiving_agency").select_option(str(people["htc"].pk))
+    with de.expect_response(lambda r: "/requests/new/adapt/" in r.url):
+        de.get_by_label("Subscriber information").check()
+    de.locator("#id_offences").fill("§ 303b StGB (computer sabotage), § 253 StGB (extortion).")
+    de.locator("#id_dual_criminality").fill("Art. 138b and 317 Sr criminalise the same conduct.")
+    de.locator("#id_data-0-kind").select_option("ip_time")
+    de.locator("#id_data-0-value").fill("203.0.113.7")
+    de.locator("#id_data-0-observed_at").fill("2026-02-28T00:14")
+    de.locator("#id_data-0-provider").fill("Example Hosting B.V.")
+    snap(de, screenshot_dir, "request-1-draft-form")
+    de.get_by_role("button", name="Save as draft").click()
+    expect(de.locator("#request-status")).to_have_text("Draft")
+    reference = re.search(r"MLA-\d{4}-\d{4}", de.locator("h1").inner_text()).group(0)
+    req = AssistanceRequest.objects.get(reference=reference)
+    assert req.incident == incident
+    act(de, "Submit for approval")
+    expect(de.locator("#request-status")).to_have_text("Pending approval")
+    expect(de.locator("#actions")).not_to_contain_text("Approve")
+
+    # A German liaison officer cannot approve a request he drafted himself ...
+    own = actions.create_request(
+        dirk,
+        data_sought=[{"kind": "domain", "value": "leak.example", "provider": "Registrar"}],
+        legal_basis=LegalBasis.POLICE,
+        measures=[Measure.SUBSCRIBER],
+        requested_country="NL",
+        receiving_agency=people["htc"],
+        facts="Leak site hosted in the Netherlands.",
+    )
+    transition_request(own, "submit", dirk)
+    liaison = new_page()
+    sign_in(liaison, dirk)
+    liaison.goto(own.get_absolute_url())
+    expect(liaison.locator("#actions")).not_to_contain_text("Approve")
+
+    # ... but approves the investigator's, found on his desk.
+    liaison.goto("/requests/desk/")
+    expect(liaison.locator("#desk-table")).to_contain_text(reference)
+    liaison.get_by_role("link", name=reference).click()
+    act(liaison, "Approve and send")
+    expect(liaison.locator("#request-status")).to_have_text("Sent")
+    expect_due(liaison, req, dirk, "acknowledge", timedelta(days=7), "sent_at")
+    snap(liaison, screenshot_dir, "request-2-sent")
+
+    # The Dutch liaison officer acknowledges, accepts and asks a question.
+    nl = new_page()
+    sign_in(nl, noor)
+    nl.goto("/requests/desk/")
+    expect(nl.locator("#desk-table")).to_contain_text(reference)
+    nl.get_by_role("link", name=reference).click()
+    expect(nl.locator("body")).not_to_contain_text("Encrypted file servers on the incident")
+    act(nl, "Acknowledge receipt")
+    expect(nl.locator("#request-status")).to_have_text("Received")
+    expect_due(nl, req, noor, "decide", timedelta(days=30), "received_at")
+    act(nl, "Accept (recognise)")
+    expect(nl.locator("#request-status")).to_have_text("In execution")
+    expect_due(nl, req, noor, "execute", timedelta(days=90), "accepted_at")
+    act(nl, "Ask for information", "In which time zone are the log times given?")
+    expect(nl.locator("#request-status")).to_have_text("Awaiting information")
+    expect(nl.locator(".deadline-now")).to_contain_text("clock is stopped")
+    snap(nl, screenshot_dir, "request-3-questions")
+    # The incident itself stays out of the Dutch officer's sight.
+    assert nl.goto(incident.get_absolute_url()).status == 404
+
+    # Germany answers; the execution clock restarts from the answer.
+    de.goto(req.get_absolute_url())
+    expect(de.locator("#history")).to_contain_text("In which time zone")
+    act(de, "Answer the questions", "All times are UTC.")
+    expect(de.locator("#request-status")).to_have_text("In execution")
+    req.refresh_from_db()
+    assert req.due_clock_started_at == req.information_answered_at
+    expect_due(de, req, anna, "execute", timedelta(days=90), "information_answered_at")
+
+    # The Netherlands fulfils the request.
+    nl.goto(req.get_absolute_url())
+    act(nl, "Fulfil", "Subscriber data sent through the secure channel.")
+    expect(nl.locator("#request-status")).to_have_text("Fulfilled")
+    expect(nl.locator(".deadline-panel")).to_contain_text("No clock is running")
+    snap(nl, screenshot_dir, "request-4-fulfilled")
+
+    # The incident's timeline tells the German side every step.
+    de.goto(incident.get_absolute_url())
+    expect(de.locator("#timeline")).to_contain_text(f"Request {reference}")
+    expect(de.locator("#requests")).to_contain_text(reference)
+    snap(de, screenshot_dir, "request-5-incident")
+    de.goto(f"/requests/{reference}/print/")
+    expect(de.locator("h1")).to_contain_text("European Investigation Order")
+    snap(de, screenshot_dir, "request-6-print")
