@@ -80,7 +80,7 @@ def _observable_q(observables):
     return query
 
 
-def sightings(user, observables, *, exclude_incident=None):
+def sightings(user, observables, *, exclude_incident=None, links_limit=LINKS_PER_OBSERVABLE):
     """``{(type, value): Sightings}`` for every observable, other than in ``exclude_incident``."""
     observables = {(t, v) for t, v in observables}
     result = {key: Sightings() for key in observables}
@@ -132,7 +132,7 @@ def sightings(user, observables, *, exclude_incident=None):
             )
         )
         # Django 4.2+ filters on window functions in an outer query.
-        for row in links.filter(rank__lte=LINKS_PER_OBSERVABLE).order_by("rank"):
+        for row in links.filter(rank__lte=links_limit).order_by("rank"):
             reference = row["incident__reference"]
             result[(row["type"], row["value"])].links.append(
                 SightingLink(
@@ -157,6 +157,33 @@ def sightings(user, observables, *, exclude_incident=None):
         )
         for row in asked:
             result[(row["type"], row["value"])].contact_requested = row["n"]
+    return result
+
+
+def sightings_of_indicators(user, indicators):
+    """``{indicator.pk: Sightings}`` for indicators of several incidents (API lists, search).
+
+    Each indicator's own incident is left out of its sightings. Same two or three queries
+    as ``sightings``: the own incident is visible (the user sees the indicator), so it is
+    taken off the visible side only.
+    """
+    indicators = list(indicators)
+    shared = sightings(
+        user,
+        [(i.type, i.value) for i in indicators],
+        links_limit=LINKS_PER_OBSERVABLE + 1,
+    )
+    result = {}
+    for indicator in indicators:
+        total = shared[(indicator.type, indicator.value)]
+        own = indicator.incident.reference
+        result[indicator.pk] = Sightings(
+            links=[link for link in total.links if link.reference != own][:LINKS_PER_OBSERVABLE],
+            visible_count=max(total.visible_count - 1, 0),
+            hidden_count=total.hidden_count,
+            hidden_countries=total.hidden_countries,
+            contact_requested=total.contact_requested,
+        )
     return result
 
 

@@ -62,6 +62,9 @@ class Indicator(models.Model):
         ]
 
     def __str__(self):
+        # Never below the incident's label, so the indicator's own TLP says it all.
+        if self.tlp in (TLP.AMBER_STRICT, TLP.RED):
+            return f"{self.get_type_display()} #{self.pk} ({self.get_tlp_display()})"
         return f"{self.get_type_display()}: {self.value}"
 
 

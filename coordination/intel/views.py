@@ -24,9 +24,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from coordination.intel import actions
 from coordination.intel.correlation import sightings
+from coordination.intel.filtersets import filter_by_value
 from coordination.intel.forms import IndicatorForm, IntelSearchForm, PasteForm
 from coordination.intel.models import Indicator
-from coordination.intel.normalise import detect_type, normalise, refang
 from incidents.choices import Action
 from incidents.forms import apply_validation_error, validation_message
 from incidents.pagination import LookaheadPaginator
@@ -247,19 +247,7 @@ def search_indicators(user, data):
     type_ = data.get("type") or ""
     if type_:
         results = results.filter(type=type_)
-    q = (data.get("q") or "").strip()
-    if q:
-        try:
-            detected = detect_type(q)
-            value = normalise(detected, q)
-        except ValidationError:
-            detected = value = None
-        if detected and type_ in ("", detected):
-            # A whole indicator: exact match on the (type, value) index.
-            results = results.filter(type=detected, value=value)
-        else:
-            # Part of a value, or e.g. a domain searched among URLs.
-            results = results.filter(value__icontains=refang(q))
+    results = filter_by_value(results, data.get("q"), type_)
     if data.get("country"):
         results = results.filter(incident__lead_agency__country=data["country"])
     if data.get("added_from"):

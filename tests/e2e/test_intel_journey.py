@@ -127,3 +127,13 @@ def test_pasted_indicator_correlates_across_a_border_and_sharing_reveals_the_cas
     snap(fr, screenshot_dir, "intel-5-fr-link")
     link.click()
     expect(fr.locator("h1")).to_contain_text("Invoice fraud against a Hamburg shipyard")
+
+    # And the intel search finds the address in both cases he may now see
+    fr.get_by_role("link", name="Intel", exact=True).click()
+    fr.get_by_label("Value").fill("203.0.113[.]77")
+    fr.get_by_role("button", name="Search").click()
+    results = fr.locator("#results")
+    expect(results).to_contain_text("2 indicators")
+    expect(results).to_contain_text(german.reference)
+    expect(results).to_contain_text(french.reference)
+    snap(fr, screenshot_dir, "intel-6-fr-search")

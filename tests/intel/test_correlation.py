@@ -132,3 +132,14 @@ def test_a_user_without_agency_sees_only_counts(spanish_incident, outsider, add_
     loner = UserFactory(username="loner", agency=AgencyFactory(short_name="X", country="PT"))
     seen = sightings(loner, [KEY])[KEY]
     assert seen.hidden_count == 1 and not seen.links
+
+
+def test_raising_the_owning_incident_to_red_withdraws_its_counts(
+    incident, lead_user, outsider, spanish_incident, add_indicator
+):
+    from incidents.actions import update_incident
+
+    add_indicator(spanish_incident, outsider, SHARED_IP)
+    assert sightings(lead_user, [KEY], exclude_incident=incident)[KEY].hidden_count == 1
+    update_incident(spanish_incident, outsider, tlp=TLP.RED)
+    assert not sightings(lead_user, [KEY], exclude_incident=incident)[KEY].any

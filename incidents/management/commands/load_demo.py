@@ -185,6 +185,10 @@ class Command(BaseCommand):
         created = self._incidents(agencies, users)
         items = self._evidence(agencies, users)
         requests_created = self._requests(agencies, users)
+        # Indicators live in coordination.intel, which builds on incidents: import it late.
+        from coordination.intel.demo import load_demo_indicators
+
+        load_demo_indicators(users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(agencies)} agencies, {len(users)} users, "
