@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 from rest_framework import exceptions
 from rest_framework.authtoken.models import Token
@@ -229,9 +230,13 @@ def incident_import(request, reference):
         if form.is_valid():
             report = import_bundle(incident, request.user, form.cleaned_data["bundle"].read())
             if report.ok:
+                count = len(report.created)
                 messages.success(
                     request,
-                    _("%(count)s indicators imported.") % {"count": len(report.created)},
+                    ngettext(
+                        "%(count)s indicator imported.", "%(count)s indicators imported.", count
+                    )
+                    % {"count": count},
                 )
             else:
                 status = 400
