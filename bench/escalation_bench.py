@@ -14,6 +14,7 @@ Prints the query plan of the sweep's one query, the time of a sweep that finds n
 
 import argparse
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -32,7 +33,9 @@ def main():
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database: this measures the real plan.")
-    os.environ.setdefault("DEBUG", "true")
+    # Production settings: DEBUG off (cached templates), a throwaway key.
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coordination.settings")
     import django
 
@@ -68,11 +71,12 @@ def main():
         )
 
     seeded = AssistanceRequest.objects.filter(reference__startswith=PREFIX)
-    if seeded.count() != args.requests:
-        seeded.delete()
+    present = set(seeded.values_list("reference", flat=True))
+    missing = [i for i in range(args.requests) if f"{PREFIX}{i:06d}" not in present]
+    if missing:
         started = time.perf_counter()
         rows = []
-        for i in range(args.requests):
+        for i in missing:
             sent = now - timedelta(days=1)
             due = now + timedelta(days=1 + (i % 89), minutes=i % 1440)
             rows.append(
@@ -95,7 +99,7 @@ def main():
             )
         with transaction.atomic():
             AssistanceRequest.objects.bulk_create(rows, batch_size=2000)
-        print(f"seeded {args.requests:,} open requests in {time.perf_counter() - started:.1f} s")
+        print(f"seeded {len(missing):,} open requests in {time.perf_counter() - started:.1f} s")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE assistance_assistancerequest")
 
@@ -145,7 +149,7 @@ def main():
     Notification.objects.filter(dedupe_key__startswith="escalation:").delete()
     Escalation.objects.filter(request_id__in=targets).delete()
     seeded.filter(pk__in=targets).delete()
-    print("(the escalated requests were removed; the next run re-seeds them)")
+    print("(the escalated requests were removed; the next run seeds them again)")
 
 
 if __name__ == "__main__":

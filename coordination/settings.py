@@ -246,10 +246,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 # Requests for assistance: name their choice sets apart from the incidents' ones
-# (the incidents' Status keeps its name StatusEnum).
+# (the incidents' Status is IncidentStatusEnum, above).
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
-        "StatusEnum": "incidents.choices.Status",
         "RequestStatusEnum": "coordination.assistance.choices.Status",
         "RequestActionEnum": "coordination.assistance.choices.ActionName",
         "DataSoughtKindEnum": "coordination.assistance.choices.DataKind",
