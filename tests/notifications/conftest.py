@@ -1,6 +1,7 @@
 """Real parts for delivery tests: an SMTP server (aiosmtpd) and Celery workers in subprocesses."""
 
 import asyncio
+import email.policy
 import os
 import signal
 import socket
@@ -49,7 +50,8 @@ class Sink:
             self.refuse_next -= 1
             self.refused += 1
             return "451 Requested action aborted: try again later"
-        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content)))
+        message = message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((envelope.rcpt_tos, message))
         return "250 OK"
 
     def message_ids(self):
