@@ -249,3 +249,23 @@ class TestQueryCounts:
         with django_assert_max_num_queries(few):
             client.get(url)
         assert few <= 10
+
+
+def test_upload_by_someone_who_may_not_log_leaves_no_part_file(
+    client, incident, lead_user, _media_root
+):
+    from accounts.choices import Role
+    from incidents import actions as incident_actions
+    from incidents.choices import ParticipationRole
+    from tests.factories import AgencyFactory, UserFactory
+
+    observer_agency = AgencyFactory(country="NL", short_name="NHTCU")
+    incident_actions.share_incident(
+        incident, observer_agency, ParticipationRole.OBSERVER, lead_user
+    )
+    client.force_login(UserFactory(agency=observer_agency, role=Role.INVESTIGATOR))
+    upload = SimpleUploadedFile("laptop.e01", CONTENT)
+    response = client.post(new_url(incident), {**form_data(), "file": upload})
+    assert response.status_code == 403
+    incoming = _media_root / "evidence/incoming"
+    assert not incoming.exists() or not list(incoming.iterdir())
