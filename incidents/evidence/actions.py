@@ -283,10 +283,15 @@ def record_custody_event(evidence, by, action, **data):
         last_transfer = (
             CustodyEvent.objects.filter(evidence=locked, action=CustodyAction.TRANSFERRED)
             .order_by("-seq")
-            .values("from_agency_id", "from_person", "to_person")
+            .values("from_agency_id", "from_person", "to_person", "occurred_at")
             .first()
         )
         if locked.status == EvidenceStatus.IN_TRANSIT and last_transfer:
+            sent_at = last_transfer["occurred_at"]
+            if fields.get("occurred_at") and fields["occurred_at"] < sent_at:
+                raise ValidationError(
+                    {"occurred_at": _("The item cannot arrive before it was handed over.")}
+                )
             fields.update(
                 from_agency_id=last_transfer["from_agency_id"],
                 from_person=last_transfer["from_person"],
