@@ -177,10 +177,10 @@ def _create(incident, by, typed, stored, upload, fields):
         file_path=stored.path if stored else "",
         file_name=(getattr(upload, "name", "") or "")[:255] if stored else "",
         holder_agency_id=by.agency_id,
-        holder_person=by.display_name,
         created_by=by,
         **{k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items()},
     )
+    evidence.holder_person = evidence.acquired_by_name  # who seized it holds it first
     evidence.full_clean(exclude=["reference", "holder_agency", "created_by", "incident"])
     evidence.save()
     _append(
