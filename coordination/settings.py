@@ -238,7 +238,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Evidence's kind/status/action choice sets share field names with the incidents'.
     "ENUM_NAME_OVERRIDES": {
-        "IncidentStatusEnum": "incidents.choices.Status.choices",
+        "StatusEnum": "incidents.choices.Status.choices",
         "EvidenceKindEnum": "incidents.evidence.choices.EvidenceKind.choices",
         "EvidenceStatusEnum": "incidents.evidence.choices.EvidenceStatus.choices",
         "CustodyActionEnum": "incidents.evidence.choices.CustodyAction.choices",

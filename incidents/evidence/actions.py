@@ -177,10 +177,10 @@ def _create(incident, by, typed, stored, upload, fields):
         file_path=stored.path if stored else "",
         file_name=(getattr(upload, "name", "") or "")[:255] if stored else "",
         holder_agency_id=by.agency_id,
-        holder_person=by.display_name,
         created_by=by,
         **{k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items()},
     )
+    evidence.holder_person = evidence.acquired_by_name  # who seized it holds it first
     evidence.full_clean(exclude=["reference", "holder_agency", "created_by", "incident"])
     evidence.save()
     _append(
@@ -283,10 +283,15 @@ def record_custody_event(evidence, by, action, **data):
         last_transfer = (
             CustodyEvent.objects.filter(evidence=locked, action=CustodyAction.TRANSFERRED)
             .order_by("-seq")
-            .values("from_agency_id", "from_person", "to_person")
+            .values("from_agency_id", "from_person", "to_person", "occurred_at")
             .first()
         )
         if locked.status == EvidenceStatus.IN_TRANSIT and last_transfer:
+            sent_at = last_transfer["occurred_at"]
+            if fields.get("occurred_at") and fields["occurred_at"] < sent_at:
+                raise ValidationError(
+                    {"occurred_at": _("The item cannot arrive before it was handed over.")}
+                )
             fields.update(
                 from_agency_id=last_transfer["from_agency_id"],
                 from_person=last_transfer["from_person"],

@@ -13,5 +13,6 @@ urlpatterns = [
     path("evidence/<str:reference>/custody/<str:action>/", views.custody_add, name="custody_add"),
     path("evidence/<str:reference>/verify/", views.evidence_verify, name="verify"),
     path("evidence/<str:reference>/report/", views.evidence_report, name="report"),
+    path("evidence/<str:reference>/report.pdf", views.evidence_report_pdf, name="report_pdf"),
     path("evidence/<str:reference>/download/", views.evidence_download, name="download"),
 ]

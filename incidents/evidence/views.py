@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Exists, OuterRef
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -293,6 +293,26 @@ def evidence_report(request, reference):
             "participations": participations,
         },
     )
+
+
+@login_required
+@require_GET
+def evidence_report_pdf(request, reference):
+    """The chain-of-custody report as a PDF file (same content as the HTML report)."""
+    from incidents.evidence.pdf import render_report
+
+    item = _visible_evidence(request, reference)
+    participations = list(
+        item.incident.participations.select_related("agency").order_by("created_at", "pk")
+    )
+    content = render_report(
+        item, _custody_rows(item), chain.verify(item), participations, request.user
+    )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{item.reference}-chain-of-custody.pdf"'
+    )
+    return response
 
 
 @login_required

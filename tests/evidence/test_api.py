@@ -241,3 +241,24 @@ class TestList:
             make_evidence(incident, lead_user)
         with django_assert_max_num_queries(len(ctx.captured_queries)):
             assert len(client.get("/api/v1/evidence/").json()["results"]) == 11
+
+
+def test_refused_upload_leaves_no_part_file(api_login, incident, lead_user, _media_root):
+    from accounts.choices import Role
+    from incidents import actions as incident_actions
+    from incidents.choices import ParticipationRole
+    from tests.factories import AgencyFactory, UserFactory
+
+    observer_agency = AgencyFactory(country="NL", short_name="NHTCU")
+    incident_actions.share_incident(
+        incident, observer_agency, ParticipationRole.OBSERVER, lead_user
+    )
+    observer = UserFactory(agency=observer_agency, role=Role.INVESTIGATOR)
+    data = payload(incident, sha256="")
+    data["file"] = upload_of()
+    response = api_login(observer).post("/api/v1/evidence/", data, format="multipart")
+    assert response.status_code == 403
+    assert not Evidence.objects.exists()
+    incoming = _media_root / "evidence/incoming"
+    assert not incoming.exists() or not list(incoming.iterdir())
+    assert not (_media_root / "evidence/objects").exists()

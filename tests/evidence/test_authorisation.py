@@ -41,6 +41,7 @@ PAGES = {
     "custody step form": ("get", "/evidence/{ev}/custody/analysed/", expect(200, 409, 404, 302)),
     "verify chain": ("post", "/evidence/{ev}/verify/", expect(200, 200, 404, 302)),
     "report": ("get", "/evidence/{ev}/report/", expect(200, 200, 404, 302)),
+    "report pdf": ("get", "/evidence/{ev}/report.pdf", expect(200, 200, 404, 302)),
     "download": ("post", "/evidence/{ev}/download/", expect(200, 200, 404, 302)),
 }
 

@@ -170,3 +170,16 @@ class TestCommand:
 
         with pytest.raises(CommandError):
             call_command("verify_custody", "--incident", "CC-1999-000001")
+
+
+def test_custody_chain_detects_an_edited_item_hash(long_chain):
+    from django.db import connection as conn
+
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "UPDATE incidents_evidence SET sha256 = %s WHERE id = %s", ["2" * 64, long_chain.pk]
+        )
+    long_chain.refresh_from_db()
+    result = chain.verify(long_chain)
+    assert (result.broken.seq, result.broken.what) == (1, "prev_hash")
+    assert result.broken.found == CONTENT_SHA256

@@ -324,3 +324,16 @@ def test_admin_offers_no_add_change_or_delete_of_custody(client, evidence, djang
     assert response.status_code == 403
     assert evidence.custody.get().purpose == event.purpose
     assert client.get("/admin/incidents/evidence/add/").status_code == 403
+
+
+def test_receipt_cannot_precede_the_hand_over(evidence, lead_user, invited_user, invited_agency):
+    sent = transfer(evidence, lead_user, invited_agency)
+    with pytest.raises(ValidationError) as exc:
+        actions.record_custody_event(
+            evidence,
+            invited_user,
+            CustodyAction.RECEIVED,
+            occurred_at=sent.occurred_at - timezone.timedelta(minutes=30),
+        )
+    assert "occurred_at" in exc.value.message_dict
+    assert evidence.custody.count() == 2

@@ -249,3 +249,49 @@ class TestQueryCounts:
         with django_assert_max_num_queries(few):
             client.get(url)
         assert few <= 10
+
+
+def test_upload_by_someone_who_may_not_log_leaves_no_part_file(
+    client, incident, lead_user, _media_root
+):
+    from accounts.choices import Role
+    from incidents import actions as incident_actions
+    from incidents.choices import ParticipationRole
+    from tests.factories import AgencyFactory, UserFactory
+
+    observer_agency = AgencyFactory(country="NL", short_name="NHTCU")
+    incident_actions.share_incident(
+        incident, observer_agency, ParticipationRole.OBSERVER, lead_user
+    )
+    client.force_login(UserFactory(agency=observer_agency, role=Role.INVESTIGATOR))
+    upload = SimpleUploadedFile("laptop.e01", CONTENT)
+    response = client.post(new_url(incident), {**form_data(), "file": upload})
+    assert response.status_code == 403
+    incoming = _media_root / "evidence/incoming"
+    assert not incoming.exists() or not list(incoming.iterdir())
+
+
+def test_report_pdf_names_both_parties_the_hashes_and_the_verdict(
+    client, lead_user, invited_user, invited_agency, lead_agency, evidence
+):
+    import io
+
+    from pypdf import PdfReader
+
+    actions.record_custody_event(
+        evidence, lead_user, CustodyAction.TRANSFERRED, to_agency=invited_agency, purpose="x"
+    )
+    actions.record_custody_event(evidence, invited_user, CustodyAction.RECEIVED)
+    client.force_login(invited_user)
+    response = client.get(f"/evidence/{evidence.reference}/report.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert (
+        f'filename="{evidence.reference}-chain-of-custody.pdf"' in response["Content-Disposition"]
+    )
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    flat = " ".join(text.split())
+    evidence.refresh_from_db()
+    assert lead_agency.name in flat and invited_agency.name in flat
+    assert "Chain verified" in flat
+    assert CONTENT_SHA256 in flat.replace(" ", "")
+    assert evidence.custody_head in flat.replace(" ", "")

@@ -1,0 +1,311 @@
+"""The chain-of-custody report as a PDF (ReportLab), for a court file.
+
+Same content as the printable HTML report (templates/evidence/report.html): the item, the
+agencies of the case, every custody step with both parties and its hash check, the
+verification result and the final chain hash, then signature lines. Times are shown in
+the active (the reader's) time zone with the zone's name; strings are translatable.
+"""
+
+import io
+from functools import cache
+from pathlib import Path
+
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+# Fonts with the accents of every EU language: DejaVu when the system has it, else the
+# Bitstream Vera that ReportLab ships (Western European only).
+FONT_CANDIDATES = [
+    (
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+        "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+    ),
+]
+
+
+@cache
+def _fonts():
+    from reportlab import rl_config  # noqa: F401 - loads the package's font path
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    for regular, bold, mono in FONT_CANDIDATES:
+        if Path(regular).exists() and Path(bold).exists() and Path(mono).exists():
+            break
+    else:
+        import reportlab
+
+        base = Path(reportlab.__file__).parent / "fonts"
+        regular, bold, mono = base / "Vera.ttf", base / "VeraBd.ttf", base / "Vera.ttf"
+    pdfmetrics.registerFont(TTFont("Concord", str(regular)))
+    pdfmetrics.registerFont(TTFont("Concord-Bold", str(bold)))
+    pdfmetrics.registerFont(TTFont("Concord-Mono", str(mono)))
+    pdfmetrics.registerFontFamily("Concord", normal="Concord", bold="Concord-Bold")
+    return "Concord", "Concord-Bold", "Concord-Mono"
+
+
+def _when(value):
+    if not value:
+        return "—"
+    local = timezone.localtime(value)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def _party(agency, person):
+    parts = []
+    if agency is not None:
+        parts.append(f"{agency.name} ({agency.country.code})")
+    if person:
+        parts.append(person)
+    return "\n".join(parts) or "—"
+
+
+def render_report(item, events, result, participations, user):
+    """The PDF bytes of ``item``'s chain-of-custody report."""
+    from xml.sax.saxutils import escape
+
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    regular, bold, mono = _fonts()
+    body = ParagraphStyle("body", fontName=regular, fontSize=8.5, leading=11)
+    small = ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5)
+    code = ParagraphStyle("code", parent=body, fontName=mono, fontSize=7, leading=9)
+    h1 = ParagraphStyle("h1", parent=body, fontName=bold, fontSize=15, leading=19)
+    h2 = ParagraphStyle("h2", parent=body, fontName=bold, fontSize=11, leading=14, spaceBefore=8)
+    kicker = ParagraphStyle("kicker", parent=small, textColor=colors.HexColor("#5b6675"))
+
+    def p(text, style=body):
+        return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
+
+    incident = item.incident
+    if not result.ok:
+        verdict = _("Chain broken")
+    elif item.is_compromised:
+        verdict = _("Chain intact · item compromised")
+    else:
+        verdict = _("Chain verified")
+
+    story = [
+        p(f"Concord · {_('Chain-of-custody report')}", kicker),
+        p(f"{item.reference} — {item.title}", h1),
+        p(f"{_('Incident')} {incident.reference} {incident.title} · {incident.get_tlp_display()}"),
+        Spacer(1, 2 * mm),
+        p(verdict, ParagraphStyle("verdict", parent=h2, spaceBefore=0)),
+        p(_("1. The item"), h2),
+    ]
+    facts = [
+        (_("Reference"), item.reference, _("Kind"), item.get_kind_display()),
+        (_("Title"), item.title, "", ""),
+        ("SHA-256", Paragraph(item.sha256, code), "", ""),
+        (
+            _("Size"),
+            filesizeformat(item.size) if item.size is not None else "—",
+            _("File"),
+            item.file_name or _("not stored in Concord"),
+        ),
+        (_("Acquired"), _when(item.acquired_at), _("By"), item.acquired_by_name),
+        (_("Place"), item.acquired_where, _("Method"), item.acquisition_method or "—"),
+        (_("Status"), item.get_status_display(), _("Seal"), item.seal_number or "—"),
+        (
+            _("Holder"),
+            f"{item.holder_agency.name} ({item.holder_agency.short_name}, "
+            f"{item.holder_agency.country.name})"
+            + (f" · {item.holder_person}" if item.holder_person else ""),
+            "",
+            "",
+        ),
+    ]
+    if item.description:
+        facts.insert(2, (_("Description"), item.description, "", ""))
+    rows, spans = [], []
+    for index, (k1, v1, k2, v2) in enumerate(facts):
+        cell = v1 if isinstance(v1, Paragraph) else p(v1)
+        if k2:
+            rows.append([p(k1, small), cell, p(k2, small), p(v2)])
+            spans.append(("BACKGROUND", (2, index), (2, index), colors.HexColor("#f4f6f9")))
+        else:
+            rows.append([p(k1, small), cell, "", ""])
+            spans.append(("SPAN", (1, index), (3, index)))
+    grid = [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa4b2")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f4f6f9")),
+    ]
+    story.append(
+        Table(
+            rows,
+            colWidths=[28 * mm, 72 * mm, 22 * mm, 58 * mm],
+            style=TableStyle(grid + spans),
+        )
+    )
+
+    story.append(p(_("2. Agencies of the case"), h2))
+    for participation in participations:
+        agency = participation.agency
+        story.append(
+            p(
+                f"• {agency.name} ({agency.short_name}, {agency.country.name}) · "
+                f"{participation.get_role_display()}"
+            )
+        )
+
+    story.append(p(_("3. Custody steps"), h2))
+    header = [
+        p(t, small)
+        for t in (
+            "#",
+            _("Step and time"),
+            _("From"),
+            _("To"),
+            _("Where, why, how"),
+            _("Hash check"),
+        )
+    ]
+    rows = [header]
+    style = [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa4b2")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f4f6f9")),
+    ]
+    for event in events:
+        details = [
+            text
+            for text in (
+                event.location,
+                event.purpose,
+                event.channel,
+                f"{_('Seals')}: {event.seal_ids}" if event.seal_ids else "",
+                event.notes,
+            )
+            if text
+        ]
+        if event.hash_matches is True:
+            check = _("matches")
+        elif event.hash_matches is False:
+            check = f"{_('differs')}\n{event.hash_observed}"
+        else:
+            check = _("not taken")
+        rows.append(
+            [
+                p(event.seq),
+                p(f"{event.get_action_display()}\n{_when(event.occurred_at)}"),
+                p(_party(event.from_agency, event.from_person)),
+                p(_party(event.to_agency, event.to_person)),
+                p("\n".join(details) or "—"),
+                p(check, small),
+            ]
+        )
+        recorded = _("Recorded by %(name)s") % {"name": event.recorded_by_name}
+        if event.recorded_by_agency_id:
+            recorded += f" ({event.recorded_by_agency.short_name})"
+        rows.append(
+            [
+                "",
+                Paragraph(
+                    f"{escape(recorded)}, {escape(_when(event.recorded_at))} · "
+                    f"{escape(_('entry hash'))} <font name='{mono}'>{event.entry_hash}</font>",
+                    small,
+                ),
+                "",
+                "",
+                "",
+                "",
+            ]
+        )
+        last = len(rows) - 1
+        style.append(("SPAN", (1, last), (5, last)))
+        style.append(("TEXTCOLOR", (1, last), (5, last), colors.HexColor("#5b6675")))
+        if event.hash_matches is False:
+            style.append(("BACKGROUND", (0, last - 1), (-1, last - 1), colors.HexColor("#fef3f2")))
+    story.append(
+        Table(
+            rows,
+            colWidths=[8 * mm, 30 * mm, 35 * mm, 35 * mm, 46 * mm, 26 * mm],
+            repeatRows=1,
+            style=TableStyle(style),
+        )
+    )
+
+    story.append(p(_("4. Verification"), h2))
+    if result.ok:
+        story.append(
+            p(
+                ngettext(
+                    "The chain of %(counter)s step was recomputed from the stored record: every "
+                    "entry hash matches and it starts from the item's SHA-256.",
+                    "The chain of %(counter)s steps was recomputed from the stored record: every "
+                    "entry hash matches, each step links to the one before, and the first starts "
+                    "from the item's SHA-256.",
+                    result.length,
+                )
+                % {"counter": result.length}
+            )
+        )
+        if result.compromised:
+            story.append(
+                p(
+                    _(
+                        "At step %(steps)s the hash observed differed from the item's SHA-256: "
+                        "the item is compromised."
+                    )
+                    % {"steps": ", ".join(map(str, result.compromised))}
+                )
+            )
+    else:
+        story.append(p(f"{_('The chain is broken.')} {result.broken.describe()}"))
+    story.append(p(_("Final chain hash") + ":"))
+    story.append(Paragraph(result.final_hash or "—", code))
+    produced = _("report produced by %(name)s") % {"name": user.display_name}
+    if user.agency_id:
+        produced += f" ({user.agency.name})"
+    story.append(Spacer(1, 2 * mm))
+    story.append(p(f"{_('Verified')} {_when(result.checked_at)} · {produced}", small))
+
+    story.append(Spacer(1, 14 * mm))
+    signatures = Table(
+        [[p(_("Name, function"), small), p(_("Place, date"), small), p(_("Signature"), small)]],
+        colWidths=[58 * mm, 58 * mm, 58 * mm],
+        style=TableStyle(
+            [
+                ("LINEABOVE", (0, 0), (0, 0), 0.6, colors.black),
+                ("LINEABOVE", (1, 0), (1, 0), 0.6, colors.black),
+                ("LINEABOVE", (2, 0), (2, 0), 0.6, colors.black),
+            ]
+        ),
+        hAlign="LEFT",
+    )
+    story.append(signatures)
+
+    def footer(canvas, document):
+        canvas.saveState()
+        canvas.setFont(regular, 7)
+        canvas.drawString(
+            15 * mm,
+            8 * mm,
+            f"{item.reference} · {_('Chain-of-custody report')} · {_when(result.checked_at)}",
+        )
+        canvas.drawRightString(
+            A4[0] - 15 * mm, 8 * mm, _("Page %(page)s") % {"page": document.page}
+        )
+        canvas.restoreState()
+
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=14 * mm,
+        bottomMargin=16 * mm,
+        title=f"{item.reference} {_('Chain-of-custody report')}",
+        author="Concord",
+    )
+    document.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()
