@@ -273,8 +273,10 @@ class Stream:
             position = int(match["position"]) + 1  # resume after the last entry served
         else:
             after = datetime.datetime.fromtimestamp(int(match["micros"]) / 1_000_000, datetime.UTC)
-            queryset = queryset.filter(
-                Q(updated_at__gt=after) | Q(updated_at=after, pk__gt=int(match["pk"]))
+            # The first condition is the sargable one (a range on the stream index);
+            # the second breaks ties between rows changed in the same microsecond.
+            queryset = queryset.filter(updated_at__gte=after).filter(
+                Q(updated_at__gt=after) | Q(pk__gt=int(match["pk"]))
             )
         entries = supporting[position : position + limit]
         room = limit - len(entries)
