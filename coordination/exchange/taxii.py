@@ -245,11 +245,19 @@ class Stream:
 
     def indicator_pks_for_ids(self, queryset):
         """Indicator ids are UUIDv5 of stable keys: match them over the candidates."""
-        rows = queryset.values_list("pk", "incident__reference", "type", "value")
+        # Not reversible, so every candidate's id is computed: linear in the collection
+        # (bench/EXCHANGE.md has the figure). Only the uuid part is compared.
+        wanted = {i.removeprefix("indicator--") for i in self.ids if i.startswith("indicator--")}
+        if not wanted:
+            return []
+        namespace = stix.namespace()
+        rows = queryset.values_list("pk", "incident__reference", "type", "value").iterator(
+            chunk_size=5000
+        )
         return [
             pk
             for pk, reference, kind, value in rows
-            if stix.indicator_id(reference, kind, value) in self.ids
+            if str(stix.uuid.uuid5(namespace, stix.indicator_key(reference, kind, value))) in wanted
         ]
 
     @staticmethod
