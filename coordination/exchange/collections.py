@@ -7,6 +7,7 @@ stays stable and reveals nothing about how many incidents the platform holds.
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -122,11 +123,11 @@ def supporting_entries(indicators):
     They come first in the stream: the TLP objects are dated from the standard
     (2022-10-01), an identity from the agency's creation.
     """
-    agency_pks = set(
-        indicators.values_list("added_by_agency_id", flat=True).order_by().distinct()
-    ) | set(indicators.values_list("incident__lead_agency_id", flat=True).order_by().distinct())
-    agency_pks.discard(None)
-    agencies = Agency.objects.filter(pk__in=agency_pks).order_by("created_at", "pk")
+    # One query over the (few) agencies, each probed through an index: never a scan of
+    # the collection's indicators to collect distinct agency ids.
+    added = indicators.filter(added_by_agency_id=OuterRef("pk"))
+    led = indicators.filter(added_by_agency__isnull=True, incident__lead_agency_id=OuterRef("pk"))
+    agencies = Agency.objects.filter(Exists(added) | Exists(led)).order_by("created_at", "pk")
     with translation.override("en"):
         standard = [stix.tlp_extension_definition()] + [stix.tlp_marking(t) for t in TLP.values]
         entries = [Entry(STANDARD_OBJECTS_ADDED, obj, "") for obj in standard]

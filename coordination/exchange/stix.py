@@ -11,6 +11,7 @@ extension (ids fixed by the standard, never generated).
 """
 
 import datetime
+import functools
 import uuid
 
 from django.conf import settings
@@ -55,7 +56,11 @@ OBJECT_PATHS = {
 
 
 def namespace():
-    configured = getattr(settings, "STIX_NAMESPACE", None)
+    return _namespace(getattr(settings, "STIX_NAMESPACE", None))
+
+
+@functools.lru_cache(maxsize=4)
+def _namespace(configured):
     return uuid.UUID(str(configured)) if configured else DEFAULT_NAMESPACE
 
 
@@ -71,8 +76,13 @@ def incident_id(reference):
     return stix_id("grouping", f"incident:{reference}")
 
 
+def indicator_key(reference, kind, value):
+    """The stable key of an indicator's id: the same observable in the same incident."""
+    return f"indicator:{reference}:{kind}:{value}"
+
+
 def indicator_id(reference, kind, value):
-    return stix_id("indicator", f"indicator:{reference}:{kind}:{value}")
+    return stix_id("indicator", indicator_key(reference, kind, value))
 
 
 def timestamp(value):

@@ -245,11 +245,19 @@ class Stream:
 
     def indicator_pks_for_ids(self, queryset):
         """Indicator ids are UUIDv5 of stable keys: match them over the candidates."""
-        rows = queryset.values_list("pk", "incident__reference", "type", "value")
+        # Not reversible, so every candidate's id is computed: linear in the collection
+        # (bench/EXCHANGE.md has the figure). Only the uuid part is compared.
+        wanted = {i.removeprefix("indicator--") for i in self.ids if i.startswith("indicator--")}
+        if not wanted:
+            return []
+        namespace = stix.namespace()
+        rows = queryset.values_list("pk", "incident__reference", "type", "value").iterator(
+            chunk_size=5000
+        )
         return [
             pk
             for pk, reference, kind, value in rows
-            if stix.indicator_id(reference, kind, value) in self.ids
+            if str(stix.uuid.uuid5(namespace, stix.indicator_key(reference, kind, value))) in wanted
         ]
 
     @staticmethod
@@ -273,8 +281,10 @@ class Stream:
             position = int(match["position"]) + 1  # resume after the last entry served
         else:
             after = datetime.datetime.fromtimestamp(int(match["micros"]) / 1_000_000, datetime.UTC)
-            queryset = queryset.filter(
-                Q(updated_at__gt=after) | Q(updated_at=after, pk__gt=int(match["pk"]))
+            # The first condition is the sargable one (a range on the stream index);
+            # the second breaks ties between rows changed in the same microsecond.
+            queryset = queryset.filter(updated_at__gte=after).filter(
+                Q(updated_at__gt=after) | Q(pk__gt=int(match["pk"]))
             )
         entries = supporting[position : position + limit]
         room = limit - len(entries)

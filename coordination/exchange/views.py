@@ -91,6 +91,19 @@ def blocklist_types(request):
     return asked
 
 
+def chunked_lines(values, size=2000):
+    """Values as text lines, sent ``size`` lines at a time (not one write per line)."""
+    chunk = []
+    for value in values:
+        if value.isprintable():
+            chunk.append(value)
+        if len(chunk) == size:
+            yield "\n".join(chunk) + "\n"
+            chunk = []
+    if chunk:
+        yield "\n".join(chunk) + "\n"
+
+
 def blocklist_response(indicators, request, filename):
     try:
         types = blocklist_types(request)
@@ -103,8 +116,7 @@ def blocklist_response(indicators, request, filename):
     values = (
         indicators.order_by("type", "value").values_list("value", flat=True).distinct()
     ).iterator(chunk_size=2000)
-    lines = (f"{value}\n" for value in values if value.isprintable())
-    response = StreamingHttpResponse(lines, content_type=TEXT)
+    response = StreamingHttpResponse(chunked_lines(values), content_type=TEXT)
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 

@@ -402,3 +402,29 @@ def test_export_panel_offers_import_only_to_contributors(client, target, lead_us
             reverse("exchange:incident_panel", args=[target.reference])
         ).content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_import_queries_do_not_grow_with_the_bundle(
+    api_client, target, lead_user, django_assert_max_num_queries
+):
+    api_client.force_authenticate(lead_user)
+    small = bundle(indicator("[ipv4-addr:value = '198.51.100.1']", n=1))
+    large = bundle(
+        *(indicator(f"[ipv4-addr:value = '198.51.101.{n}']", n=n) for n in range(1, 120))
+    )
+    api_client.post(api_url(target), data=small, content_type="application/json")
+
+    with django_assert_max_num_queries(16):
+        response = api_client.post(api_url(target), data=large, content_type="application/json")
+
+    assert response.status_code == 201
+    assert len(response.json()["created"]) == 119
+
+
+@pytest.mark.django_db
+def test_import_page_query_budget(client, target, lead_user, django_assert_max_num_queries):
+    client.force_login(lead_user)
+
+    with django_assert_max_num_queries(8):
+        assert client.get(page_url(target)).status_code == 200
