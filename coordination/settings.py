@@ -246,7 +246,7 @@ SPECTACULAR_SETTINGS = {
     },
 }
 # Requests for assistance: name their choice sets apart from the incidents' ones
-# (the incidents' Status is IncidentStatusEnum, above).
+# (the incidents' Status keeps the name StatusEnum, above).
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "RequestStatusEnum": "coordination.assistance.choices.Status",
