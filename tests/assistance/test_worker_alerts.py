@@ -45,7 +45,7 @@ def test_sending_a_red_case_request_mails_the_requested_side_once_threaded_in_it
 
     host = urlsplit(settings.SITE_URL).hostname
     for message in by_address.values():
-        assert message["Subject"].startswith(f"[{req.reference}] ")
+        assert message["Subject"].strip().startswith(f"[{req.reference}] ")
         assert message["In-Reply-To"] == f"<request.{req.reference}@{host}>"
         assert message["References"] == message["In-Reply-To"]
         assert message["Auto-Submitted"] == "auto-generated"
