@@ -41,6 +41,10 @@ import django
 
 django.setup()
 
+from django.conf import settings
+
+settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the in-process test client
+
 from django.db import connection, reset_queries, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
