@@ -16,6 +16,7 @@ stopped at the end, whatever happens.
 
 import argparse
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -50,7 +51,9 @@ def main():
         "REDIS_URL"
     ):
         sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: this measures the real stack.")
-    os.environ.setdefault("DEBUG", "true")
+    # Production settings: DEBUG off (cached templates), a throwaway key.
+    os.environ.setdefault("DEBUG", "false")
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coordination.settings")
     import django
 

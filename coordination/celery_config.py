@@ -16,7 +16,8 @@ def broker_settings(redis_url, var_dir):
     for sub in ("queue", "processed", "results", "control"):
         (queue_dir / sub).mkdir(parents=True, exist_ok=True)
     return {
-        "broker_url": "filesystem://",
+        # A host name, though the transport ignores it, keeps kombu from warning on each use.
+        "broker_url": "filesystem://localhost/",
         "broker_transport_options": {
             "data_folder_in": str(queue_dir / "queue"),
             "data_folder_out": str(queue_dir / "queue"),

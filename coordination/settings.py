@@ -236,12 +236,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Evidence's kind/status/action choice sets share field names with the incidents'.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.choices.Status.choices",
+        "EvidenceKindEnum": "incidents.evidence.choices.EvidenceKind.choices",
+        "EvidenceStatusEnum": "incidents.evidence.choices.EvidenceStatus.choices",
+        "CustodyActionEnum": "incidents.evidence.choices.CustodyAction.choices",
+        "LoggableCustodyActionEnum": "incidents.evidence.choices.LOGGABLE_ACTION_CHOICES",
+    },
 }
 # Requests for assistance: name their choice sets apart from the incidents' ones
-# (the incidents' Status keeps its name StatusEnum).
+# (the incidents' Status is IncidentStatusEnum, above).
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
-        "StatusEnum": "incidents.choices.Status",
         "RequestStatusEnum": "coordination.assistance.choices.Status",
         "RequestActionEnum": "coordination.assistance.choices.ActionName",
         "DataSoughtKindEnum": "coordination.assistance.choices.DataKind",
@@ -286,6 +293,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-sweep": {
         "task": "notifications.sweep",
         "schedule": env.float("NOTIFICATION_SWEEP_SECONDS", default=60.0),
+    },
+    "assistance-escalation": {
+        "task": "assistance.escalate",
+        "schedule": env.float("ESCALATION_SWEEP_SECONDS", default=300.0),
     },
     "notifications-digests": {
         "task": "notifications.digests",

@@ -78,3 +78,20 @@ class AssistanceRequestQuerySet(models.QuerySet):
         else:
             waiting |= requesting & Q(status=Status.DRAFT, created_by_id=user.pk)
         return self.filter(waiting)
+
+
+def history_visible_to(request_obj, user, rows):
+    """The history rows ``user`` may read: the requested side does not see the requesting
+    agency's internal drafting steps (submit, return) nor its approval note."""
+    from coordination.assistance.choices import INTERNAL_STATUSES
+
+    if user.agency_id == request_obj.requesting_agency_id:
+        return list(rows)
+    visible = []
+    for row in rows:
+        if row.to_status in INTERNAL_STATUSES:
+            continue
+        if row.from_status in INTERNAL_STATUSES:
+            row.comment = ""  # the approving officer's note stays inside the agency
+        visible.append(row)
+    return visible

@@ -75,23 +75,32 @@ def missing_essentials(request, data_sought=None):
         *PRESERVATION_BASES,
         LegalBasis.EPOC,
     )
+    data_problems = []
     if needs_data and not data_sought:
-        missing["data_sought"] = _(
-            "List the data sought (account, IP address and time, domain, email, phone): "
-            "a provider can only search for identifiers."
+        data_problems.append(
+            _(
+                "List the data sought (account, IP address and time, domain, email, phone): "
+                "a provider can only search for identifiers."
+            )
         )
     if basis in (*PRESERVATION_BASES, LegalBasis.EPOC) and any(
         not (item.provider or "").strip() for item in data_sought
     ):
-        missing["data_sought"] = _(
-            "Name the provider holding each item: this order is addressed to the provider "
-            "(CETS 185 Art. 29(2)(d), Regulation (EU) 2023/1543 Art. 9 and 10)."
+        data_problems.append(
+            _(
+                "Name the provider holding each item: this order is addressed to the provider "
+                "(CETS 185 Art. 29(2)(d), Regulation (EU) 2023/1543 Art. 9 and 10)."
+            )
         )
     if any(item.kind == DataKind.IP_TIME and not item.observed_at for item in data_sought):
-        missing["data_sought"] = _(
-            "Give the date and time (UTC) of each IP address: without it no subscriber can "
-            "be identified."
+        data_problems.append(
+            _(
+                "Give the date and time (UTC) of each IP address: without it no subscriber "
+                "can be identified."
+            )
         )
+    if data_problems:
+        missing["data_sought"] = " ".join(str(p) for p in data_problems)
     if request.urgency == Urgency.EMERGENCY and not (request.urgency_reason or "").strip():
         missing["urgency_reason"] = _(
             "An emergency needs the imminent threat to life or physical integrity described."

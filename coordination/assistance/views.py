@@ -17,12 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.choices import Role
-from coordination.assistance import actions, deadlines
+from coordination.assistance import actions, deadlines, escalation
 from coordination.assistance.choices import (
     DRAFTING_ROLES,
     TRANSITIONS,
     ActionName,
     DeadlineKind,
+    EscalationLevel,
     Status,
 )
 from coordination.assistance.forms import (
@@ -37,6 +38,7 @@ from coordination.assistance.forms import (
     data_sought_items,
 )
 from coordination.assistance.models import AssistanceRequest, Attachment
+from coordination.assistance.querysets import history_visible_to
 from coordination.assistance.transitions import allowed_actions, side_of, transition_request
 from coordination.assistance.validation import missing_essentials
 from incidents.choices import Action
@@ -82,6 +84,8 @@ def _decorate(rows, user, now=None):
         obj.is_overdue = bool(obj.due_at and obj.due_at < now)
         obj.remaining_text = deadlines.format_remaining(obj.remaining) if obj.due_at else ""
         obj.direction = "out" if obj.requesting_agency_id == user.agency_id else "in"
+        level = escalation.level_reached(obj, now)
+        obj.escalation_level = EscalationLevel(level) if level else None
     return rows
 
 
@@ -333,7 +337,7 @@ def _detail_context(request, obj, *, failed_action=None, action_form=None):
     return {
         "obj": obj,
         "deadlines": shown,
-        "history": list(obj.history.all()),
+        "history": history_visible_to(obj, user, obj.history.all()),
         "buttons": buttons,
         "side": side,
         "may_edit": obj.status == Status.DRAFT

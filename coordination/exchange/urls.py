@@ -22,3 +22,7 @@ urlpatterns += [
     path("incidents/<str:reference>/exchange/", views.incident_panel, name="incident_panel"),
     path("exchange/token/", views.api_token, name="api_token"),
 ]
+
+urlpatterns += [
+    path("incidents/<str:reference>/stix/import/", views.incident_import, name="incident_import"),
+]

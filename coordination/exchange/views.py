@@ -7,14 +7,17 @@ through ``Incident.objects.restrict(user)``: what the caller may not see answers
 
 import json
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 from rest_framework import exceptions
 from rest_framework.authtoken.models import Token
@@ -22,10 +25,11 @@ from rest_framework.authtoken.models import Token
 from coordination.exchange import auth
 from coordination.exchange.collections import find_collection, incident_collection_id
 from coordination.exchange.export import incident_bundle
+from coordination.exchange.importer import MAX_BUNDLE_BYTES, import_bundle
 from coordination.exchange.policy import exportable_indicators
 from coordination.exchange.stix import STIX_MEDIA_TYPE
 from coordination.intel.choices import IndicatorType
-from incidents.choices import TLP
+from incidents.choices import TLP, Action
 from incidents.models import Incident
 
 TEXT = "text/plain; charset=utf-8"
@@ -157,6 +161,9 @@ def incident_panel(request, reference):
             reverse("taxii:collection", kwargs={"collection_id": collection_id})
         ),
         "discovery_url": request.build_absolute_uri(reverse("taxii:discovery")),
+        "may_import": Incident.objects.restrict(request.user, Action.CONTRIBUTE)
+        .filter(pk=incident.pk)
+        .exists(),
     }
     return render(request, "exchange/_export_panel.html", context)
 
@@ -192,3 +199,52 @@ def api_token(request):
             return redirect("exchange:api_token")
         return HttpResponse(_("Unknown action."), status=400, content_type=TEXT)
     return render(request, "exchange/api_token.html", _token_context(request))
+
+
+class ImportForm(forms.Form):
+    bundle = forms.FileField(
+        label=_lazy("STIX 2.1 bundle"),
+        help_text=_lazy("A JSON file of at most 10 MB. Its indicators are added to this incident."),
+    )
+
+    def clean_bundle(self):
+        upload = self.cleaned_data["bundle"]
+        if upload.size > MAX_BUNDLE_BYTES:
+            raise forms.ValidationError(_("The file is larger than 10 MB."))
+        return upload
+
+
+@login_required
+def incident_import(request, reference):
+    """Upload a STIX bundle into an incident; the report shows what happened per object."""
+    incident = visible_incident(request.user, reference)
+    if (
+        not Incident.objects.restrict(request.user, Action.CONTRIBUTE)
+        .filter(pk=incident.pk)
+        .exists()
+    ):
+        raise PermissionDenied(_("You may not add indicators to this incident."))
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
+    report, status = None, 200
+    if request.method == "POST":
+        if form.is_valid():
+            report = import_bundle(incident, request.user, form.cleaned_data["bundle"].read())
+            if report.ok:
+                count = len(report.created)
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(count)s indicator imported.", "%(count)s indicators imported.", count
+                    )
+                    % {"count": count},
+                )
+            else:
+                status = 400
+        else:
+            status = 400
+    return render(
+        request,
+        "exchange/import.html",
+        {"incident": incident, "form": form, "report": report},
+        status=status,
+    )

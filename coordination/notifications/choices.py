@@ -23,6 +23,14 @@ class Event(models.TextChoices):
     REQUEST_SUBMITTED = "request_submitted", _("A request for assistance awaits approval")
     REQUEST_SENT = "request_sent", _("A request for assistance is sent to my agency")
     REQUEST_UPDATED = "request_updated", _("A request for assistance I deal with moves on")
+    REQUEST_DEADLINE = (
+        "request_deadline",
+        _("A deadline of a request I deal with nears or has passed"),
+    )
+    REQUEST_DELAY_NOTICE = (
+        "request_delay_notice",
+        _("The requested side announces a delay on a request of mine"),
+    )
     CONTACT_REQUESTED = (
         "contact_requested",
         _("Another agency holds an indicator of my agency's case and asks for contact"),

@@ -51,6 +51,7 @@ HOLDER_ACTIONS = (
 
 # Actions logged from a form or the API. ``acquired`` is written once, by the creation.
 LOGGABLE_ACTIONS = tuple(a for a in CustodyAction if a != CustodyAction.ACQUIRED)
+LOGGABLE_ACTION_CHOICES = [(a.value, a.label) for a in LOGGABLE_ACTIONS]
 
 # Status an action leaves the item in (None: unchanged). ``transferred`` depends on the
 # receiver: to an agency of the case → in transit; to someone outside Concord → transferred.

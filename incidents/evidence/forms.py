@@ -7,6 +7,7 @@ from accounts.models import Agency
 from incidents.choices import ParticipationRole
 from incidents.evidence.choices import CustodyAction, EvidenceKind
 from incidents.forms import DateTimeLocalInput, datetime_local_field
+from incidents.models.evidence import sha256_validator
 
 HASH_ATTRS = {
     "class": "mono",
@@ -90,6 +91,17 @@ ACTION_FIELDS = {
     CustodyAction.DISPOSED: ("occurred_at", "purpose", "channel", "location", "notes"),
 }
 
+# Fields an action cannot do without (actions.record_custody_event checks them too).
+ACTION_REQUIRED = {
+    CustodyAction.TRANSFERRED: ("purpose",),
+    CustodyAction.ACCESSED: ("purpose",),
+    CustodyAction.ANALYSED: ("purpose",),
+    CustodyAction.COPIED: ("purpose",),
+    CustodyAction.SEALED: ("seal_ids",),
+    CustodyAction.RETURNED: ("to_person", "purpose"),
+    CustodyAction.DISPOSED: ("purpose",),
+}
+
 # Labels that read better for some actions.
 ACTION_LABELS = {
     (CustodyAction.TRANSFERRED, "to_person"): _("Receiving person"),
@@ -138,8 +150,11 @@ class CustodyEventForm(forms.Form):
         for name in list(self.fields):
             if name not in wanted:
                 del self.fields[name]
-            elif (self.action, name) in ACTION_LABELS:
-                self.fields[name].label = ACTION_LABELS[(self.action, name)]
+            else:
+                if (self.action, name) in ACTION_LABELS:
+                    self.fields[name].label = ACTION_LABELS[(self.action, name)]
+                if name in ACTION_REQUIRED.get(self.action, ()):
+                    self.fields[name].required = True
         if "to_agency" in self.fields:
             self.fields["to_agency"].queryset = (
                 Agency.objects.filter(
@@ -157,6 +172,23 @@ class CustodyEventForm(forms.Form):
             )
         self.fields["occurred_at"].widget = DateTimeLocalInput()
         self.order_fields(wanted)
+
+    def clean_hash_observed(self):
+        value = (self.cleaned_data.get("hash_observed") or "").strip().lower()
+        if value:
+            sha256_validator(value)
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            self.action == CustodyAction.TRANSFERRED
+            and not cleaned.get("to_agency")
+            and not cleaned.get("to_person")
+            and "to_agency" not in self.errors
+        ):
+            self.add_error("to_agency", _("Name the agency of the case, or the person outside it."))
+        return cleaned
 
     def data_for_action(self):
         return {name: value for name, value in self.cleaned_data.items()}

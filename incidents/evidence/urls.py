@@ -5,7 +5,7 @@ from incidents.evidence import views
 app_name = "evidence"
 
 urlpatterns = [
-    path("evidence/", views.evidence_list, name="list"),
+    path("evidence/", views.evidence_list, name="all"),
     path("incidents/<str:reference>/evidence/", views.incident_evidence, name="incident_list"),
     path("incidents/<str:reference>/evidence/panel/", views.incident_panel, name="incident_panel"),
     path("incidents/<str:reference>/evidence/new/", views.evidence_create, name="create"),

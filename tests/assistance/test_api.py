@@ -313,3 +313,14 @@ def test_schema_lists_the_request_endpoints_with_examples(client):
     action_op = schema["paths"]["/api/v1/requests/{reference}/{action_name}/"]["post"]
     assert action_op["requestBody"]["content"]["application/json"]["examples"]
     assert "409" in action_op["responses"]
+
+
+def test_history_hides_internal_steps_from_the_requested_side(
+    api_login, make_request, lead_user, de_liaison, nl_liaison
+):
+    req = make_request(LegalBasis.EIO)
+    transition_request(req, "submit", lead_user)
+    transition_request(req, "approve", de_liaison, comment="Internal note.")
+    rows = api_login(nl_liaison).get(f"{detail(req)}history/").json()["results"]
+    assert [r["action"] for r in rows] == ["approve"]
+    assert rows[0]["comment"] == ""

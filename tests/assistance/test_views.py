@@ -376,3 +376,36 @@ def test_detail_query_count_is_constant(
     transition_request(req, "accept", nl_liaison)
     with django_assert_max_num_queries(len(before.captured_queries)):
         assert client.get(f"/requests/{req.reference}/").status_code == 200
+
+
+def test_requested_side_does_not_read_the_internal_drafting_steps(
+    client, make_request, lead_user, de_liaison, nl_liaison
+):
+    req = make_request(LegalBasis.EIO)
+    transition_request(req, "submit", lead_user)
+    transition_request(req, "return", de_liaison, comment="Internal: fix the offences.")
+    transition_request(req, "submit", lead_user)
+    transition_request(req, "approve", de_liaison, comment="Internal approval note.")
+    html = _as(client, nl_liaison).get(f"/requests/{req.reference}/").content.decode()
+    assert "Internal: fix the offences." not in html
+    assert "Internal approval note." not in html
+    assert "Approve and send" in html
+    html = _as(client, de_liaison).get(f"/requests/{req.reference}/").content.decode()
+    assert "Internal: fix the offences." in html
+
+
+def test_print_gives_data_times_in_utc(client, sent_request, de_liaison):
+    req = sent_request(LegalBasis.EIO)  # observed 2026-02-27 23:14 UTC; users are in Berlin
+    html = _as(client, de_liaison).get(f"/requests/{req.reference}/print/").content.decode()
+    assert "2026-02-27 23:14:00" in html
+
+
+def test_admin_shows_requests_read_only(client, sent_request, django_user_model):
+    admin_user = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
+    req = sent_request(LegalBasis.EIO)
+    client.force_login(admin_user)
+    assert client.get("/admin/assistance/assistancerequest/").status_code == 200
+    page = client.get(f"/admin/assistance/assistancerequest/{req.pk}/change/")
+    assert page.status_code == 200
+    assert req.reference in page.content.decode()
+    assert client.get("/admin/assistance/assistancerequest/add/").status_code == 403

@@ -1,6 +1,8 @@
 """Exchange in a real browser: export panel on the incident page, a token, a tool reads it."""
 
+import json
 import re
+import uuid
 
 import pytest
 import requests
@@ -71,3 +73,76 @@ def test_investigator_exports_an_incident_and_gives_a_tool_a_token(
     snap(page, screenshot_dir, "exchange-4-token-revoked")
     refused = requests.get(collection_url, headers={"Authorization": f"Bearer {key}"}, timeout=10)
     assert refused.status_code == 401
+
+
+def _bundle(*patterns):
+    objects = [
+        {
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": f"indicator--00000000-0000-4000-8000-{n:012d}",
+            "created": "2026-01-05T10:00:00.000Z",
+            "modified": "2026-01-05T10:00:00.000Z",
+            "pattern": pattern,
+            "pattern_type": "stix",
+            "valid_from": "2026-01-05T10:00:00.000Z",
+        }
+        for n, pattern in enumerate(patterns, start=1)
+    ]
+    return json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects})
+
+
+def test_investigator_imports_a_partner_bundle_after_fixing_it(new_page, screenshot_dir):
+    # Given a German investigator with an incident
+    bka = AgencyFactory(name="Bundeskriminalamt Cybercrime", short_name="BKA-CC", country="DE")
+    anna = UserFactory(username="anna.de", agency=bka, role=Role.INVESTIGATOR)
+    incident = make_incident(anna, title="Phishing wave against port operators")
+    page = new_page()
+    sign_in(page, anna)
+    page.goto(incident.get_absolute_url())
+    page.locator("#exchange-panel").get_by_role("link", name="Import a STIX bundle").click()
+
+    # When she uploads a partner's bundle with one unsupported pattern
+    page.get_by_label("STIX 2.1 bundle").set_input_files(
+        files=[
+            {
+                "name": "partner.json",
+                "mimeType": "application/json",
+                "buffer": _bundle(
+                    "[ipv4-addr:value = '198.51.100.7']",
+                    "[domain-name:value LIKE '%.evil.example']",
+                ).encode(),
+            }
+        ]
+    )
+    page.get_by_role("button", name="Import").click()
+
+    # Then nothing is imported and the report names the object and why
+    report = page.locator("#import-report")
+    expect(report).to_contain_text("Nothing was imported")
+    expect(report).to_contain_text("indicator--00000000-0000-4000-8000-000000000002")
+    expect(report).to_contain_text("LIKE is not imported")
+    snap(page, screenshot_dir, "exchange-5-import-refused")
+    assert not Indicator.objects.filter(incident=incident).exists()
+
+    # When she uploads the corrected bundle
+    page.get_by_label("STIX 2.1 bundle").set_input_files(
+        files=[
+            {
+                "name": "partner.json",
+                "mimeType": "application/json",
+                "buffer": _bundle(
+                    "[ipv4-addr:value = '198.51.100.7']", "[domain-name:value = 'Evil.Example']"
+                ).encode(),
+            }
+        ]
+    )
+    page.get_by_role("button", name="Import").click()
+
+    # Then both indicators are added, normalised
+    expect(page.locator("#import-report")).to_contain_text("Added (2)")
+    snap(page, screenshot_dir, "exchange-6-import-done")
+    assert sorted(Indicator.objects.filter(incident=incident).values_list("value", flat=True)) == [
+        "198.51.100.7",
+        "evil.example",
+    ]

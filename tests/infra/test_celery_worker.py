@@ -65,5 +65,5 @@ def test_broker_is_redis_when_redis_url_is_set(tmp_path):
 
 def test_broker_needs_no_server_without_redis(tmp_path):
     config = broker_settings("", tmp_path)
-    assert config["broker_url"] == "filesystem://"
+    assert config["broker_url"].startswith("filesystem://")
     assert (tmp_path / "celery" / "queue").is_dir()

@@ -34,6 +34,7 @@ from coordination.assistance.api.serializers import (
 from coordination.assistance.choices import ActionName
 from coordination.assistance.filtersets import RequestFilterSet
 from coordination.assistance.models import AssistanceRequest
+from coordination.assistance.querysets import history_visible_to
 from coordination.assistance.transitions import allowed_actions, transition_request
 from incidents.api.views import CONFLICT_RESPONSE
 from incidents.models import Incident
@@ -320,7 +321,7 @@ class RequestViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewSe
     @action(detail=True, methods=["get"], url_path="history")
     def history(self, request, reference):
         obj = self.get_object()
-        rows = obj.history.all()
+        rows = history_visible_to(obj, request.user, obj.history.all())
         page = self.paginate_queryset(rows)
         if page is not None:
             return self.get_paginated_response(HistorySerializer(page, many=True).data)

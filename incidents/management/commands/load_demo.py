@@ -4,6 +4,7 @@ Idempotent: agencies and users are matched by short name and username, and the
 demo incidents are filed only once (recognised by their titles).
 """
 
+import hashlib
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
@@ -182,6 +183,8 @@ class Command(BaseCommand):
         agencies = self._agencies()
         users = self._users(agencies)
         created = self._incidents(agencies, users)
+        items = self._evidence(agencies, users)
+        requests_created = self._requests(agencies, users)
         # Indicators live in coordination.intel, which builds on incidents: import it late.
         from coordination.intel.demo import load_demo_indicators
 
@@ -189,7 +192,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(agencies)} agencies, {len(users)} users, "
-                f"{created} new incidents."
+                f"{created} new incidents, {items} new evidence items, "
+                f"{requests_created} new requests for assistance."
             )
         )
         if not options["quiet_logins"]:
@@ -421,6 +425,276 @@ class Command(BaseCommand):
                 actions.add_timeline_entry(incident, users[author], body, tlp=tlp)
             created += 1
         return created
+
+    def _evidence(self, agencies, users):
+        """Two items of the hospital case; the disk image crosses from Germany to the
+        Netherlands (transferred, then received with a hash check). Logged once."""
+        from incidents.evidence import actions as evidence_actions
+        from incidents.evidence.choices import CustodyAction, EvidenceKind
+        from incidents.models import Evidence
+
+        incident = Incident.objects.filter(
+            title="LockBit-style ransomware at a regional hospital group"
+        ).first()
+        if incident is None or Evidence.objects.filter(incident=incident).exists():
+            return 0
+        now = timezone.now()
+        de, nl = users["de-investigator"], users["nl-investigator"]
+        image_hash = hashlib.sha256(b"concord demo: FS-02 disk image").hexdigest()
+        image = evidence_actions.create_evidence(
+            incident,
+            de,
+            title="Disk image of file server FS-02",
+            description="Encrypted file server of the Mainz hospital; imaged before rebuild.",
+            kind=EvidenceKind.DISK_IMAGE,
+            sha256=image_hash,
+            size=512 * 1024**3,
+            acquired_at=now - timedelta(days=5, hours=20),
+            acquired_by_name="KHK Lena Vogel",
+            acquired_where="Hospital data centre, Mainz",
+            acquisition_method="Hardware write blocker, E01 image",
+            seal_number="DE-BKA-2026-0417",
+        )
+        evidence_actions.record_custody_event(
+            image,
+            de,
+            CustodyAction.TRANSFERRED,
+            to_agency=agencies["THTC"],
+            occurred_at=now - timedelta(days=4, hours=6),
+            purpose="Malware analysis of the encryptor by the Dutch High Tech Crime Unit",
+            channel="Police courier, tamper-evident bag",
+            seal_ids="DE-BKA-2026-0417",
+            location="BKA Wiesbaden",
+        )
+        evidence_actions.record_custody_event(
+            image,
+            nl,
+            CustodyAction.RECEIVED,
+            occurred_at=now - timedelta(days=4),
+            location="THTC, Zoetermeer",
+            seal_ids="DE-BKA-2026-0417",
+            hash_observed=image_hash,
+            notes="Seal intact; hash verified on arrival.",
+        )
+        evidence_actions.record_custody_event(
+            image,
+            nl,
+            CustodyAction.ANALYSED,
+            occurred_at=now - timedelta(days=3),
+            purpose="Extraction of the encryptor and its configuration",
+            location="THTC forensic lab",
+            hash_observed=image_hash,
+        )
+        note_hash = hashlib.sha256(b"concord demo: ransom note e-mail").hexdigest()
+        note = evidence_actions.create_evidence(
+            incident,
+            de,
+            title="Ransom note e-mail with full headers",
+            kind=EvidenceKind.EMAIL,
+            sha256=note_hash,
+            size=48_213,
+            acquired_at=now - timedelta(days=6),
+            acquired_by_name="KHK Lena Vogel",
+            acquired_where="Hospital mail server export",
+            acquisition_method="EML export by the hospital's IT",
+        )
+        evidence_actions.record_custody_event(
+            note,
+            de,
+            CustodyAction.ANALYSED,
+            occurred_at=now - timedelta(days=5),
+            purpose="Header analysis: sending infrastructure",
+            location="BKA Wiesbaden",
+        )
+        return 2
+
+    def _requests(self, agencies, users):
+        """Requests for assistance in different states, each moved there by the real
+        transitions (recognised by their facts, so a second run adds nothing)."""
+        from coordination.assistance import actions as assistance
+        from coordination.assistance.models import AssistanceRequest
+        from coordination.assistance.transitions import transition_request
+
+        hospital = Incident.objects.filter(title__startswith="LockBit-style").first()
+        bec = Incident.objects.filter(title__startswith="Business e-mail").first()
+        phishing = Incident.objects.filter(title__startswith="Phishing kit").first()
+        now = timezone.now()
+        ip_item = {
+            "kind": "ip_time",
+            "value": "185.220.101.47",
+            "observed_at": now - timedelta(days=6, hours=5),
+            "provider": "NL-Host B.V.",
+        }
+        law = {
+            "offences": "§ 303b StGB (computer sabotage), § 253 StGB (extortion).",
+            "dual_criminality": "Art. 138b, 317 and 350a Sr criminalise the same conduct.",
+        }
+        demo = [
+            {
+                "by": "de-investigator",
+                "incident": hospital,
+                "fields": {
+                    "legal_basis": "eio",
+                    "measures": ["subscriber", "traffic"],
+                    "requested_country": "NL",
+                    "receiving_agency": agencies["THTC"],
+                    "facts": "Hospital ransomware: the C2 server's subscriber and logs.",
+                    **law,
+                },
+                "data": [ip_item],
+                "steps": [
+                    ("submit", "de-investigator", ""),
+                    ("approve", "de-liaison", ""),
+                    ("acknowledge", "nl-liaison", ""),
+                    ("accept", "nl-liaison", ""),
+                ],
+            },
+            {
+                "by": "de-investigator",
+                "incident": hospital,
+                "fields": {
+                    "legal_basis": "budapest_29",
+                    "measures": ["preservation"],
+                    "urgency": "urgent",
+                    "urgency_reason": "The provider keeps connection logs for 14 days.",
+                    "requested_country": "NL",
+                    "receiving_agency": agencies["THTC"],
+                    "facts": "Hospital ransomware: preserve the C2 server's logs and disk.",
+                    "offences": law["offences"],
+                },
+                "data": [ip_item],
+                "steps": [
+                    ("submit", "de-investigator", ""),
+                    ("approve", "de-liaison", ""),
+                    ("acknowledge", "nl-liaison", ""),
+                    ("confirm_preservation", "nl-liaison", "Snapshot taken and sealed."),
+                    (
+                        "link_follow_up",
+                        "de-investigator",
+                        "follow-up:Hospital ransomware: the C2 server's subscriber and logs.",
+                    ),
+                ],
+            },
+            {
+                "by": "de-investigator",
+                "incident": hospital,
+                "fields": {
+                    "legal_basis": "epoc",
+                    "measures": ["subscriber", "content"],
+                    "urgency": "emergency",
+                    "urgency_reason": "Threat to publish patient records of intensive care units.",
+                    "requested_country": "NL",
+                    "receiving_agency": agencies["THTC"],
+                    "facts": "Hospital ransomware: the leak site operator's mailbox.",
+                    "offences": law["offences"],
+                },
+                "data": [
+                    {"kind": "email", "value": "leaks@proton.example", "provider": "Example Mail"}
+                ],
+                "steps": [("submit", "de-investigator", "")],
+            },
+            {
+                "by": "fr-investigator",
+                "incident": bec,
+                "fields": {
+                    "legal_basis": "police",
+                    "measures": ["subscriber"],
+                    "requested_country": "ES",
+                    "receiving_agency": agencies["UCC"],
+                    "facts": "BEC fraud: holder of the mule account in Valencia.",
+                },
+                "data": [
+                    {"kind": "account", "value": "ES91 2100 0418 4502 0005 1332", "note": "IBAN"}
+                ],
+                "steps": [("submit", "fr-investigator", ""), ("approve", "fr-liaison", "")],
+            },
+            {
+                "by": "fr-investigator",
+                "incident": bec,
+                "fields": {
+                    "legal_basis": "budapest_31",
+                    "measures": ["traffic", "content"],
+                    "requested_country": "EE",
+                    "receiving_agency": agencies["KKB"],
+                    "facts": "BEC fraud: logins to the compromised supplier mailbox from Tallinn.",
+                    "offences": "Art. 313-1 Code pénal (escroquerie en bande organisée).",
+                    "dual_criminality": "§ 209 KarS (fraud) covers the same conduct.",
+                },
+                "data": [
+                    {
+                        "kind": "ip_time",
+                        "value": "195.80.100.12",
+                        "observed_at": now - timedelta(days=13),
+                        "provider": "EE Telecom",
+                    }
+                ],
+                "steps": [
+                    ("submit", "fr-investigator", ""),
+                    ("approve", "fr-liaison", ""),
+                    ("acknowledge", "ee-liaison", ""),
+                    (
+                        "ask_information",
+                        "ee-liaison",
+                        "Please give the time zone of the login times and the account name.",
+                    ),
+                ],
+            },
+            {
+                "by": "nl-investigator",
+                "incident": phishing,
+                "fields": {
+                    "legal_basis": "police",
+                    "measures": ["subscriber"],
+                    "requested_country": "DE",
+                    "receiving_agency": agencies["BKA-CC"],
+                    "facts": "Phishing kit: registrant of the German lookalike domains.",
+                },
+                "data": [
+                    {"kind": "domain", "value": "sparkasse-login.example", "provider": "DENIC"}
+                ],
+                "steps": [
+                    ("submit", "nl-investigator", ""),
+                    ("approve", "nl-liaison", ""),
+                    ("acknowledge", "de-liaison", ""),
+                    ("accept", "de-liaison", ""),
+                    ("fulfil", "de-liaison", "Registrant data sent by the 24/7 channel."),
+                ],
+            },
+            {
+                "by": "de-investigator",
+                "incident": phishing,
+                "fields": {
+                    "legal_basis": "police",
+                    "measures": ["subscriber"],
+                    "requested_country": "FR",
+                    "receiving_agency": agencies["OFAC"],
+                    "facts": "Phishing kit: French hosting of the kit's admin panel (draft).",
+                },
+                "data": [],
+                "steps": [],
+            },
+        ]
+        created = []
+        for item in demo:
+            if AssistanceRequest.objects.filter(facts=item["fields"]["facts"]).exists():
+                continue
+            if item["incident"] is None:
+                continue
+            request = assistance.create_request(
+                users[item["by"]],
+                incident=item["incident"],
+                data_sought=item["data"],
+                **item["fields"],
+            )
+            for action, who, comment in item["steps"]:
+                extra = {}
+                if comment.startswith("follow-up:"):
+                    facts = comment.removeprefix("follow-up:")
+                    extra["follow_up"] = AssistanceRequest.objects.get(facts=facts)
+                    comment = ""
+                transition_request(request, action, users[who], comment=comment, **extra)
+            created.append(request)
+        return len(created)
 
     def _print_logins(self, users):
         self.stdout.write("")
