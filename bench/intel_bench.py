@@ -17,7 +17,7 @@ Measured (median and 95th percentile over ``--runs`` runs, in-process, same data
   and a unique observable, with its query count;
 - the incident page's related panel (``GET /incidents/<ref>/indicators/`` as htmx,
   Django test client signed in as the benchmark user): time and query count;
-- the search page for one value; and the plan of the aggregate query (index used?).
+- the search page for one value; and the plan of the sightings query (index used?).
 """
 
 import argparse
@@ -40,6 +40,10 @@ os.environ.setdefault("DEBUG", "true")  # the test client talks to "testserver"
 import django
 
 django.setup()
+
+from django.conf import settings
+
+settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the in-process test client
 
 from django.db import connection, reset_queries, transaction
 from django.test import Client
@@ -312,7 +316,7 @@ def main(argv=None):
     )
 
     print()
-    print("plan of the aggregate query (hot observable):")
+    print("plan of the sightings query (hot observable):")
     key = hot_key(0)
     reset_queries()
     with CaptureQueriesContext(connection) as ctx:

@@ -8,19 +8,21 @@ The rule (DESIGN.md section 2):
 - a sighting in a TLP:AMBER+STRICT or TLP:RED incident, or of an indicator marked so,
   is never told to someone who may not see that incident: not a link, not a count.
 
-Cost: for all the observables of one page, one aggregate query and one query for the
-links, whatever the number of incidents. Both look sightings up by the ``(type, value)``
-index and test visibility with the ``EXISTS`` of ``restrict()``.
+Cost: for all the observables of one page, one query for the sightings (found by the
+``(type, value)`` index, visibility tested with the ``EXISTS`` of ``restrict()``), one by
+primary key for the linked incidents and one for contact requests already made, whatever
+the number of incidents. Counting happens in Python over the sightings' ids: their
+number is the number of sightings, which the database visits anyway.
 """
 
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.urls import reverse
 
 from coordination.intel.models import ContactRequest, Indicator
 from incidents.choices import TLP, Action
+from incidents.models import Incident
 from incidents.querysets import _may_act, permission_exists
 
 # Labels whose material may be counted for people outside the case.
@@ -80,6 +82,33 @@ def _observable_q(observables):
     return query
 
 
+def _sighting_rows(others, user):
+    """Every sighting of the observables, with whether the user may see or count it.
+
+    One query; visibility is decided once per sighting (an ``EXISTS`` in the select list,
+    which PostgreSQL probes per row for a few sightings and hashes for many). Aggregating in
+    SQL with ``Count(filter=...)`` instead repeated the ``EXISTS`` in each filter, and a
+    second query for the links paid for visibility again (bench/INTEL.md).
+    """
+    countable = Q(incident__tlp__in=COUNTABLE_TLP) & Q(tlp__in=COUNTABLE_TLP)
+    return (
+        others.order_by()
+        .annotate(
+            o_visible=ExpressionWrapper(_visible_q(user), output_field=BooleanField()),
+            o_countable=ExpressionWrapper(countable, output_field=BooleanField()),
+        )
+        .values_list(
+            "type",
+            "value",
+            "incident_id",
+            "incident__lead_agency__country",
+            "incident__updated_at",
+            "o_visible",
+            "o_countable",
+        )
+    )
+
+
 def sightings(user, observables, *, exclude_incident=None, links_limit=LINKS_PER_OBSERVABLE):
     """``{(type, value): Sightings}`` for every observable, other than in ``exclude_incident``."""
     observables = {(t, v) for t, v in observables}
@@ -89,60 +118,44 @@ def sightings(user, observables, *, exclude_incident=None, links_limit=LINKS_PER
     others = Indicator.objects.filter(_observable_q(observables))
     if exclude_incident is not None:
         others = others.exclude(incident_id=exclude_incident.pk)
-    visible = _visible_q(user)
-    hidden = hidden_countable_q(user)
 
-    counts = (
-        others.order_by()
-        .values("type", "value")
-        .annotate(
-            visible_count=Count("incident_id", filter=visible, distinct=True),
-            hidden_count=Count("incident_id", filter=hidden, distinct=True),
-            hidden_countries=Count("incident__lead_agency__country", filter=hidden, distinct=True),
-        )
-    )
-    with_links = []
-    for row in counts:
-        entry = result[(row["type"], row["value"])]
-        entry.visible_count = row["visible_count"]
-        entry.hidden_count = row["hidden_count"]
-        entry.hidden_countries = row["hidden_countries"]
-        if entry.visible_count:
-            with_links.append((row["type"], row["value"]))
+    visible, hidden, countries = {}, {}, {}
+    for type_, value, incident_id, country, updated_at, is_visible, countable in _sighting_rows(
+        others, user
+    ):
+        key = (type_, value)
+        if is_visible:
+            visible.setdefault(key, []).append((updated_at, incident_id))
+        elif countable:
+            hidden.setdefault(key, set()).add(incident_id)
+            countries.setdefault(key, set()).add(country)
+    for key, incidents in hidden.items():
+        result[key].hidden_count = len(incidents)
+        result[key].hidden_countries = len(countries[key])
 
-    if with_links:
-        links = (
-            others.filter(_observable_q(with_links))
-            .filter(visible)
-            .annotate(
-                rank=Window(
-                    RowNumber(),
-                    partition_by=[F("type"), F("value")],
-                    order_by=[F("incident__updated_at").desc(), F("incident_id").desc()],
-                )
-            )
-            .values(
-                "type",
-                "value",
-                "rank",
-                "incident__reference",
-                "incident__title",
-                "incident__is_exercise",
-                "incident__lead_agency__country",
-            )
-        )
-        # Django 4.2+ filters on window functions in an outer query.
-        for row in links.filter(rank__lte=links_limit).order_by("rank"):
-            reference = row["incident__reference"]
-            result[(row["type"], row["value"])].links.append(
+    # Links: the most recently active visible incidents, read by primary key.
+    shown = {}
+    for key, seen in visible.items():
+        result[key].visible_count = len(seen)
+        shown[key] = [pk for _updated, pk in sorted(seen, reverse=True)[:links_limit]]
+    if shown:
+        details = {
+            row["pk"]: row
+            for row in Incident.objects.filter(
+                pk__in={pk for pks in shown.values() for pk in pks}
+            ).values("pk", "reference", "title", "is_exercise", "lead_agency__country")
+        }
+        for key, pks in shown.items():
+            result[key].links = [
                 SightingLink(
-                    reference=reference,
-                    title=row["incident__title"],
-                    country=row["incident__lead_agency__country"],
-                    url=reverse("incidents:detail", args=[reference]),
-                    is_exercise=row["incident__is_exercise"],
+                    reference=details[pk]["reference"],
+                    title=details[pk]["title"],
+                    country=details[pk]["lead_agency__country"],
+                    url=reverse("incidents:detail", args=[details[pk]["reference"]]),
+                    is_exercise=details[pk]["is_exercise"],
                 )
-            )
+                for pk in pks
+            ]
 
     if user.agency_id and any(s.hidden_count for s in result.values()):
         asked = (

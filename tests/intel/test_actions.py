@@ -212,7 +212,12 @@ def test_request_contact_notifies_the_owning_lead_agency_and_tells_the_asker_not
     assert "Bundeskriminalamt Cybercrime" in app.subject
     assert "198.51.100.23" in app.body_text
     assert notes.filter(channel=Channel.EMAIL, email=outsider.agency.mailbox).exists()
-    assert notes.filter(channel=Channel.EMAIL, email=outsider.email).exists()
+    email = notes.get(channel=Channel.EMAIL, email=outsider.email)
+    assert "Bundeskriminalamt Cybercrime (Germany)" in email.body_text
+    assert "198.51.100.23" in email.body_text and "198.51.100.23" in email.body_html
+    assert spanish_incident.reference in email.subject
+    assert email.link == spanish_incident.get_absolute_url() + "#participants"
+    assert lead_user.email in email.body_text  # how to reach the asker
     assert not notes.filter(recipient=lead_user).exists()
     # The owner's timeline says who asked; the asker's says only how many cases.
     owner_entry = TimelineEntry.objects.get(incident=spanish_incident, author=None)
