@@ -2,7 +2,7 @@
 
 import pytest
 
-from coordination.notifications.choices import Channel, Delivery, Event
+from coordination.notifications.choices import CONFIGURABLE_EVENTS, Channel, Delivery, Event
 from coordination.notifications.models import Notification, Preference
 from incidents import actions
 from incidents.choices import ParticipationRole
@@ -74,9 +74,12 @@ def test_mark_all_read_empties_the_unread_view(client, invited_user, shared):
 
 def test_preferences_are_saved_per_event(client, invited_user):
     client.force_login(invited_user)
-    response = client.post("/notifications/preferences/", {Event.INCIDENT_SHARED: "digest"})
+    choices = {event.value: Delivery.IMMEDIATE for event in CONFIGURABLE_EVENTS}
+    choices[Event.INCIDENT_SHARED] = "digest"
+    response = client.post("/notifications/preferences/", choices)
     assert response.status_code == 302
-    assert Preference.objects.get(user=invited_user).delivery == Delivery.DIGEST
+    saved = Preference.objects.get(user=invited_user, event=Event.INCIDENT_SHARED)
+    assert saved.delivery == Delivery.DIGEST
 
 
 def test_preferences_refuse_an_unknown_choice_beside_the_field(client, invited_user):
