@@ -483,3 +483,15 @@ def test_other_pages_authorisation(client, personas, sent_request, lead_user, pe
     else:
         assert response.status_code == expected[persona]
     assert not Attachment.objects.exists()
+
+
+def test_desk_reminds_the_requesting_side_of_preserved_data_running_out(
+    client, sent_request, nl_liaison, de_liaison
+):
+    req = sent_request(LegalBasis.EPOC_PR)
+    transition_request(req, "acknowledge", nl_liaison)
+    transition_request(req, "confirm_preservation", nl_liaison)
+    html = _as(client, de_liaison).get("/requests/desk/").content.decode()
+    assert req.reference in html
+    assert "59 days" in html
+    assert req.reference not in _as(client, nl_liaison).get("/requests/desk/").content.decode()
