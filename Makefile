@@ -18,6 +18,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	@touch $@
 
 setup: $(VENV)/.installed
+	@$(BIN)/python .ci/compile-messages
 
 run: setup
 	@HOST=$(HOST) PORT=$(PORT) bash .ci/run-local

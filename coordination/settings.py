@@ -111,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.tz",
+                "coordination.notifications.context_processors.bell",
             ],
         },
     },
@@ -206,6 +207,7 @@ try:
     vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 except Exception as exc:
     raise ImproperlyConfigured(f"EMAIL_URL: {exc}") from exc
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=60)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Concord <concord@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -234,6 +236,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Evidence's kind/status/action choice sets share field names with the incidents'.
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "incidents.choices.Status.choices",
+        "EvidenceKindEnum": "incidents.evidence.choices.EvidenceKind.choices",
+        "EvidenceStatusEnum": "incidents.evidence.choices.EvidenceStatus.choices",
+        "CustodyActionEnum": "incidents.evidence.choices.CustodyAction.choices",
+        "LoggableCustodyActionEnum": "incidents.evidence.choices.LOGGABLE_ACTION_CHOICES",
+    },
 }
 # Requests for assistance: name their choice sets apart from the incidents' ones
 # (the incidents' Status keeps its name StatusEnum).
@@ -266,6 +276,16 @@ CELERY_RESULT_EXPIRES = 3600
 # give up quickly; the outbox sweep sends what is still pending once it is back.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
+# Email delivery timings (seconds): first retry after an SMTP error (doubling up to the
+# cap, with jitter), and how long a row may stay "sending" before a dead worker's claim
+# is released to the sweep.
+NOTIFICATION_RETRY_FIRST_SECONDS = env.float("NOTIFICATION_RETRY_FIRST_SECONDS", default=30.0)
+NOTIFICATION_RETRY_MAX_SECONDS = env.float("NOTIFICATION_RETRY_MAX_SECONDS", default=3600.0)
+NOTIFICATION_CLAIM_LEASE_SECONDS = env.float("NOTIFICATION_CLAIM_LEASE_SECONDS", default=600.0)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+NOTIFICATION_BELL_POLL_SECONDS = env.int("NOTIFICATION_BELL_POLL_SECONDS", default=60)
+# After the broker refused a publish, web requests stop trying for this long.
+NOTIFICATION_BROKER_BACKOFF_SECONDS = env.float("NOTIFICATION_BROKER_BACKOFF_SECONDS", default=30.0)
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "concord.heartbeat",
@@ -274,6 +294,10 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-sweep": {
         "task": "notifications.sweep",
         "schedule": env.float("NOTIFICATION_SWEEP_SECONDS", default=60.0),
+    },
+    "assistance-escalation": {
+        "task": "assistance.escalate",
+        "schedule": env.float("ESCALATION_SWEEP_SECONDS", default=300.0),
     },
     "notifications-digests": {
         "task": "notifications.digests",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("notifications/", include("coordination.notifications.urls")),
     path("api/", include("coordination.api_urls")),
+    path("taxii2/", include("coordination.exchange.taxii_urls")),
     path("health/", health.health, name="health"),
     path("admin/", admin.site.urls),
 ]

@@ -133,3 +133,7 @@ class ReferenceSequenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["scope", "year"]
     fields = ["scope", "year", "last_value"]
     readonly_fields = fields
+
+
+# Evidence and custody (read-only) register themselves on import.
+from incidents.evidence import admin as evidence_admin  # noqa: F401

@@ -142,3 +142,101 @@ def request_transitioned(request, action, from_status, by, comment, row):
     )
     users.append(request.created_by)
     return notify(message, users=[u for u in users if u.pk != by.pk], mailboxes=mailboxes)
+
+
+# Subject lines of the escalation levels (lazy: the recipient's language).
+ESCALATION_HEADLINES = {
+    "reminder": _("Deadline approaching"),
+    "overdue": _("Deadline passed"),
+    "long_overdue": _("Deadline long passed"),
+}
+
+
+def _escalation_recipients(request, level):
+    """Liaison officers of both sides; their supervisors once overdue."""
+    from coordination.assistance.choices import EscalationLevel
+
+    roles = [Role.LIAISON_OFFICER]
+    if level != EscalationLevel.REMINDER:
+        roles.append(Role.SUPERVISOR)
+    agencies = {request.requesting_agency_id, request.acting_agency_id} - {None}
+    return User.objects.filter(agency_id__in=agencies, role__in=roles, is_active=True)
+
+
+def _central_authority_mailboxes(request):
+    """Long overdue: the central authority of the country that owes the deadline."""
+    from accounts.choices import AgencyKind
+    from accounts.models import Agency
+    from coordination.assistance.escalation import owed_by_requested_side
+
+    if owed_by_requested_side(request):
+        country = request.requested_country
+    else:
+        country = request.requesting_agency.country
+    authorities = Agency.objects.filter(country=country, kind=AgencyKind.CENTRAL_AUTHORITY)
+    return [mailbox_of(agency) for agency in authorities if agency.mailbox]
+
+
+def deadline_escalated(request, escalation):
+    """A threshold of the running deadline passed: who must act hears it, once per level."""
+    from coordination.assistance.choices import EscalationLevel
+    from coordination.assistance.escalation import owed_by_requested_side
+
+    level = EscalationLevel(escalation.level)
+    mailboxes = []
+    if level == EscalationLevel.LONG_OVERDUE:
+        mailboxes = _central_authority_mailboxes(request)
+    message = Message(
+        event=Event.REQUEST_DEADLINE,
+        key=f"escalation:{escalation.pk}",
+        link=request.get_absolute_url(),
+        thread=request_thread(request),
+        confidential=is_confidential(request),
+        context={
+            "reference": request.reference,
+            "headline": ESCALATION_HEADLINES[level],
+            "level": level.value,
+            "level_label": level.label,
+            "basis": LegalBasis(request.legal_basis).label,
+            "urgency": Urgency(request.urgency).label,
+            "requesting_agency": request.requesting_agency.name,
+            "requested_country": request.requested_country.name,
+            "status": Status(request.status).label,
+            "due_kind": DeadlineKind(request.due_kind).label if request.due_kind else "",
+            "due_at": request.due_at,
+            "owed_by_requested_side": owed_by_requested_side(request),
+            "is_emergency": request.urgency == "emergency",
+        },
+    )
+    return notify(message, users=_escalation_recipients(request, level), mailboxes=mailboxes)
+
+
+def delay_announced(request, notice):
+    """The requested side's delay notice reaches the requesting side."""
+    users = list(liaison_officers(request.requesting_agency_id))
+    if request.created_by.is_active:
+        users.append(request.created_by)
+    agency = request.requesting_agency
+    message = Message(
+        event=Event.REQUEST_DELAY_NOTICE,
+        key=f"delay-notice:{notice.pk}",
+        link=request.get_absolute_url(),
+        thread=request_thread(request),
+        confidential=is_confidential(request),
+        context={
+            "reference": request.reference,
+            "headline": _("Delay announced"),
+            "due_kind": DeadlineKind(notice.due_kind).label,
+            "due_at": notice.due_at,
+            "new_estimate": notice.new_estimate,
+            "reasons": notice.reasons,
+            "actor_name": notice.sent_by_name,
+            "actor_agency": notice.agency.name,
+            "basis": LegalBasis(request.legal_basis).label,
+        },
+    )
+    return notify(
+        message,
+        users=[u for u in users if u.pk != notice.sent_by_id],
+        mailboxes=[mailbox_of(agency)] if agency.mailbox else [],
+    )

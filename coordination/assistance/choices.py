@@ -313,3 +313,11 @@ class DeadlineKind(models.TextChoices):
     PRODUCE = "produce", _("Produce the data")
     ANSWER = "answer", _("Answer")
     PRESERVE_UNTIL = "preserve_until", _("Data preserved until")
+
+
+class EscalationLevel(models.TextChoices):
+    """How far a deadline has slipped (the escalation sweep's levels, in order)."""
+
+    REMINDER = "reminder", _("Deadline approaching")
+    OVERDUE = "overdue", _("Overdue")
+    LONG_OVERDUE = "long_overdue", _("Long overdue")

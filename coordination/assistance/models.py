@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -16,6 +17,7 @@ from coordination.assistance.choices import (
     OPEN_STATUSES,
     DataKind,
     DeadlineKind,
+    EscalationLevel,
     LegalBasis,
     Status,
     Urgency,
@@ -154,6 +156,9 @@ class AssistanceRequest(models.Model):
         max_length=16, choices=DeadlineKind.choices, blank=True, editable=False
     )
     due_clock_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the running deadline next escalates (reminder, overdue, long overdue); null when
+    # nothing is left to escalate. Set by transitions, advanced by the escalation sweep.
+    escalate_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = AssistanceRequestQuerySet.as_manager()
 
@@ -168,6 +173,12 @@ class AssistanceRequest(models.Model):
                 fields=["due_at"],
                 name="request_due_idx",
                 condition=models.Q(due_at__isnull=False),
+            ),
+            # Escalation sweep: the one query reads this partial index.
+            models.Index(
+                fields=["escalate_at"],
+                name="request_escalate_idx",
+                condition=models.Q(escalate_at__isnull=False),
             ),
             # Requested side's inbox: what arrived for my agency, by state.
             models.Index(fields=["receiving_agency", "status"], name="request_receiving_idx"),
@@ -331,3 +342,58 @@ class DeadlinePolicy(models.Model):
 
     def __str__(self):
         return f"{self.agency_id} {self.legal_basis} {self.kind} {self.urgency}: {self.hours} h"
+
+
+class Escalation(models.Model):
+    """One escalation level reached by one deadline of one request.
+
+    Unique on (request, deadline kind, due date, level): each level of each deadline fires
+    once, even when two sweeps overlap. A new due date (extension, recomputation) is a new
+    deadline and escalates afresh.
+    """
+
+    request = models.ForeignKey(
+        AssistanceRequest, on_delete=models.CASCADE, related_name="escalations"
+    )
+    due_kind = models.CharField(_("deadline"), max_length=16, choices=DeadlineKind.choices)
+    due_at = models.DateTimeField(_("due"))
+    level = models.CharField(_("level"), max_length=16, choices=EscalationLevel.choices)
+    threshold_at = models.DateTimeField(_("threshold"))
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("escalation")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "due_kind", "due_at", "level"], name="escalation_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.request_id} {self.due_kind} {self.level}"
+
+
+class DelayNotice(models.Model):
+    """The requested side's word to the requesting side that a deadline will be missed."""
+
+    request = models.ForeignKey(
+        AssistanceRequest, on_delete=models.CASCADE, related_name="delay_notices"
+    )
+    due_kind = models.CharField(_("deadline"), max_length=16, choices=DeadlineKind.choices)
+    due_at = models.DateTimeField(_("due"))
+    reasons = models.TextField(_("reasons for the delay"))
+    new_estimate = models.DateTimeField(_("new estimate"))
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    sent_by_name = models.CharField(max_length=200)
+    agency = models.ForeignKey("accounts.Agency", on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+        verbose_name = _("delay notice")
+
+    def __str__(self):
+        return f"{self.request_id} delay notice {self.sent_at:%Y-%m-%d}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from coordination.assistance import views
+from coordination.assistance import escalation_views, views
 
 app_name = "assistance"
 
@@ -16,6 +16,16 @@ urlpatterns = [
         name="incident_panel",
     ),
     path("requests/<str:reference>/", views.request_detail, name="detail"),
+    path(
+        "requests/<str:reference>/escalation/",
+        escalation_views.escalation_panel,
+        name="escalation",
+    ),
+    path(
+        "requests/<str:reference>/delay-notice/",
+        escalation_views.delay_notice,
+        name="delay_notice",
+    ),
     path("requests/<str:reference>/edit/", views.request_edit, name="edit"),
     path("requests/<str:reference>/print/", views.request_print, name="print"),
     path(

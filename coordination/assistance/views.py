@@ -17,12 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.choices import Role
-from coordination.assistance import actions, deadlines
+from coordination.assistance import actions, deadlines, escalation
 from coordination.assistance.choices import (
     DRAFTING_ROLES,
     TRANSITIONS,
     ActionName,
     DeadlineKind,
+    EscalationLevel,
     Status,
 )
 from coordination.assistance.forms import (
@@ -83,6 +84,8 @@ def _decorate(rows, user, now=None):
         obj.is_overdue = bool(obj.due_at and obj.due_at < now)
         obj.remaining_text = deadlines.format_remaining(obj.remaining) if obj.due_at else ""
         obj.direction = "out" if obj.requesting_agency_id == user.agency_id else "in"
+        level = escalation.level_reached(obj, now)
+        obj.escalation_level = EscalationLevel(level) if level else None
     return rows
 
 

@@ -1,3 +1,10 @@
+from rest_framework.routers import SimpleRouter
+
+from coordination.intel.api import views
+
 app_name = "intel-api"
 
-urlpatterns = []
+router = SimpleRouter()
+router.register("indicators", views.IndicatorViewSet, basename="indicator")
+
+urlpatterns = router.urls

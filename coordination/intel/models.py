@@ -62,4 +62,52 @@ class Indicator(models.Model):
         ]
 
     def __str__(self):
+        # Never below the incident's label, so the indicator's own TLP says it all.
+        if self.tlp in (TLP.AMBER_STRICT, TLP.RED):
+            return f"{self.get_type_display()} #{self.pk} ({self.get_tlp_display()})"
         return f"{self.get_type_display()}: {self.value}"
+
+
+class ContactRequest(models.Model):
+    """An agency asked the lead agency of a case it may not see to get in touch.
+
+    Written when someone acts on a hidden sighting of an observable: one row per owning
+    incident, so asking again notifies only owners not asked before. The asker learns
+    nothing from these rows: they only say "already asked".
+    """
+
+    from_incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.CASCADE, related_name="+"
+    )
+    to_incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.CASCADE, related_name="contact_requests"
+    )
+    requester_agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_by_name = models.CharField(_("requested by"), max_length=200)
+    type = models.CharField(_("type"), max_length=16, choices=IndicatorType.choices)
+    value = models.CharField(_("value"), max_length=2048)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One request per agency, owning case and observable: asking twice notifies once.
+            models.UniqueConstraint(
+                fields=["requester_agency", "to_incident", "type", "value"],
+                name="contact_request_once_per_case",
+            ),
+        ]
+        indexes = [
+            # The indicator panel asks "which of these observables did my agency ask about?".
+            models.Index(
+                fields=["requester_agency", "type", "value"], name="contact_request_asker_idx"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.requester_agency} → {self.to_incident_id}: {self.type} {self.value}"

@@ -1,3 +1,17 @@
+from django.urls import path
+
+from coordination.intel import views
+
 app_name = "intel"
 
-urlpatterns = []
+urlpatterns = [
+    path("intel/", views.search, name="search"),
+    path("incidents/<str:reference>/indicators/", views.panel, name="panel"),
+    path("incidents/<str:reference>/indicators/add/", views.add, name="add"),
+    path("incidents/<str:reference>/indicators/paste/", views.paste, name="paste"),
+    path(
+        "incidents/<str:reference>/indicators/<int:pk>/contact/",
+        views.request_contact,
+        name="request_contact",
+    ),
+]

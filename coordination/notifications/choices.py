@@ -18,10 +18,29 @@ class Event(models.TextChoices):
     """What a notification is about; each has its templates under ``templates/emails/``."""
 
     INCIDENT_SHARED = "incident_shared", _("An incident is shared with my agency")
+    CUSTODY_HANDOVER = "custody_handover", _("Evidence is handed over to my agency")
+    EVIDENCE_COMPROMISED = "evidence_compromised", _("Evidence of a case of mine is compromised")
     REQUEST_SUBMITTED = "request_submitted", _("A request for assistance awaits approval")
     REQUEST_SENT = "request_sent", _("A request for assistance is sent to my agency")
     REQUEST_UPDATED = "request_updated", _("A request for assistance I deal with moves on")
+    REQUEST_DEADLINE = (
+        "request_deadline",
+        _("A deadline of a request I deal with nears or has passed"),
+    )
+    REQUEST_DELAY_NOTICE = (
+        "request_delay_notice",
+        _("The requested side announces a delay on a request of mine"),
+    )
+    CONTACT_REQUESTED = (
+        "contact_requested",
+        _("Another agency holds an indicator of my agency's case and asks for contact"),
+    )
     DIGEST = "digest", _("Daily digest")
+
+
+def event_choices():
+    """The model fields' choices: a callable, so a new event kind needs no migration."""
+    return Event.choices
 
 
 class Delivery(models.TextChoices):

@@ -4,12 +4,12 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from coordination.notifications.choices import Channel, Delivery, Event, Status
+from coordination.notifications.choices import Channel, Delivery, Status, event_choices
 
 
 class Notification(models.Model):
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
-    event = models.CharField(_("event"), max_length=40, choices=Event.choices)
+    event = models.CharField(_("event"), max_length=40, choices=event_choices)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -77,7 +77,7 @@ class Preference(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
     )
-    event = models.CharField(_("event"), max_length=40, choices=Event.choices)
+    event = models.CharField(_("event"), max_length=40, choices=event_choices)
     delivery = models.CharField(_("delivery"), max_length=10, choices=Delivery.choices)
 
     class Meta:

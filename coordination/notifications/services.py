@@ -168,17 +168,32 @@ def _store(rows):
     return list(stored)
 
 
+# Monotonic time until which publishing is skipped after the broker refused a message.
+_broker_down_until = 0.0
+
+
 def queue_delivery(ids):
-    """Hand email rows to the worker. If the broker is down they stay pending for the sweep."""
+    """Hand email rows to the worker. If the broker is down they stay pending for the sweep.
+
+    After one refused publish, later requests skip the broker for a while rather than
+    each waiting for its connection timeout: the outbox sweep sends what was written.
+    """
     import logging
+    import time
+
+    from django.conf import settings
 
     from coordination.notifications.tasks import deliver_notification
 
+    global _broker_down_until
+    if time.monotonic() < _broker_down_until:
+        return
     for pk in ids:
         try:
             deliver_notification.delay(pk)
         except Exception:  # broker unreachable: the sweep re-queues pending rows
+            _broker_down_until = time.monotonic() + settings.NOTIFICATION_BROKER_BACKOFF_SECONDS
             logging.getLogger(__name__).warning(
-                "Could not queue notification %s; the sweep will retry.", pk, exc_info=True
+                "Could not queue notification %s; the sweep will send it.", pk, exc_info=True
             )
             return

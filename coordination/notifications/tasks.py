@@ -3,11 +3,18 @@
 from celery import shared_task
 
 from coordination.notifications import delivery
+from coordination.notifications.choices import Status
 
 
-@shared_task(name="notifications.deliver", acks_late=True, ignore_result=True)
-def deliver_notification(pk):
-    delivery.deliver(pk)
+@shared_task(bind=True, name="notifications.deliver", acks_late=True, ignore_result=True)
+def deliver_notification(self, pk):
+    status = delivery.deliver(pk)
+    if status == Status.PENDING:  # the SMTP server refused: try again when the backoff ends
+        wait = delivery.seconds_until_next_attempt(pk)
+        if wait is not None:
+            queue = (self.request.delivery_info or {}).get("routing_key")
+            options = {"queue": queue} if queue else {}
+            deliver_notification.apply_async((pk,), countdown=wait, **options)
 
 
 @shared_task(name="notifications.sweep", ignore_result=True)

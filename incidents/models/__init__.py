@@ -1,9 +1,12 @@
+from .evidence import CustodyEvent, Evidence
 from .incident import Incident, IncidentGroupObjectPermission, IncidentUserObjectPermission
 from .participation import Participation
 from .reference import ReferenceSequence, allocate_reference
 from .timeline import TimelineEntry
 
 __all__ = [
+    "CustodyEvent",
+    "Evidence",
     "Incident",
     "IncidentGroupObjectPermission",
     "IncidentUserObjectPermission",

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
@@ -178,20 +179,20 @@ class TestDelivery:
         def refuse(self, *args, **kwargs):
             raise smtplib.SMTPServerDisconnected("connection refused by relay")
 
-        monkeypatch.setattr("django.core.mail.EmailMessage.send", refuse)
+        monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
         delays = []
-        for attempt in range(1, delivery.MAX_ATTEMPTS + 1):
+        for attempt in range(1, delivery.max_attempts() + 1):
             Notification.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now())
             outcome = delivery.deliver(row.pk)
             row.refresh_from_db()
             assert row.attempts == attempt
-            if attempt < delivery.MAX_ATTEMPTS:
+            if attempt < delivery.max_attempts():
                 assert outcome == Status.PENDING
                 delays.append((row.next_attempt_at - timezone.now()).total_seconds())
         assert outcome == Status.FAILED and row.status == Status.FAILED
         assert "connection refused by relay" in row.last_error
         assert delays[-1] > delays[0]
-        assert max(delays) <= delivery.MAX_RETRY_SECONDS
+        assert max(delays) <= settings.NOTIFICATION_RETRY_MAX_SECONDS
 
     def test_a_row_waiting_for_its_retry_is_not_sent_early(self, invited_user):
         row = self._row(invited_user)
@@ -278,3 +279,68 @@ def test_other_agencies_admins_do_not_see_each_others_failed_rows(client, invite
     assert client.post(f"/notifications/failed/{row.pk}/retry/").status_code == 302
     row.refresh_from_db()
     assert row.status == Status.PENDING and row.attempts == 0
+
+
+def test_after_a_refused_publish_requests_stop_waiting_for_the_broker(monkeypatch):
+    from coordination.notifications import services
+
+    attempts = []
+
+    def refuse(pk):
+        attempts.append(pk)
+        raise ConnectionRefusedError("broker down")
+
+    monkeypatch.setattr(services, "_broker_down_until", 0.0)
+    monkeypatch.setattr(tasks.deliver_notification, "delay", refuse)
+    services.queue_delivery([1, 2])
+    services.queue_delivery([3])
+    assert attempts == [1]  # the rows stay pending for the sweep
+
+
+def test_a_kept_smtp_connection_the_server_dropped_is_reopened_without_losing_the_mail(
+    invited_user, monkeypatch
+):
+    from django.core.mail.backends.locmem import EmailBackend
+
+    rows = notify(
+        Message(
+            event=Event.INCIDENT_SHARED,
+            key="drop-test",
+            link="/incidents/CC-2026-000001/",
+            context={"reference": "CC-2026-000001", "title": "Test"},
+        ),
+        mailboxes=[Mailbox(email="one@x.example"), Mailbox(email="two@x.example")],
+    )
+    delivery.close_connection()
+    first, second = rows
+    assert delivery.deliver(first.pk) == Status.SENT  # opens the kept connection
+    original = EmailBackend.send_messages
+    calls = []
+
+    def dropped_once(self, messages):
+        calls.append(self)
+        if len(calls) == 1:
+            raise smtplib.SMTPServerDisconnected("idle connection closed by server")
+        return original(self, messages)
+
+    monkeypatch.setattr(EmailBackend, "send_messages", dropped_once)
+    assert delivery.deliver(second.pk) == Status.SENT
+    assert len(calls) == 2 and calls[0] is not calls[1]  # a fresh connection the second time
+    assert sorted(m.to[0] for m in mail.outbox) == ["one@x.example", "two@x.example"]
+
+
+def test_each_recipient_reads_the_alert_in_their_own_language(
+    lead_user, fr_agency, invited_user, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The French catalogue is compiled by the build; a French reader gets French mail."""
+    monkeypatch.setattr(tasks.deliver_notification, "delay", lambda pk: None)
+    invited_user.language = "fr"
+    invited_user.save()
+    english = UserFactory(agency=fr_agency, role=Role.LIAISON_OFFICER, language="en")
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = _share(lead_user, fr_agency)
+
+    french_mail = _emails().get(email=invited_user.email)
+    english_mail = _emails().get(email=english.email)
+    assert french_mail.subject.startswith(f"[{incident.reference}] Incident partagé avec votre")
+    assert english_mail.subject.startswith(f"[{incident.reference}] Incident shared with your")

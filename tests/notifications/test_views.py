@@ -74,12 +74,12 @@ def test_mark_all_read_empties_the_unread_view(client, invited_user, shared):
 
 def test_preferences_are_saved_per_event(client, invited_user):
     client.force_login(invited_user)
-    choices = {event.value: Delivery.IMMEDIATE for event in CONFIGURABLE_EVENTS}
-    choices[Event.INCIDENT_SHARED] = "digest"
+    choices = {event: Delivery.IMMEDIATE for event in CONFIGURABLE_EVENTS}
+    choices[Event.INCIDENT_SHARED] = Delivery.DIGEST
     response = client.post("/notifications/preferences/", choices)
     assert response.status_code == 302
-    saved = Preference.objects.get(user=invited_user, event=Event.INCIDENT_SHARED)
-    assert saved.delivery == Delivery.DIGEST
+    chosen = dict(Preference.objects.filter(user=invited_user).values_list("event", "delivery"))
+    assert chosen[Event.INCIDENT_SHARED] == Delivery.DIGEST
 
 
 def test_preferences_refuse_an_unknown_choice_beside_the_field(client, invited_user):

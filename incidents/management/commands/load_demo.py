@@ -4,6 +4,7 @@ Idempotent: agencies and users are matched by short name and username, and the
 demo incidents are filed only once (recognised by their titles).
 """
 
+import hashlib
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
@@ -182,11 +183,17 @@ class Command(BaseCommand):
         agencies = self._agencies()
         users = self._users(agencies)
         created = self._incidents(agencies, users)
+        items = self._evidence(agencies, users)
         requests_created = self._requests(agencies, users)
+        # Indicators live in coordination.intel, which builds on incidents: import it late.
+        from coordination.intel.demo import load_demo_indicators
+
+        load_demo_indicators(users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(agencies)} agencies, {len(users)} users, "
-                f"{created} new incidents, {requests_created} new requests for assistance."
+                f"{created} new incidents, {items} new evidence items, "
+                f"{requests_created} new requests for assistance."
             )
         )
         if not options["quiet_logins"]:
@@ -418,6 +425,88 @@ class Command(BaseCommand):
                 actions.add_timeline_entry(incident, users[author], body, tlp=tlp)
             created += 1
         return created
+
+    def _evidence(self, agencies, users):
+        """Two items of the hospital case; the disk image crosses from Germany to the
+        Netherlands (transferred, then received with a hash check). Logged once."""
+        from incidents.evidence import actions as evidence_actions
+        from incidents.evidence.choices import CustodyAction, EvidenceKind
+        from incidents.models import Evidence
+
+        incident = Incident.objects.filter(
+            title="LockBit-style ransomware at a regional hospital group"
+        ).first()
+        if incident is None or Evidence.objects.filter(incident=incident).exists():
+            return 0
+        now = timezone.now()
+        de, nl = users["de-investigator"], users["nl-investigator"]
+        image_hash = hashlib.sha256(b"concord demo: FS-02 disk image").hexdigest()
+        image = evidence_actions.create_evidence(
+            incident,
+            de,
+            title="Disk image of file server FS-02",
+            description="Encrypted file server of the Mainz hospital; imaged before rebuild.",
+            kind=EvidenceKind.DISK_IMAGE,
+            sha256=image_hash,
+            size=512 * 1024**3,
+            acquired_at=now - timedelta(days=5, hours=20),
+            acquired_by_name="KHK Lena Vogel",
+            acquired_where="Hospital data centre, Mainz",
+            acquisition_method="Hardware write blocker, E01 image",
+            seal_number="DE-BKA-2026-0417",
+        )
+        evidence_actions.record_custody_event(
+            image,
+            de,
+            CustodyAction.TRANSFERRED,
+            to_agency=agencies["THTC"],
+            occurred_at=now - timedelta(days=4, hours=6),
+            purpose="Malware analysis of the encryptor by the Dutch High Tech Crime Unit",
+            channel="Police courier, tamper-evident bag",
+            seal_ids="DE-BKA-2026-0417",
+            location="BKA Wiesbaden",
+        )
+        evidence_actions.record_custody_event(
+            image,
+            nl,
+            CustodyAction.RECEIVED,
+            occurred_at=now - timedelta(days=4),
+            location="THTC, Zoetermeer",
+            seal_ids="DE-BKA-2026-0417",
+            hash_observed=image_hash,
+            notes="Seal intact; hash verified on arrival.",
+        )
+        evidence_actions.record_custody_event(
+            image,
+            nl,
+            CustodyAction.ANALYSED,
+            occurred_at=now - timedelta(days=3),
+            purpose="Extraction of the encryptor and its configuration",
+            location="THTC forensic lab",
+            hash_observed=image_hash,
+        )
+        note_hash = hashlib.sha256(b"concord demo: ransom note e-mail").hexdigest()
+        note = evidence_actions.create_evidence(
+            incident,
+            de,
+            title="Ransom note e-mail with full headers",
+            kind=EvidenceKind.EMAIL,
+            sha256=note_hash,
+            size=48_213,
+            acquired_at=now - timedelta(days=6),
+            acquired_by_name="KHK Lena Vogel",
+            acquired_where="Hospital mail server export",
+            acquisition_method="EML export by the hospital's IT",
+        )
+        evidence_actions.record_custody_event(
+            note,
+            de,
+            CustodyAction.ANALYSED,
+            occurred_at=now - timedelta(days=5),
+            purpose="Header analysis: sending infrastructure",
+            location="BKA Wiesbaden",
+        )
+        return 2
 
     def _requests(self, agencies, users):
         """Requests for assistance in different states, each moved there by the real

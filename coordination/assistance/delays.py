@@ -1,0 +1,128 @@
+"""Delay notices: the requested side tells the requesting side a deadline will be missed.
+
+Offered once the running deadline (one the requested side owes) reached its reminder;
+prefilled with the deadline and a new estimate, sent to the requesting side's liaison
+officers, the drafter and the requesting agency's mailbox, and written on the incident's
+timeline.
+"""
+
+from datetime import timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.choices import Role
+from coordination.assistance import alerts
+from coordination.assistance.choices import OPEN_STATUSES, DeadlineKind, Side
+from coordination.assistance.escalation import level_reached, owed_by_requested_side
+from coordination.assistance.models import AssistanceRequest, DelayNotice
+from coordination.assistance.transitions import side_of
+from incidents.choices import TimelineKind
+from incidents.markdown import render_markdown
+from incidents.models import TimelineEntry
+
+SENDER_ROLES = (Role.LIAISON_OFFICER, Role.SUPERVISOR)
+
+
+def refusal(request, user, now=None):
+    """Why ``user`` may not send a delay notice on ``request`` now (None when they may)."""
+    now = now or timezone.now()
+    if side_of(user, request) != Side.REQUESTED or user.role not in SENDER_ROLES:
+        return _("Only a liaison officer of the requested agency may announce a delay.")
+    if request.status not in OPEN_STATUSES or request.due_at is None:
+        return _("No deadline is running on this request.")
+    if not owed_by_requested_side(request):
+        return _("The running deadline is the requesting side's to meet.")
+    if level_reached(request, now) is None:
+        return _("A delay can be announced once the deadline is near.")
+    return None
+
+
+def prefill(request, now=None):
+    """What the form starts with: the deadline named, a new estimate a quarter-window on."""
+    now = now or timezone.now()
+    window = request.due_at - (request.due_clock_started_at or request.due_at)
+    later = max(window / 4, timedelta(days=1))
+    estimate = max(now, request.due_at) + later
+    reasons = _(
+        "We cannot meet the deadline “%(kind)s” of %(due)s for request %(reference)s.\n\n"
+        "Reasons: \n\nWhat we have done so far: \n\nWhat we need, if anything: "
+    ) % {
+        "kind": DeadlineKind(request.due_kind).label,
+        "due": timezone.localtime(request.due_at).strftime("%d %b %Y %H:%M %Z"),
+        "reference": request.reference,
+    }
+    return {"reasons": reasons, "new_estimate": estimate.replace(second=0, microsecond=0)}
+
+
+def send_delay_notice(request, by, *, reasons, new_estimate, now=None):
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = (
+            AssistanceRequest.objects.select_for_update()
+            .select_related("requesting_agency", "incident", "created_by")
+            .get(pk=request.pk)
+        )
+        reason = refusal(request, by, now)
+        if reason:
+            raise PermissionDenied(reason)
+        errors = {}
+        reasons = (reasons or "").strip()
+        if not reasons:
+            errors["reasons"] = _("Say why the deadline cannot be met.")
+        if new_estimate is None:
+            errors["new_estimate"] = _("Give the date you now expect to meet it.")
+        elif new_estimate <= max(now, request.due_at):
+            errors["new_estimate"] = _(
+                "The new estimate must be later than the deadline and than now."
+            )
+        if errors:
+            raise ValidationError(errors)
+        notice = DelayNotice.objects.create(
+            request=request,
+            due_kind=request.due_kind,
+            due_at=request.due_at,
+            reasons=reasons,
+            new_estimate=new_estimate,
+            sent_by=by,
+            sent_by_name=by.display_name,
+            agency_id=by.agency_id,
+            sent_at=now,
+        )
+        _timeline_entry(request, notice)
+        alerts.delay_announced(request, notice)
+        return notice
+
+
+def _timeline_entry(request, notice):
+    incident = request.incident
+    if incident is None:
+        return None
+    body = _(
+        "Delay announced on request **%(reference)s** by %(name)s (%(agency)s): "
+        "“%(kind)s”, due %(due)s, now expected by %(estimate)s."
+    ) % {
+        "reference": request.reference,
+        "name": notice.sent_by_name,
+        "agency": notice.agency.name,
+        "kind": DeadlineKind(notice.due_kind).label,
+        "due": timezone.localtime(notice.due_at).strftime("%d %b %Y %H:%M %Z"),
+        "estimate": timezone.localtime(notice.new_estimate).strftime("%d %b %Y %H:%M %Z"),
+    }
+    return TimelineEntry.objects.create(
+        incident=incident,
+        occurred_at=notice.sent_at,
+        recorded_at=notice.sent_at,
+        author=notice.sent_by,
+        author_name=notice.sent_by_name,
+        author_agency_id=request.requesting_agency_id,
+        kind=TimelineKind.REQUEST,
+        body=body,
+        body_html=render_markdown(body),
+        tlp=incident.tlp,
+        subject_type=ContentType.objects.get_for_model(request),
+        subject_id=str(request.pk),
+    )

@@ -1,0 +1,250 @@
+"""Exchange pages and downloads: STIX bundle, blocklists, export panel, API tokens.
+
+Downloads are read by browsers (session) and by tools (HTTP Basic, ``Token`` or
+``Bearer`` API token, see ``coordination.exchange.auth``). Every incident is reached
+through ``Incident.objects.restrict(user)``: what the caller may not see answers 404.
+"""
+
+import json
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET
+from rest_framework import exceptions
+from rest_framework.authtoken.models import Token
+
+from coordination.exchange import auth
+from coordination.exchange.collections import find_collection, incident_collection_id
+from coordination.exchange.export import incident_bundle
+from coordination.exchange.importer import MAX_BUNDLE_BYTES, import_bundle
+from coordination.exchange.policy import exportable_indicators
+from coordination.exchange.stix import STIX_MEDIA_TYPE
+from coordination.intel.choices import IndicatorType
+from incidents.choices import TLP, Action
+from incidents.models import Incident
+
+TEXT = "text/plain; charset=utf-8"
+
+
+class Unauthorised(Exception):
+    pass
+
+
+def text_response(message, status):
+    response = HttpResponse(f"{message}\n", content_type=TEXT, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = auth.CHALLENGE
+    return response
+
+
+def download_user(request):
+    """The caller (browser session or tool credentials); ``Unauthorised`` if none."""
+    try:
+        user = auth.authenticate(request)
+    except exceptions.AuthenticationFailed as exc:
+        raise Unauthorised(str(exc.detail)) from exc
+    if user is None:
+        raise Unauthorised(_("Sign in, or use HTTP Basic or an API token."))
+    return user
+
+
+def visible_incident(user, reference):
+    try:
+        return (
+            Incident.objects.restrict(user).select_related("lead_agency").get(reference=reference)
+        )
+    except Incident.DoesNotExist:
+        raise Http404 from None
+
+
+def incident_stix(request, reference):
+    """The incident as a STIX 2.1 bundle file."""
+    try:
+        user = download_user(request)
+    except Unauthorised as exc:
+        return text_response(exc, 401)
+    incident = visible_incident(user, reference)
+    bundle = incident_bundle(incident, user)
+    response = HttpResponse(json.dumps(bundle, indent=2), content_type=STIX_MEDIA_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{incident.reference}.stix.json"'
+    return response
+
+
+def blocklist_types(request):
+    """The indicator types asked for (``?type=ipv4&type=domain`` or ``type=ipv4,domain``)."""
+    asked = [t.strip() for raw in request.GET.getlist("type") for t in raw.split(",") if t.strip()]
+    unknown = [t for t in asked if t not in IndicatorType.values]
+    if unknown:
+        raise ValueError(
+            _("Unknown type %(types)s. Use: %(allowed)s.")
+            % {"types": ", ".join(unknown), "allowed": ", ".join(IndicatorType.values)}
+        )
+    return asked
+
+
+def blocklist_response(indicators, request, filename):
+    try:
+        types = blocklist_types(request)
+    except ValueError as exc:
+        return text_response(exc, 400)
+    if types:
+        indicators = indicators.filter(type__in=types)
+    # One value per line: a value with a line break or control character could smuggle
+    # a second rule into a firewall or DNS filter configuration, so it is left out.
+    values = (
+        indicators.order_by("type", "value").values_list("value", flat=True).distinct()
+    ).iterator(chunk_size=2000)
+    lines = (f"{value}\n" for value in values if value.isprintable())
+    response = StreamingHttpResponse(lines, content_type=TEXT)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def incident_blocklist(request, reference):
+    """Indicator values of one incident, one per line, TLP enforced as for machines."""
+    try:
+        user = download_user(request)
+    except Unauthorised as exc:
+        return text_response(exc, 401)
+    incident = visible_incident(user, reference)
+    indicators = exportable_indicators(user, machine=True).filter(incident=incident)
+    return blocklist_response(indicators, request, f"{incident.reference}-blocklist.txt")
+
+
+def collection_blocklist(request, collection_id):
+    """Indicator values of one TAXII collection, one per line."""
+    try:
+        user = download_user(request)
+    except Unauthorised as exc:
+        return text_response(exc, 401)
+    collection = find_collection(user, collection_id)
+    if collection is None:
+        raise Http404
+    return blocklist_response(
+        collection.indicators(user), request, f"collection-{collection.id}-blocklist.txt"
+    )
+
+
+# Pages: the export panel of an incident and the user's own API token.
+
+BLOCKLIST_GROUPS = (
+    (_lazy("IP addresses and networks"), "ipv4,ipv6,cidr"),
+    (_lazy("Domain names"), "domain"),
+    (_lazy("URLs"), "url"),
+    (_lazy("File hashes"), "md5,sha1,sha256"),
+)
+
+
+@login_required
+@require_GET
+def incident_panel(request, reference):
+    """The incident page's export panel, loaded by htmx (keeps the page's query budget)."""
+    incident = visible_incident(request.user, reference)
+    exportable = exportable_indicators(request.user, machine=True).filter(incident=incident)
+    collection_id = incident_collection_id(incident.reference)
+    context = {
+        "incident": incident,
+        "shareable_count": exportable.count(),
+        "is_red": incident.tlp == TLP.RED,
+        "blocklist_groups": BLOCKLIST_GROUPS,
+        "collection_id": collection_id,
+        "collection_url": request.build_absolute_uri(
+            reverse("taxii:collection", kwargs={"collection_id": collection_id})
+        ),
+        "discovery_url": request.build_absolute_uri(reverse("taxii:discovery")),
+        "may_import": Incident.objects.restrict(request.user, Action.CONTRIBUTE)
+        .filter(pk=incident.pk)
+        .exists(),
+    }
+    return render(request, "exchange/_export_panel.html", context)
+
+
+def _token_context(request, **extra):
+    token = Token.objects.filter(user=request.user).first()
+    return {
+        "token": token,
+        "discovery_url": request.build_absolute_uri(reverse("taxii:discovery")),
+        **extra,
+    }
+
+
+@login_required
+def api_token(request):
+    """See, create, replace or revoke one's own API token for tools (TAXII, blocklists)."""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action in ("create", "replace"):
+            with transaction.atomic():
+                Token.objects.filter(user=request.user).delete()
+                token = Token.objects.create(user=request.user)
+            # The key is shown in full on this response only; afterwards a prefix.
+            return render(
+                request, "exchange/api_token.html", _token_context(request, new_key=token.key)
+            )
+        if action == "revoke":
+            deleted, _rows = Token.objects.filter(user=request.user).delete()
+            if deleted:
+                messages.success(
+                    request, _("Your API token was revoked. Tools using it stop working at once.")
+                )
+            return redirect("exchange:api_token")
+        return HttpResponse(_("Unknown action."), status=400, content_type=TEXT)
+    return render(request, "exchange/api_token.html", _token_context(request))
+
+
+class ImportForm(forms.Form):
+    bundle = forms.FileField(
+        label=_lazy("STIX 2.1 bundle"),
+        help_text=_lazy("A JSON file of at most 10 MB. Its indicators are added to this incident."),
+    )
+
+    def clean_bundle(self):
+        upload = self.cleaned_data["bundle"]
+        if upload.size > MAX_BUNDLE_BYTES:
+            raise forms.ValidationError(_("The file is larger than 10 MB."))
+        return upload
+
+
+@login_required
+def incident_import(request, reference):
+    """Upload a STIX bundle into an incident; the report shows what happened per object."""
+    incident = visible_incident(request.user, reference)
+    if (
+        not Incident.objects.restrict(request.user, Action.CONTRIBUTE)
+        .filter(pk=incident.pk)
+        .exists()
+    ):
+        raise PermissionDenied(_("You may not add indicators to this incident."))
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
+    report, status = None, 200
+    if request.method == "POST":
+        if form.is_valid():
+            report = import_bundle(incident, request.user, form.cleaned_data["bundle"].read())
+            if report.ok:
+                count = len(report.created)
+                messages.success(
+                    request,
+                    ngettext(
+                        "%(count)s indicator imported.", "%(count)s indicators imported.", count
+                    )
+                    % {"count": count},
+                )
+            else:
+                status = 400
+        else:
+            status = 400
+    return render(
+        request,
+        "exchange/import.html",
+        {"incident": incident, "form": form, "report": report},
+        status=status,
+    )

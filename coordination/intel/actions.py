@@ -1,0 +1,391 @@
+"""Business operations on indicators: one function per verb, atomic, the only writers.
+
+Views, API and the demo loader call these. They raise ``ValidationError`` (field
+messages) for bad input and ``PermissionDenied`` when the actor may not contribute to
+the incident; the caller has already checked that the actor may see it.
+"""
+
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from coordination.intel import alerts, events
+from coordination.intel.choices import IndicatorType
+from coordination.intel.correlation import hidden_owner_incidents
+from coordination.intel.models import ContactRequest, Indicator
+from coordination.intel.normalise import detect_type, normalise
+from incidents.choices import TLP, Action
+from incidents.models import Incident
+from incidents.permissions import allowed_actions
+
+MAX_PASTE_LINES = 2000
+FUTURE_TOLERANCE = timezone.timedelta(minutes=5)
+
+
+class Outcome:
+    ADDED = "added"
+    MERGED = "merged"
+    REFUSED = "refused"
+
+
+@dataclass
+class LineResult:
+    """What became of one pasted line."""
+
+    line: int
+    raw: str
+    outcome: str
+    type: str = ""
+    value: str = ""
+    reason: str = ""
+    duplicate_of_line: int | None = None
+
+    @property
+    def type_label(self):
+        return IndicatorType(self.type).label if self.type else ""
+
+
+@dataclass
+class PasteReport:
+    lines: list = field(default_factory=list)
+    stored: bool = False  # False: nothing was written (refused lines, or a preview)
+
+    def _count(self, outcome):
+        return sum(1 for line in self.lines if line.outcome == outcome)
+
+    @property
+    def added(self):
+        return self._count(Outcome.ADDED)
+
+    @property
+    def merged(self):
+        return self._count(Outcome.MERGED)
+
+    @property
+    def refused(self):
+        return self._count(Outcome.REFUSED)
+
+    @property
+    def accepted(self):
+        return self.added + self.merged
+
+
+def _require_contribute(by, incident):
+    if Action.CONTRIBUTE not in allowed_actions(by, incident):
+        raise PermissionDenied(_("You may not add indicators to this incident."))
+
+
+def _check_common(incident, *, tlp, first_seen, last_seen, confidence):
+    """Field errors of what a single add and a bulk paste share."""
+    errors = {}
+    if tlp not in TLP.values:
+        errors["tlp"] = _("Choose a TLP label.")
+    elif TLP.rank(tlp) < TLP.rank(incident.tlp):
+        errors["tlp"] = _(
+            "This incident is %(incident_tlp)s: an indicator cannot be marked lower."
+        ) % {"incident_tlp": TLP(incident.tlp).label}
+    now = timezone.now()
+    for name, moment in (("first_seen", first_seen), ("last_seen", last_seen)):
+        if moment and moment > now + FUTURE_TOLERANCE:
+            errors[name] = _("This time is in the future.")
+    if first_seen and last_seen and last_seen < first_seen and "last_seen" not in errors:
+        errors["last_seen"] = _("Last seen cannot be before first seen.")
+    if confidence is not None and not (0 <= confidence <= 100):
+        errors["confidence"] = _("Confidence goes from 0 to 100.")
+    return errors
+
+
+def check_indicator(incident, *, tlp, first_seen=None, last_seen=None, confidence=None):
+    """Raise the field errors a single add would raise for these attributes."""
+    errors = _check_common(
+        incident, tlp=tlp, first_seen=first_seen, last_seen=last_seen, confidence=confidence
+    )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _merge(existing, *, tlp, first_seen, last_seen, confidence, note):
+    """Fold a new sighting into the stored indicator; returns the changed field names."""
+    changed = []
+    if TLP.rank(tlp) > TLP.rank(existing.tlp):
+        existing.tlp = tlp
+        changed.append("tlp")
+    if first_seen and (existing.first_seen is None or first_seen < existing.first_seen):
+        existing.first_seen = first_seen
+        changed.append("first_seen")
+    if last_seen and (existing.last_seen is None or last_seen > existing.last_seen):
+        existing.last_seen = last_seen
+        changed.append("last_seen")
+    if confidence is not None and (existing.confidence is None or confidence > existing.confidence):
+        existing.confidence = confidence
+        changed.append("confidence")
+    note = (note or "").strip()
+    if note and note not in existing.note:
+        existing.note = f"{existing.note}\n\n{note}".strip()
+        changed.append("note")
+    return changed
+
+
+def _lock(incident):
+    """Serialise indicator writes to one incident (two pastes of the same value at once)."""
+    Incident.objects.select_for_update().filter(pk=incident.pk).values_list("pk").first()
+
+
+def _touch(incident):
+    Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
+
+
+@transaction.atomic
+def add_indicator(
+    incident,
+    by,
+    *,
+    value,
+    type="",
+    tlp=None,
+    first_seen=None,
+    last_seen=None,
+    confidence=None,
+    note="",
+):
+    """Add one indicator, or merge it into the same one already on the incident.
+
+    Returns ``(indicator, created)``.
+    """
+    _require_contribute(by, incident)
+    tlp = tlp or incident.tlp
+    errors = _check_common(
+        incident, tlp=tlp, first_seen=first_seen, last_seen=last_seen, confidence=confidence
+    )
+    try:
+        type = type or detect_type(value)
+        value = normalise(type, value)
+    except ValidationError as exc:
+        errors["value"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    _lock(incident)
+    existing = Indicator.objects.filter(incident=incident, type=type, value=value).first()
+    if existing is not None:
+        changed = _merge(
+            existing,
+            tlp=tlp,
+            first_seen=first_seen,
+            last_seen=last_seen,
+            confidence=confidence,
+            note=note,
+        )
+        if changed:
+            existing.save(update_fields=[*changed, "updated_at"])
+        events.indicator_merged(incident, by, existing)
+        _touch(incident)
+        return existing, False
+    indicator = Indicator.objects.create(
+        incident=incident,
+        type=type,
+        value=value,
+        tlp=tlp,
+        first_seen=first_seen,
+        last_seen=last_seen,
+        confidence=confidence,
+        note=(note or "").strip(),
+        added_by=by,
+        added_by_agency_id=by.agency_id,
+    )
+    events.indicator_added(incident, by, indicator)
+    _touch(incident)
+    return indicator, True
+
+
+def parse_paste(text):
+    """``(line number, raw text)`` of every line worth reading: blanks and ``#`` comments skipped."""
+    rows = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            rows.append((number, stripped))
+    return rows
+
+
+@transaction.atomic
+def paste_indicators(
+    incident,
+    by,
+    text,
+    *,
+    tlp=None,
+    first_seen=None,
+    last_seen=None,
+    confidence=None,
+    note="",
+    skip_refused=False,
+    preview=False,
+):
+    """Add many indicators, one per line, types detected and defanged forms refanged.
+
+    Every line is reported as added, merged (with one on the incident or an earlier line)
+    or refused with its reason. Nothing is half-imported: if a line is refused and
+    ``skip_refused`` is false, nothing is stored; otherwise every accepted line is stored in
+    this one transaction, or none is. ``preview`` reports without storing.
+    """
+    _require_contribute(by, incident)
+    tlp = tlp or incident.tlp
+    errors = _check_common(
+        incident, tlp=tlp, first_seen=first_seen, last_seen=last_seen, confidence=confidence
+    )
+    rows = parse_paste(text)
+    if not rows:
+        errors["text"] = _("Paste at least one indicator, one per line.")
+    elif len(rows) > MAX_PASTE_LINES:
+        errors["text"] = _("Paste at most %(max)d lines at a time (you pasted %(n)d).") % {
+            "max": MAX_PASTE_LINES,
+            "n": len(rows),
+        }
+    if errors:
+        raise ValidationError(errors)
+
+    report = PasteReport()
+    seen = {}  # (type, value) -> first line number
+    for number, raw in rows:
+        try:
+            type_ = detect_type(raw)
+            value = normalise(type_, raw)
+        except ValidationError as exc:
+            report.lines.append(
+                LineResult(number, raw, Outcome.REFUSED, reason=" ".join(exc.messages))
+            )
+            continue
+        key = (type_, value)
+        if key in seen:
+            report.lines.append(
+                LineResult(number, raw, Outcome.MERGED, type_, value, duplicate_of_line=seen[key])
+            )
+            continue
+        seen[key] = number
+        report.lines.append(LineResult(number, raw, Outcome.ADDED, type_, value))
+
+    if preview or (report.refused and not skip_refused) or not report.accepted:
+        if seen:
+            _mark_existing(incident, report, seen)
+        return report
+
+    _lock(incident)
+    existing = _mark_existing(incident, report, seen)
+    added, merged = [], []
+    to_create = []
+    for line in report.lines:
+        if line.outcome != Outcome.ADDED:
+            continue
+        indicator = Indicator(
+            incident=incident,
+            type=line.type,
+            value=line.value,
+            tlp=tlp,
+            first_seen=first_seen,
+            last_seen=last_seen,
+            confidence=confidence,
+            note=(note or "").strip(),
+            added_by=by,
+            added_by_agency_id=by.agency_id,
+        )
+        to_create.append(indicator)
+    added = Indicator.objects.bulk_create(to_create)
+    to_update, fields = [], set()
+    for indicator in existing.values():
+        changed = _merge(
+            indicator,
+            tlp=tlp,
+            first_seen=first_seen,
+            last_seen=last_seen,
+            confidence=confidence,
+            note=note,
+        )
+        merged.append(indicator)
+        if changed:
+            to_update.append(indicator)
+            fields.update(changed)
+    if to_update:
+        now = timezone.now()
+        for indicator in to_update:
+            indicator.updated_at = now
+        Indicator.objects.bulk_update(to_update, [*sorted(fields), "updated_at"])
+    events.indicators_pasted(incident, by, added, merged)
+    _touch(incident)
+    report.stored = True
+    return report
+
+
+def _mark_existing(incident, report, seen):
+    """Turn lines whose observable the incident already holds into merges; returns those rows."""
+    by_type = {}
+    for type_, value in seen:
+        by_type.setdefault(type_, []).append(value)
+    existing = {}
+    for type_, values in by_type.items():
+        for indicator in Indicator.objects.filter(incident=incident, type=type_, value__in=values):
+            existing[(indicator.type, indicator.value)] = indicator
+    for line in report.lines:
+        if line.outcome == Outcome.ADDED and (line.type, line.value) in existing:
+            line.outcome = Outcome.MERGED
+    return existing
+
+
+@transaction.atomic
+def request_contact(indicator, by):
+    """Ask the lead agencies of the cases hiding the same observable to get in touch.
+
+    Each owning case's lead agency is notified once per asking agency; the asker learns
+    nothing but how many cases were asked (which the sightings count already told).
+    Returns the number of cases newly asked.
+    """
+    incident = indicator.incident
+    _require_contribute(by, incident)
+    if not by.agency_id:
+        raise PermissionDenied(_("Only members of an agency may ask for contact."))
+    owners = hidden_owner_incidents(by, indicator.type, indicator.value, exclude_incident=incident)
+    if not owners:
+        raise ValidationError(
+            _("This indicator is not seen in any case hidden from you: nobody to contact.")
+        )
+    already = set(
+        ContactRequest.objects.filter(
+            requester_agency_id=by.agency_id,
+            to_incident_id__in=owners,
+            type=indicator.type,
+            value=indicator.value,
+        ).values_list("to_incident_id", flat=True)
+    )
+    new_owners = [pk for pk in owners if pk not in already]
+    if not new_owners:
+        raise ValidationError(_("Your agency has already asked for contact about this indicator."))
+    ContactRequest.objects.bulk_create(
+        [
+            ContactRequest(
+                from_incident=incident,
+                to_incident_id=pk,
+                requester_agency_id=by.agency_id,
+                requested_by=by,
+                requested_by_name=by.display_name,
+                type=indicator.type,
+                value=indicator.value,
+            )
+            for pk in new_owners
+        ],
+        ignore_conflicts=True,  # a colleague asked at the same moment: theirs stands
+    )
+    stored = ContactRequest.objects.filter(
+        requester_agency_id=by.agency_id,
+        to_incident_id__in=new_owners,
+        type=indicator.type,
+        value=indicator.value,
+    ).select_related("to_incident", "to_incident__lead_agency", "requester_agency")
+    for contact in stored:
+        events.contact_requested_by_other(
+            contact.to_incident, by, contact.requester_agency, contact.type, contact.value
+        )
+        alerts.contact_requested(contact, by)
+    events.contact_requested(incident, by, indicator, len(new_owners))
+    return len(new_owners)

@@ -1,0 +1,192 @@
+"""Indicator API: list, create, retrieve, bulk paste, and contact requests.
+
+Indicators are reached through ``Indicator.objects.restrict(user)`` and incidents through
+``Incident.objects.restrict(user, action)``: invisible answers 404 (or, for an incident
+named in a body, the same 400 as a reference that does not exist); visible but not
+allowed answers 403. Correlation follows the same rule as the browser
+(``coordination.intel.correlation``). Writes go through ``coordination.intel.actions``.
+"""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from coordination.api import APIViewMixin
+from coordination.intel import actions
+from coordination.intel.api.serializers import (
+    BulkCreateSerializer,
+    BulkReportSerializer,
+    ContactRequestResultSerializer,
+    IndicatorCreateSerializer,
+    IndicatorSerializer,
+)
+from coordination.intel.correlation import sightings_of_indicators
+from coordination.intel.filtersets import IndicatorFilterSet
+from coordination.intel.models import Indicator
+from incidents.choices import Action
+from incidents.models import Incident
+
+
+def _report_data(report):
+    return BulkReportSerializer(
+        {
+            "stored": report.stored,
+            "added": report.added,
+            "merged": report.merged,
+            "refused": report.refused,
+            "lines": report.lines,
+        }
+    ).data
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Indicators I may see"),
+        description=_(
+            "Indicators of every incident you may see, newest first, each with its sightings "
+            "in other incidents: links to those you may see, only counts for the others, and "
+            "nothing from TLP:AMBER+STRICT or TLP:RED material you may not see."
+        ),
+    ),
+    retrieve=extend_schema(summary=_("One indicator, with its sightings")),
+    create=extend_schema(
+        summary=_("Add an indicator to an incident"),
+        description=_(
+            "The type is detected when left out; the value is refanged and normalised. If "
+            "the incident already holds it, the two are merged (200) instead of added (201)."
+        ),
+        request=IndicatorCreateSerializer,
+        responses={201: IndicatorSerializer, 200: IndicatorSerializer},
+    ),
+)
+@extend_schema(tags=["indicators"])
+class IndicatorViewSet(
+    APIViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = IndicatorSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = IndicatorFilterSet
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return (
+            Indicator.objects.restrict(self.request.user)
+            .select_related("incident", "added_by", "added_by_agency")
+            .order_by("-created_at", "-pk")
+        )
+
+    def get_serializer_class(self):
+        return {
+            "create": IndicatorCreateSerializer,
+            "bulk": BulkCreateSerializer,
+        }.get(self.action, IndicatorSerializer)
+
+    def _render(self, indicators, **kwargs):
+        context = {
+            **self.get_serializer_context(),
+            "sightings": sightings_of_indicators(self.request.user, indicators),
+        }
+        return IndicatorSerializer(indicators, context=context, **kwargs).data
+
+    def list(self, request):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(self._render(list(page), many=True))
+
+    def retrieve(self, request, pk):
+        return Response(self._render([self.get_object()], many=True)[0])
+
+    def _incident_for_writing(self, reference):
+        """The incident named in a body, if the caller may contribute to it."""
+        user = self.request.user
+        incident = (
+            Incident.objects.restrict(user, Action.VIEW)
+            .select_related("lead_agency")
+            .filter(reference=(reference or "").strip().upper())
+            .first()
+        )
+        if incident is None:
+            raise exceptions.ValidationError(
+                {"incident": [_("No incident with this reference that you may see.")]}
+            )
+        if not Incident.objects.restrict(user, Action.CONTRIBUTE).filter(pk=incident.pk).exists():
+            raise exceptions.PermissionDenied(_("You may not add indicators to this incident."))
+        return incident
+
+    def create(self, request):
+        serializer = IndicatorCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        incident = self._incident_for_writing(data.pop("incident"))
+        indicator, created = actions.add_indicator(incident, request.user, **data)
+        # Re-read through the one door: what the caller gets back, they may still see.
+        indicator = self.get_queryset().get(pk=indicator.pk)
+        headers = {}
+        if created:
+            location = reverse("intel-api:indicator-detail", args=[indicator.pk])
+            headers["Location"] = request.build_absolute_uri(location)
+        return Response(
+            self._render([indicator], many=True)[0],
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            headers=headers,
+        )
+
+    @extend_schema(
+        summary=_("Add many indicators at once"),
+        description=_(
+            "One per line, types detected, defanged forms refanged. Every line is reported "
+            "as added, merged or refused with its reason. Nothing is half-imported: with a "
+            "refused line and without ``skip_refused`` nothing is stored (400 with the report)."
+        ),
+        request=BulkCreateSerializer,
+        responses={
+            201: BulkReportSerializer,
+            200: OpenApiResponse(BulkReportSerializer, description=_("Preview: nothing stored.")),
+            400: OpenApiResponse(
+                BulkReportSerializer, description=_("Refused lines: nothing stored.")
+            ),
+        },
+    )
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        serializer = BulkCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        incident = self._incident_for_writing(data.pop("incident"))
+        report = actions.paste_indicators(incident, request.user, data.pop("text"), **data)
+        if report.stored:
+            code = status.HTTP_201_CREATED
+        elif data.get("preview"):
+            code = status.HTTP_200_OK
+        else:
+            code = status.HTTP_400_BAD_REQUEST
+        return Response(_report_data(report), status=code)
+
+    @extend_schema(
+        summary=_("Ask the owners of hidden sightings for contact"),
+        description=_(
+            "Notifies the lead agency of every incident you may not see that holds this "
+            "indicator (TLP:AMBER+STRICT and TLP:RED ones excepted) that your agency holds it "
+            "too and would like to cooperate. You learn nothing more until they share."
+        ),
+        request=None,
+        responses={200: ContactRequestResultSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="request-contact")
+    def request_contact(self, request, pk):
+        indicator = self.get_object()
+        if (
+            not Incident.objects.restrict(request.user, Action.CONTRIBUTE)
+            .filter(pk=indicator.incident_id)
+            .exists()
+        ):
+            raise exceptions.PermissionDenied(_("You may not act on this incident's indicators."))
+        asked = actions.request_contact(indicator, request.user)
+        return Response(ContactRequestResultSerializer({"asked": asked}).data)

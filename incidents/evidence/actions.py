@@ -1,0 +1,464 @@
+"""Evidence and custody operations: one function per verb, atomic, the only writers.
+
+Every custody rule lives here:
+
+- an item is created with its first event, ``acquired``, held by the creator's agency;
+- only the holder agency logs events while the item is in its custody, and only the
+  holder transfers it; sealing needs an unsealed item and unsealing a sealed one;
+- a hand-over to an agency of the case is two events: ``transferred`` (item in transit)
+  and ``received`` by a member of exactly that agency, which then holds it; a hand-over
+  to someone outside Concord leaves the item ``transferred`` until its holder agency
+  receives it back;
+- nothing follows ``disposed``;
+- a hash observed that differs from the item's SHA-256 is recorded, flags the item as
+  compromised and alerts every participant agency: never silently accepted;
+- numbers are allocated per item without gaps under a row lock on the item, and each
+  event's hash chains from the previous one (the first from the item's SHA-256).
+
+Illegal actions raise ``TransitionNotAllowed`` naming the allowed ones (HTTP 409), bad
+input ``ValidationError`` with field messages (400), missing rights ``PermissionDenied``.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents.choices import Action, ParticipationRole
+from incidents.evidence import alerts, chain, events, storage
+from incidents.evidence.choices import (
+    HOLDER_ACTIONS,
+    CustodyAction,
+    EvidenceKind,
+    EvidenceStatus,
+)
+from incidents.exceptions import TransitionNotAllowed
+from incidents.models import CustodyEvent, Evidence, allocate_reference
+from incidents.models.evidence import sha256_validator
+from incidents.permissions import allowed_actions as incident_actions
+
+FUTURE_SLACK = timezone.timedelta(minutes=5)
+EVENT_FIELDS = (
+    "to_agency",
+    "to_person",
+    "occurred_at",
+    "location",
+    "purpose",
+    "channel",
+    "seal_ids",
+    "hash_observed",
+    "notes",
+)
+
+
+def _require_contribute(user, incident, rights=None):
+    rights = incident_actions(user, incident) if rights is None else rights
+    if Action.CONTRIBUTE not in rights:
+        raise PermissionDenied(_("You may not log evidence on this incident."))
+
+
+def allowed_custody_actions(evidence, user, rights=None):
+    """The custody actions ``user`` may log on ``evidence`` now, in display order.
+
+    ``rights`` are the user's ``allowed_actions`` on the incident when the caller has them.
+    """
+    rights = incident_actions(user, evidence.incident) if rights is None else rights
+    if Action.CONTRIBUTE not in rights or not user.agency_id:
+        return []
+    status = EvidenceStatus(evidence.status)
+    if status == EvidenceStatus.IN_CUSTODY:
+        if user.agency_id != evidence.holder_agency_id:
+            return []
+        sealing = CustodyAction.UNSEALED if evidence.is_sealed else CustodyAction.SEALED
+        return [
+            a
+            for a in HOLDER_ACTIONS
+            if a not in (CustodyAction.SEALED, CustodyAction.UNSEALED) or a == sealing
+        ]
+    if status == EvidenceStatus.IN_TRANSIT:
+        return [CustodyAction.RECEIVED] if user.agency_id == evidence.transit_to_agency_id else []
+    if status in (EvidenceStatus.TRANSFERRED, EvidenceStatus.RETURNED):
+        # Back from outside Concord: its last holder agency takes it in again.
+        return [CustodyAction.RECEIVED] if user.agency_id == evidence.holder_agency_id else []
+    return []  # disposed: nothing follows
+
+
+def _check_time(errors, name, value):
+    if value and value > timezone.now() + FUTURE_SLACK:
+        errors[name] = _("This time lies in the future.")
+
+
+def _clean_hash(value, field, errors):
+    value = (value or "").strip().lower()
+    if value:
+        try:
+            sha256_validator(value)
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    return value
+
+
+def _append(evidence, by, action, **fields):
+    """Write the next event of ``evidence`` (locked by the caller) and advance its head."""
+    now = timezone.now()
+    event = CustodyEvent(
+        evidence=evidence,
+        seq=evidence.custody_length + 1,
+        action=action,
+        occurred_at=fields.pop("occurred_at", None) or now,
+        recorded_by=by,
+        recorded_by_name=by.display_name,
+        recorded_by_agency_id=by.agency_id,
+        recorded_at=now,
+        prev_hash=evidence.custody_head or evidence.sha256,
+        **fields,
+    )
+    if event.hash_observed:
+        event.hash_matches = event.hash_observed == evidence.sha256
+    event.entry_hash = chain.entry_hash(
+        event.prev_hash, evidence.reference, chain.event_values(event)
+    )
+    event.save()
+    evidence.custody_length = event.seq
+    evidence.custody_head = event.entry_hash
+    return event
+
+
+def create_evidence(incident, by, *, upload=None, **fields):
+    """Log an item on ``incident``; with ``upload``, store the file (hashed while streamed).
+
+    ``fields``: title, description, kind, sha256 (required unless a file gives it; when
+    both are given they must agree), size, acquired_at, acquired_by_name, acquired_where,
+    acquisition_method, seal_number.
+    """
+    _require_contribute(by, incident)
+    if not by.agency_id:
+        raise PermissionDenied(_("Only members of an agency log evidence."))
+    errors = {}
+    typed = _clean_hash(fields.pop("sha256", ""), "sha256", errors)
+    if not (fields.get("title") or "").strip():
+        errors["title"] = _("Give the item a title.")
+    if fields.get("kind") not in EvidenceKind.values:
+        errors["kind"] = _("Choose what kind of item this is.")
+    for name, message in (
+        ("acquired_by_name", _("Who acquired the item?")),
+        ("acquired_where", _("Where was the item acquired?")),
+    ):
+        if not (fields.get(name) or "").strip():
+            errors[name] = message
+    if not fields.get("acquired_at"):
+        errors["acquired_at"] = _("When was the item acquired?")
+    _check_time(errors, "acquired_at", fields.get("acquired_at"))
+    if upload is None and not typed and "sha256" not in errors:
+        errors["sha256"] = _("Type the item's SHA-256 or attach the file.")
+    if errors:
+        if upload is not None and hasattr(upload, "close"):
+            upload.close()  # a part file of the hashing handler is removed with it
+        raise ValidationError(errors)
+
+    stored = storage.store(upload, typed) if upload is not None else None
+    try:
+        with transaction.atomic():
+            return _create(incident, by, typed, stored, upload, fields)
+    except BaseException:
+        if stored is not None:
+            stored.discard()  # nothing half-stored: the row is gone, so is the file
+        raise
+
+
+def _create(incident, by, typed, stored, upload, fields):
+    now = timezone.now()
+    size = fields.pop("size", None)
+    evidence = Evidence(
+        incident=incident,
+        reference=allocate_reference("EV", now.year),
+        sha256=stored.sha256 if stored else typed,
+        size=stored.size if stored else size,
+        file_path=stored.path if stored else "",
+        file_name=(getattr(upload, "name", "") or "")[:255] if stored else "",
+        holder_agency_id=by.agency_id,
+        holder_person=by.display_name,
+        created_by=by,
+        **{k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items()},
+    )
+    evidence.full_clean(exclude=["reference", "holder_agency", "created_by", "incident"])
+    evidence.save()
+    _append(
+        evidence,
+        by,
+        CustodyAction.ACQUIRED,
+        occurred_at=evidence.acquired_at,
+        to_agency_id=by.agency_id,
+        to_person=evidence.acquired_by_name,
+        location=evidence.acquired_where,
+        purpose=evidence.acquisition_method,
+        seal_ids=evidence.seal_number,
+        hash_observed=evidence.sha256,
+    )
+    if evidence.seal_number:
+        evidence.is_sealed = True
+    evidence.save(update_fields=["custody_length", "custody_head", "is_sealed", "updated_at"])
+    events.evidence_logged(evidence, by)
+    return evidence
+
+
+@transaction.atomic
+def record_custody_event(evidence, by, action, **data):
+    """Append one custody event; the item's state follows. Returns the event.
+
+    ``data`` may hold: to_agency, to_person, occurred_at, location, purpose, channel,
+    seal_ids, hash_observed, notes.
+    """
+    unknown = set(data) - set(EVENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown custody fields: {', '.join(sorted(unknown))}")
+    rights = incident_actions(by, evidence.incident)
+    _require_contribute(by, evidence.incident, rights)
+    try:
+        action = CustodyAction(action)
+    except ValueError:
+        raise ValidationError({"action": _("Unknown custody action.")}) from None
+    if action == CustodyAction.ACQUIRED:
+        raise TransitionNotAllowed(
+            _("An item is acquired once, when it is logged."),
+            allowed=allowed_custody_actions(evidence, by, rights),
+        )
+    # The lock serialises writers of this item: numbers without gaps, one open transfer.
+    locked = Evidence.objects.select_for_update().select_related("incident").get(pk=evidence.pk)
+    allowed = allowed_custody_actions(locked, by, rights)
+    if action not in allowed:
+        raise TransitionNotAllowed(_refusal(locked, by, action), allowed=allowed)
+
+    errors = {}
+    data = {k: (v.strip() if isinstance(v, str) else v) for k, v in data.items()}
+    data["hash_observed"] = _clean_hash(data.get("hash_observed"), "hash_observed", errors)
+    _check_time(errors, "occurred_at", data.get("occurred_at"))
+    if data.get("occurred_at") and data["occurred_at"] < locked.acquired_at:
+        errors["occurred_at"] = _("This step cannot precede the item's acquisition.")
+    fields = {k: v for k, v in data.items() if v not in (None, "")}
+    to_agency = fields.pop("to_agency", None)
+    incident = locked.incident
+
+    if action == CustodyAction.TRANSFERRED:
+        if to_agency is None and not fields.get("to_person"):
+            errors["to_agency"] = _("Name the agency of the case, or the person outside it.")
+        elif to_agency is not None:
+            role = (
+                incident.participations.filter(agency=to_agency).values_list("role", flat=True)
+            ).first()
+            if to_agency.pk == locked.holder_agency_id:
+                errors["to_agency"] = _("Your agency already holds the item.")
+            elif role is None:
+                errors["to_agency"] = _(
+                    "%(agency)s does not take part in this incident: invite it first."
+                ) % {"agency": to_agency.name}
+            elif role == ParticipationRole.OBSERVER:
+                errors["to_agency"] = _(
+                    "%(agency)s only observes this incident: make it a contributor first."
+                ) % {"agency": to_agency.name}
+        if not fields.get("purpose"):
+            errors["purpose"] = _("Say why the item is handed over.")
+    elif action in (CustodyAction.ACCESSED, CustodyAction.ANALYSED, CustodyAction.COPIED):
+        if not fields.get("purpose"):
+            errors["purpose"] = _("Say why the item was %(action)s.") % {
+                "action": action.label.lower()
+            }
+    elif action == CustodyAction.SEALED and not fields.get("seal_ids"):
+        errors["seal_ids"] = _("Give the seal or packaging number.")
+    elif action in (CustodyAction.RETURNED, CustodyAction.DISPOSED):
+        if not fields.get("purpose"):
+            errors["purpose"] = _("Give the reason or the authority behind it.")
+        if action == CustodyAction.RETURNED and not fields.get("to_person"):
+            errors["to_person"] = _("Name to whom the item was returned.")
+    if errors:
+        raise ValidationError(errors)
+
+    holder_agency = locked.holder_agency
+    if action == CustodyAction.TRANSFERRED:
+        fields.update(from_agency_id=holder_agency.pk, from_person=locked.holder_person)
+        if to_agency is not None:
+            fields["to_agency_id"] = to_agency.pk
+    elif action == CustodyAction.RECEIVED:
+        # Close the open transfer: from its giver to the receiver's agency.
+        last_transfer = (
+            CustodyEvent.objects.filter(evidence=locked, action=CustodyAction.TRANSFERRED)
+            .order_by("-seq")
+            .values("from_agency_id", "from_person", "to_person")
+            .first()
+        )
+        if locked.status == EvidenceStatus.IN_TRANSIT and last_transfer:
+            fields.update(
+                from_agency_id=last_transfer["from_agency_id"],
+                from_person=last_transfer["from_person"],
+            )
+        else:  # back from outside Concord
+            fields.setdefault("from_person", (last_transfer or {}).get("to_person", ""))
+        fields.update(
+            to_agency_id=by.agency_id, to_person=fields.get("to_person") or by.display_name
+        )
+    elif action == CustodyAction.RETURNED:
+        fields.update(from_agency_id=holder_agency.pk, from_person=locked.holder_person)
+    else:
+        fields.setdefault("from_agency_id", holder_agency.pk)
+        fields.setdefault("from_person", locked.holder_person)
+
+    event = _append(locked, by, action, **fields)
+    _apply(locked, event, by)
+    locked.save(
+        update_fields=[
+            "custody_length",
+            "custody_head",
+            "status",
+            "holder_agency",
+            "holder_person",
+            "transit_to_agency",
+            "is_sealed",
+            "seal_number",
+            "is_compromised",
+            "updated_at",
+        ]
+    )
+    events.custody_recorded(locked, event, by)
+    if event.action == CustodyAction.TRANSFERRED and event.to_agency_id:
+        alerts.custody_handover(locked, event, by)
+    if event.hash_matches is False:
+        events.evidence_compromised(locked, event, by)
+        alerts.evidence_compromised(locked, event, by)
+    _refresh(evidence, locked)
+    return event
+
+
+def _apply(item, event, by):
+    """The item's state after ``event``."""
+    action = CustodyAction(event.action)
+    if action == CustodyAction.TRANSFERRED:
+        if event.to_agency_id:
+            item.status = EvidenceStatus.IN_TRANSIT
+            item.transit_to_agency_id = event.to_agency_id
+        else:
+            item.status = EvidenceStatus.TRANSFERRED
+            item.holder_person = event.to_person
+    elif action == CustodyAction.RECEIVED:
+        item.status = EvidenceStatus.IN_CUSTODY
+        item.holder_agency_id = by.agency_id
+        item.holder_person = event.to_person
+        item.transit_to_agency_id = None
+    elif action == CustodyAction.RETURNED:
+        item.status = EvidenceStatus.RETURNED
+        item.holder_person = event.to_person
+    elif action == CustodyAction.DISPOSED:
+        item.status = EvidenceStatus.DISPOSED
+    elif action == CustodyAction.SEALED:
+        item.is_sealed = True
+        item.seal_number = event.seal_ids
+    elif action == CustodyAction.UNSEALED:
+        item.is_sealed = False
+    if event.hash_matches is False:
+        item.is_compromised = True
+
+
+def _refresh(target, source):
+    for name in (
+        "custody_length",
+        "custody_head",
+        "status",
+        "holder_agency_id",
+        "holder_person",
+        "transit_to_agency_id",
+        "is_sealed",
+        "seal_number",
+        "is_compromised",
+        "updated_at",
+    ):
+        setattr(target, name, getattr(source, name))
+    for cached in ("holder_agency", "transit_to_agency"):
+        target._state.fields_cache.pop(cached, None)
+
+
+def _refusal(item, by, action):
+    status = EvidenceStatus(item.status)
+    label = CustodyAction(action).label.lower()
+    if status == EvidenceStatus.DISPOSED:
+        return _("The item was disposed of: nothing can follow.")
+    if status == EvidenceStatus.IN_TRANSIT:
+        if action == CustodyAction.RECEIVED:
+            return _(
+                "Only a member of %(agency)s, to whom the item is in transit, receives it."
+            ) % {"agency": item.transit_to_agency.name}
+        return _("The item is in transit to %(agency)s: only its receipt can be recorded.") % {
+            "agency": item.transit_to_agency.name
+        }
+    if by.agency_id != item.holder_agency_id:
+        return _("Only %(agency)s, which holds the item, can record that it was %(action)s.") % {
+            "agency": item.holder_agency.name,
+            "action": label,
+        }
+    if action == CustodyAction.RECEIVED:
+        return _("There is no open transfer of this item to receive.")
+    if action == CustodyAction.SEALED:
+        return _("The item is already sealed; unseal it first.")
+    if action == CustodyAction.UNSEALED:
+        return _("The item is not sealed.")
+    return _("An item that is %(status)s cannot be %(action)s.") % {
+        "status": status.label.lower(),
+        "action": label,
+    }
+
+
+@transaction.atomic
+def record_access(evidence, by, purpose=""):
+    """A download of the stored file: an ``accessed`` event by whoever may see the item.
+
+    Not a holder action: a digital copy in Concord is read by the case's people wherever
+    the original is. Refused only after disposal (nothing follows it).
+    """
+    locked = Evidence.objects.select_for_update().select_related("incident").get(pk=evidence.pk)
+    if locked.status == EvidenceStatus.DISPOSED:
+        raise TransitionNotAllowed(
+            _("The item was disposed of: nothing can follow, not even a download."), allowed=[]
+        )
+    if not locked.has_file:
+        raise ValidationError({"file": _("No file is stored for this item.")})
+    event = _append(
+        locked,
+        by,
+        CustodyAction.ACCESSED,
+        from_agency_id=locked.holder_agency_id,
+        from_person=locked.holder_person,
+        to_agency_id=by.agency_id,
+        to_person=by.display_name,
+        channel=_("Download from Concord"),
+        purpose=purpose or _("Stored file downloaded"),
+    )
+    locked.save(update_fields=["custody_length", "custody_head", "updated_at"])
+    _refresh(evidence, locked)
+    return event
+
+
+def attach_file(evidence, by, upload):
+    """Store the file of an item logged by hash alone; it must match the item's SHA-256."""
+    rights = incident_actions(by, evidence.incident)
+    _require_contribute(by, evidence.incident, rights)
+    if evidence.has_file:
+        upload.close()
+        raise ValidationError({"file": _("A file is already stored for this item.")})
+    stored = storage.store(upload, evidence.sha256)
+    try:
+        with transaction.atomic():
+            updated = Evidence.objects.filter(pk=evidence.pk, file_path="").update(
+                file_path=stored.path,
+                file_name=(upload.name or "")[:255],
+                size=stored.size,
+                updated_at=timezone.now(),
+            )
+            if not updated:
+                raise ValidationError({"file": _("A file is already stored for this item.")})
+    except BaseException:
+        stored.discard()
+        raise
+    evidence.file_path, evidence.file_name, evidence.size = (
+        stored.path,
+        (upload.name or "")[:255],
+        stored.size,
+    )
+    return evidence

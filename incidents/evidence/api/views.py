@@ -1,0 +1,218 @@
+"""Evidence API: items, their custody chain (list, append, verify) and their file.
+
+Items are reached through ``Evidence.objects.restrict(user)`` only (invisible → 404);
+the caller's rights on the item's incident decide what they may do (403). Illegal
+custody actions answer 409 naming the allowed ones; bad input 400 with field messages;
+nothing is stored on error. Writes go through ``incidents.evidence.actions``.
+"""
+
+from django.http import FileResponse, Http404
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from coordination.api import APIViewMixin
+from incidents.api.views import CONFLICT_RESPONSE
+from incidents.choices import Action
+from incidents.evidence import actions, chain, storage
+from incidents.evidence.api.serializers import (
+    CustodyEventCreateSerializer,
+    CustodyEventSerializer,
+    EvidenceCreateSerializer,
+    EvidenceDetailSerializer,
+    EvidenceSerializer,
+    FileUploadSerializer,
+    VerificationSerializer,
+)
+from incidents.evidence.filtersets import EvidenceFilterSet
+from incidents.models import Evidence, Incident
+from incidents.permissions import allowed_actions
+
+
+class HashingMultiPartParser(MultiPartParser):
+    """Multipart bodies whose files stream to disk through the hashing handler."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        request = parser_context["request"]
+        django_request = getattr(request, "_request", request)
+        django_request.upload_handlers = [storage.HashingUploadHandler(django_request)]
+        return super().parse(stream, media_type, parser_context)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Evidence I may see"),
+        description=_("Items of the incidents shared with the caller, newest first."),
+    ),
+    retrieve=extend_schema(summary=_("One evidence item"), responses=EvidenceDetailSerializer),
+    create=extend_schema(
+        summary=_("Log an evidence item"),
+        description=_(
+            "JSON with the item's SHA-256, or multipart with its file (hashed while it "
+            "uploads; a typed SHA-256 must match it). Writes the first custody step, "
+            "``acquired``."
+        ),
+        request={
+            "application/json": EvidenceCreateSerializer,
+            "multipart/form-data": EvidenceCreateSerializer,
+        },
+        responses={201: EvidenceDetailSerializer},
+    ),
+)
+@extend_schema(tags=["evidence"])
+class EvidenceViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    lookup_field = "reference"
+    lookup_value_regex = r"[^/]+"
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = EvidenceFilterSet
+    parser_classes = [JSONParser, HashingMultiPartParser, FormParser]
+    serializer_class = EvidenceSerializer
+
+    def get_queryset(self):
+        return (
+            Evidence.objects.restrict(self.request.user)
+            .select_related("incident", "holder_agency", "transit_to_agency")
+            .order_by("-created_at", "-pk")
+        )
+
+    def get_object(self):
+        try:
+            return self.get_queryset().get(reference=self.kwargs["reference"])
+        except Evidence.DoesNotExist as exc:
+            raise Http404 from exc
+
+    def get_serializer_class(self):
+        return {
+            "create": EvidenceCreateSerializer,
+            "retrieve": EvidenceDetailSerializer,
+            "custody": CustodyEventSerializer,
+            "verify": VerificationSerializer,
+            "file": FileUploadSerializer,
+        }.get(self.action, EvidenceSerializer)
+
+    def detail_response(self, item, status_code=status.HTTP_200_OK, headers=None):
+        item = self.get_queryset().get(pk=item.pk)  # re-read through the one door
+        context = {
+            **self.get_serializer_context(),
+            "allowed_custody_actions": actions.allowed_custody_actions(item, self.request.user),
+        }
+        return Response(
+            EvidenceDetailSerializer(item, context=context).data,
+            status=status_code,
+            headers=headers,
+        )
+
+    def retrieve(self, request, reference):
+        return self.detail_response(self.get_object())
+
+    def create(self, request):
+        serializer = EvidenceCreateSerializer(data=request.data)
+        if not serializer.is_valid():
+            upload = request.FILES.get("file")
+            if upload is not None:
+                upload.close()  # nothing half-stored
+            raise exceptions.ValidationError(serializer.errors)
+        data = dict(serializer.validated_data)
+        reference = data.pop("incident").strip().upper()
+        upload = data.pop("file")
+        try:
+            incident = Incident.objects.restrict(request.user).get(reference=reference)
+        except Incident.DoesNotExist:
+            if upload is not None:
+                upload.close()
+            raise exceptions.ValidationError(
+                {"incident": [_("No incident %(ref)s that you may see.") % {"ref": reference}]}
+            ) from None
+        if Action.CONTRIBUTE not in allowed_actions(request.user, incident):
+            if upload is not None:
+                upload.close()
+            raise exceptions.PermissionDenied(_("You may not log evidence on this incident."))
+        item = actions.create_evidence(incident, request.user, upload=upload, **data)
+        location = reverse("evidence-api:evidence-detail", args=[item.reference])
+        return self.detail_response(
+            item, status.HTTP_201_CREATED, {"Location": request.build_absolute_uri(location)}
+        )
+
+    @extend_schema(
+        methods=["GET"],
+        summary=_("An item's chain of custody"),
+        description=_("Every step in order, with its hashes."),
+        responses=CustodyEventSerializer(many=True),
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary=_("Record a custody step"),
+        description=_(
+            "Only the actions allowed now are accepted (see ``allowed_custody_actions`` on "
+            "the item); others answer 409 naming them. A ``hash_observed`` that differs "
+            "from the item's SHA-256 is recorded and flags the item as compromised."
+        ),
+        request=CustodyEventCreateSerializer,
+        responses={201: CustodyEventSerializer, 409: CONFLICT_RESPONSE},
+    )
+    @action(detail=True, methods=["get", "post"], url_path="custody")
+    def custody(self, request, reference):
+        item = self.get_object()
+        if request.method == "POST":
+            serializer = CustodyEventCreateSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+            event = actions.record_custody_event(item, request.user, data.pop("action"), **data)
+            return Response(CustodyEventSerializer(event).data, status=status.HTTP_201_CREATED)
+        events = item.custody.select_related("from_agency", "to_agency").order_by("seq")
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(CustodyEventSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary=_("Verify an item's chain of custody"),
+        description=_(
+            "Recomputes every entry hash from the stored steps and names the first broken "
+            "link (step, what, expected, found); ``final_hash`` is the chain's last hash."
+        ),
+        responses=VerificationSerializer,
+    )
+    @action(detail=True, methods=["get"], url_path="custody/verify")
+    def verify(self, request, reference):
+        result = chain.verify(self.get_object())
+        return Response(VerificationSerializer(result.as_dict()).data)
+
+    @extend_schema(
+        methods=["GET"],
+        summary=_("Download the item's file"),
+        description=_("Recorded as an ``accessed`` custody step."),
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            409: CONFLICT_RESPONSE,
+        },
+    )
+    @extend_schema(
+        methods=["PUT"],
+        summary=_("Attach the file of an item logged by hash"),
+        description=_("The file must hash to the item's SHA-256; otherwise 400, nothing stored."),
+        request={"multipart/form-data": FileUploadSerializer},
+        responses={200: EvidenceDetailSerializer, 400: OpenApiResponse(description="Mismatch")},
+    )
+    @action(detail=True, methods=["get", "put"], url_path="file")
+    def file(self, request, reference):
+        item = self.get_object()
+        if request.method == "PUT":
+            upload = request.FILES.get("file")
+            if upload is None:
+                raise exceptions.ValidationError({"file": [_("Attach the file.")]})
+            actions.attach_file(item, request.user, upload)
+            return self.detail_response(item)
+        if not item.has_file:
+            raise Http404
+        actions.record_access(item, request.user, request.query_params.get("purpose", ""))
+        return FileResponse(
+            open(storage.absolute(item.file_path), "rb"),
+            as_attachment=True,
+            filename=item.file_name or item.reference,
+            content_type="application/octet-stream",
+        )

@@ -1,0 +1,440 @@
+"""TAXII 2.1 server: negotiation, authentication, collections, paging, TLP enforcement."""
+
+import base64
+import json
+
+import pytest
+from django.urls import reverse
+
+from coordination.exchange import stix
+from coordination.exchange.collections import agency_collection_id, incident_collection_id
+from coordination.intel.choices import IndicatorType
+from incidents.choices import TLP
+from tests.factories import TEST_PASSWORD, make_incident
+
+TAXII = "application/taxii+json;version=2.1"
+
+
+def basic(user, password=TEST_PASSWORD):
+    raw = base64.b64encode(f"{user.username}:{password}".encode()).decode()
+    return {"HTTP_AUTHORIZATION": f"Basic {raw}", "HTTP_ACCEPT": TAXII}
+
+
+def taxii_get(client, url, user=None, **extra):
+    headers = basic(user) if user else {"HTTP_ACCEPT": TAXII}
+    headers.update(extra)
+    return client.get(url, **headers)
+
+
+def collection_url(name, incident, **kwargs):
+    return reverse(
+        f"taxii:{name}",
+        kwargs={"collection_id": incident_collection_id(incident.reference), **kwargs},
+    )
+
+
+def objects(response):
+    return response.json().get("objects", [])
+
+
+def ids_of(kind, response):
+    return [o["id"] for o in objects(response) if o["type"] == kind]
+
+
+def patterns(response):
+    return sorted(o["pattern"] for o in objects(response) if o["type"] == "indicator")
+
+
+# Negotiation and authentication
+
+
+@pytest.mark.django_db
+def test_discovery_names_the_api_root(client, lead_user):
+    response = taxii_get(client, reverse("taxii:discovery"), lead_user)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == TAXII
+    body = response.json()
+    assert body["default"] == "http://testserver/taxii2/api/"
+    assert body["api_roots"] == [body["default"]]
+
+
+@pytest.mark.django_db
+def test_api_root_announces_taxii_2_1(client, lead_user):
+    response = taxii_get(client, reverse("taxii:api_root"), lead_user)
+
+    assert response.json()["versions"] == [TAXII]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("accept", "status"),
+    [
+        (TAXII, 200),
+        ("application/taxii+json", 200),
+        ("application/taxii+json; version=2.1", 200),
+        ("*/*", 200),
+        ("application/json", 406),
+        ("application/taxii+json;version=2.0", 406),
+        ("text/html", 406),
+    ],
+)
+def test_accept_header_negotiation(client, lead_user, accept, status):
+    response = taxii_get(client, reverse("taxii:api_root"), lead_user, HTTP_ACCEPT=accept)
+
+    assert response.status_code == status
+    assert response["Content-Type"] == TAXII
+    if status == 406:
+        assert response.json()["http_status"] == "406"
+
+
+@pytest.mark.django_db
+def test_post_with_another_media_type_is_415_and_taxii_post_is_refused_read_only(
+    client, lead_user, incident
+):
+    url = collection_url("objects", incident)
+    headers = basic(lead_user)
+
+    wrong_type = client.post(url, data="{}", content_type="application/json", **headers)
+    taxii_type = client.post(url, data="{}", content_type=TAXII, **headers)
+
+    assert wrong_type.status_code == 415
+    assert taxii_type.status_code == 403
+    assert taxii_type.json()["http_status"] == "403"
+
+
+@pytest.mark.django_db
+def test_anonymous_gets_401_with_basic_and_bearer_challenges(client):
+    response = taxii_get(client, reverse("taxii:discovery"))
+
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith('Basic realm="Concord"')
+    assert "Bearer" in response["WWW-Authenticate"]
+
+
+@pytest.mark.django_db
+def test_wrong_password_and_wrong_token_are_401(client, lead_user):
+    url = reverse("taxii:discovery")
+
+    assert client.get(url, **basic(lead_user, "wrong")).status_code == 401
+    assert client.get(url, HTTP_AUTHORIZATION="Bearer nope").status_code == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("scheme", ["Token", "Bearer"])
+def test_api_token_authenticates_as_token_or_bearer(client, lead_user, token_for, scheme):
+    key = token_for(lead_user)
+
+    response = client.get(
+        reverse("taxii:collections"), HTTP_AUTHORIZATION=f"{scheme} {key}", HTTP_ACCEPT=TAXII
+    )
+
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_inactive_user_cannot_use_basic_auth(client, lead_user):
+    lead_user.is_active = False
+    lead_user.save()
+
+    assert taxii_get(client, reverse("taxii:discovery"), lead_user).status_code == 401
+
+
+# Authorisation matrix: every endpoint, four personas.
+
+GENERAL = ["discovery", "api_root", "collections"]
+PER_COLLECTION = ["collection", "objects", "manifest", "object", "object_versions"]
+
+
+def endpoint_url(name, incident, indicator_id):
+    if name in GENERAL:
+        return reverse(f"taxii:{name}")
+    if name in ("object", "object_versions"):
+        return collection_url(name, incident, object_id=indicator_id)
+    return collection_url(name, incident)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("endpoint", GENERAL + PER_COLLECTION)
+@pytest.mark.parametrize("persona", ["lead_user", "invited_user", "outsider", None])
+def test_authorisation_matrix(
+    client, request, incident, lead_user, add_indicator, endpoint, persona
+):
+    add_indicator(incident, IndicatorType.IPV4, "198.51.100.7", by=lead_user)
+    indicator_id = stix.indicator_id(incident.reference, IndicatorType.IPV4, "198.51.100.7")
+    user = request.getfixturevalue(persona) if persona else None
+    expected = {None: 401, "outsider": 200 if endpoint in GENERAL else 404}.get(persona, 200)
+
+    response = taxii_get(client, endpoint_url(endpoint, incident, indicator_id), user)
+
+    assert response.status_code == expected
+    assert response["Content-Type"] == TAXII
+    if persona == "outsider":
+        assert incident.reference not in response.content.decode()
+        assert "198.51.100.7" not in response.content.decode()
+
+
+# Collections
+
+
+@pytest.mark.django_db
+def test_collections_list_agency_collection_and_visible_incidents_without_red(
+    client, lead_user, outsider, incident
+):
+    red = make_incident(lead_user, tlp=TLP.RED, title="Named victims")
+
+    mine = taxii_get(client, reverse("taxii:collections"), lead_user).json()["collections"]
+    theirs = taxii_get(client, reverse("taxii:collections"), outsider).json()["collections"]
+
+    assert [c["id"] for c in mine] == [
+        agency_collection_id(lead_user.agency_id),
+        incident_collection_id(incident.reference),
+    ]
+    assert all(c["can_read"] and not c["can_write"] for c in mine)
+    assert red.reference not in json.dumps(mine)
+    assert [c["id"] for c in theirs] == [agency_collection_id(outsider.agency_id)]
+
+
+@pytest.mark.django_db
+def test_another_agencys_collection_is_404(client, lead_user, outsider):
+    url = reverse(
+        "taxii:collection", kwargs={"collection_id": agency_collection_id(lead_user.agency_id)}
+    )
+
+    assert taxii_get(client, url, outsider).status_code == 404
+
+
+@pytest.mark.django_db
+def test_red_incident_collection_is_404_even_for_its_lead(client, lead_user):
+    red = make_incident(lead_user, tlp=TLP.RED)
+
+    assert taxii_get(client, collection_url("collection", red), lead_user).status_code == 404
+
+
+# Objects and paging
+
+
+@pytest.fixture
+def ten_ips(incident, lead_user, add_indicator):
+    return [
+        add_indicator(incident, IndicatorType.IPV4, f"198.51.100.{n}", by=lead_user)
+        for n in range(1, 11)
+    ]
+
+
+@pytest.mark.django_db
+def test_objects_are_indicators_with_their_markings_and_identities(
+    client, lead_user, incident, ten_ips
+):
+    response = taxii_get(client, collection_url("objects", incident), lead_user)
+
+    body = response.json()
+    assert body["more"] is False
+    assert "next" not in body
+    assert len(patterns(response)) == 10
+    assert stix.agency_id(lead_user.agency_id) in ids_of("identity", response)
+    assert stix.TLP_MARKING_IDS[TLP.AMBER] in ids_of("marking-definition", response)
+    assert response["X-TAXII-Date-Added-First"] == "2022-10-01T00:00:00.000000Z"
+    assert response["X-TAXII-Date-Added-Last"].endswith("Z")
+
+
+@pytest.mark.django_db
+def test_paging_with_limit_and_next_visits_every_object_once(client, lead_user, incident, ten_ips):
+    url = collection_url("objects", incident)
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"limit": 4} | ({"next": cursor} if cursor else {})
+        response = client.get(url, params, **basic(lead_user))
+        body = response.json()
+        pages += 1
+        assert len(body.get("objects", [])) <= 4
+        seen += [o["id"] for o in body.get("objects", [])]
+        if not body["more"]:
+            break
+        assert len(body["objects"]) == 4
+        cursor = body["next"]
+
+    everything = taxii_get(client, url, lead_user)
+    assert seen == [o["id"] for o in objects(everything)]
+    assert len(seen) == len(set(seen)) == 6 + 1 + 10  # extension, 5 markings, identity, 10
+    assert pages == 5
+
+
+@pytest.mark.django_db
+def test_added_after_returns_only_what_changed_since(client, lead_user, incident, ten_ips):
+    url = collection_url("objects", incident)
+    first = taxii_get(client, url, lead_user)
+    last_seen = first["X-TAXII-Date-Added-Last"]
+    ten_ips[3].confidence = 10
+    ten_ips[3].save()
+
+    response = client.get(url, {"added_after": last_seen}, **basic(lead_user))
+
+    assert patterns(response) == ["[ipv4-addr:value = '198.51.100.4']"]
+    assert response["X-TAXII-Date-Added-First"] > last_seen
+
+
+@pytest.mark.django_db
+def test_added_after_later_than_everything_is_an_empty_envelope(
+    client, lead_user, incident, ten_ips
+):
+    response = client.get(
+        collection_url("objects", incident),
+        {"added_after": "2999-01-01T00:00:00Z"},
+        **basic(lead_user),
+    )
+
+    assert response.json() == {"more": False}
+    assert "X-TAXII-Date-Added-First" not in response
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": "0"}, {"limit": "many"}, {"added_after": "yesterday"}, {"next": "x!"}],
+)
+def test_bad_paging_parameters_are_400(client, lead_user, incident, params):
+    response = client.get(collection_url("objects", incident), params, **basic(lead_user))
+
+    assert response.status_code == 400
+    assert response.json()["http_status"] == "400"
+
+
+@pytest.mark.django_db
+def test_match_type_and_id_filter_objects(client, lead_user, incident, ten_ips):
+    wanted = stix.indicator_id(incident.reference, IndicatorType.IPV4, "198.51.100.2")
+    url = collection_url("objects", incident)
+
+    only_indicators = client.get(url, {"match[type]": "indicator"}, **basic(lead_user))
+    one = client.get(url, {"match[id]": wanted}, **basic(lead_user))
+
+    assert {o["type"] for o in objects(only_indicators)} == {"indicator"}
+    assert [o["id"] for o in objects(one)] == [wanted]
+
+
+@pytest.mark.django_db
+def test_object_by_id_and_its_versions(client, lead_user, incident, ten_ips):
+    wanted = stix.indicator_id(incident.reference, IndicatorType.IPV4, "198.51.100.2")
+
+    response = taxii_get(client, collection_url("object", incident, object_id=wanted), lead_user)
+    versions = taxii_get(
+        client, collection_url("object_versions", incident, object_id=wanted), lead_user
+    )
+    missing = taxii_get(
+        client,
+        collection_url(
+            "object", incident, object_id="indicator--00000000-0000-4000-8000-000000000000"
+        ),
+        lead_user,
+    )
+
+    assert [o["id"] for o in objects(response)] == [wanted]
+    assert versions.json()["versions"] == [objects(response)[0]["modified"]]
+    assert missing.status_code == 404
+
+
+@pytest.mark.django_db
+def test_manifest_lists_id_date_added_version_media_type(client, lead_user, incident, ten_ips):
+    response = client.get(
+        collection_url("manifest", incident),
+        {"match[type]": "indicator", "limit": 3},
+        **basic(lead_user),
+    )
+
+    body = response.json()
+    assert body["more"] is True
+    assert len(body["objects"]) == 3
+    record = body["objects"][0]
+    assert set(record) == {"id", "date_added", "version", "media_type"}
+    assert record["media_type"] == "application/stix+json;version=2.1"
+
+
+# TLP enforcement
+
+
+@pytest.mark.django_db
+def test_amber_strict_is_served_only_to_the_owning_agency(
+    client, lead_user, invited_user, incident, add_indicator
+):
+    add_indicator(incident, IndicatorType.IPV4, "198.51.100.1", by=lead_user, tlp=TLP.AMBER_STRICT)
+    add_indicator(
+        incident, IndicatorType.IPV4, "198.51.100.2", by=invited_user, tlp=TLP.AMBER_STRICT
+    )
+    url = collection_url("objects", incident)
+
+    assert patterns(taxii_get(client, url, lead_user)) == ["[ipv4-addr:value = '198.51.100.1']"]
+    assert patterns(taxii_get(client, url, invited_user)) == ["[ipv4-addr:value = '198.51.100.2']"]
+
+
+@pytest.mark.django_db
+def test_red_is_never_served_not_even_to_the_owner(client, lead_user, incident, add_indicator):
+    add_indicator(incident, IndicatorType.IPV4, "198.51.100.1", by=lead_user, tlp=TLP.RED)
+    add_indicator(incident, IndicatorType.IPV4, "198.51.100.2", by=lead_user, tlp=TLP.GREEN)
+    red_case = make_incident(lead_user, tlp=TLP.RED)
+    add_indicator(red_case, IndicatorType.IPV4, "198.51.100.3", by=lead_user, tlp=TLP.RED)
+    agency_url = reverse(
+        "taxii:objects", kwargs={"collection_id": agency_collection_id(lead_user.agency_id)}
+    )
+
+    in_incident = taxii_get(client, collection_url("objects", incident), lead_user)
+    in_agency = taxii_get(client, agency_url, lead_user)
+
+    assert patterns(in_incident) == ["[ipv4-addr:value = '198.51.100.2']"]
+    assert patterns(in_agency) == ["[ipv4-addr:value = '198.51.100.2']"]
+    assert "198.51.100.1" not in in_agency.content.decode()
+    assert "198.51.100.3" not in in_agency.content.decode()
+
+
+@pytest.mark.django_db
+def test_agency_collection_holds_every_visible_incident_and_nothing_else(
+    client, lead_user, invited_user, outsider, incident, add_indicator
+):
+    add_indicator(incident, IndicatorType.DOMAIN, "shared.example", by=lead_user)
+    own = make_incident(invited_user)
+    add_indicator(own, IndicatorType.DOMAIN, "french.example", by=invited_user)
+    foreign = make_incident(outsider)
+    add_indicator(foreign, IndicatorType.DOMAIN, "spanish.example", by=outsider)
+    url = reverse(
+        "taxii:objects", kwargs={"collection_id": agency_collection_id(invited_user.agency_id)}
+    )
+
+    response = taxii_get(client, url, invited_user)
+
+    assert patterns(response) == [
+        "[domain-name:value = 'french.example']",
+        "[domain-name:value = 'shared.example']",
+    ]
+
+
+# Query counts
+
+
+@pytest.mark.django_db
+def test_objects_page_queries_do_not_grow_with_the_collection(
+    client,
+    lead_user,
+    invited_user,
+    incident,
+    add_indicator,
+    token_for,
+    django_assert_max_num_queries,
+):
+    for n in range(1, 60):
+        add_indicator(incident, IndicatorType.IPV4, f"198.51.100.{n}", by=lead_user)
+        add_indicator(incident, IndicatorType.DOMAIN, f"d{n}.example", by=invited_user)
+    url = collection_url("objects", incident)
+    agency_url = reverse(
+        "taxii:objects", kwargs={"collection_id": agency_collection_id(lead_user.agency_id)}
+    )
+    token = {"HTTP_AUTHORIZATION": f"Bearer {token_for(lead_user)}", "HTTP_ACCEPT": TAXII}
+
+    with django_assert_max_num_queries(10):
+        first = client.get(url, {"limit": 50}, **token)
+    with django_assert_max_num_queries(10):
+        client.get(url, {"limit": 50, "next": first.json()["next"]}, **token)
+    with django_assert_max_num_queries(10):
+        client.get(agency_url, {"limit": 100}, **token)
+    with django_assert_max_num_queries(10):
+        client.get(collection_url("manifest", incident), {"limit": 100}, **token)
+    with django_assert_max_num_queries(6):
+        client.get(reverse("taxii:collections"), **token)
