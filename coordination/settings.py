@@ -245,11 +245,9 @@ SPECTACULAR_SETTINGS = {
         "LoggableCustodyActionEnum": "incidents.evidence.choices.LOGGABLE_ACTION_CHOICES",
     },
 }
-# Requests for assistance: name their choice sets apart from the incidents' ones
-# (the incidents' Status keeps its name StatusEnum).
+# Requests for assistance: name their choice sets apart from the incidents' ones.
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
-        "StatusEnum": "incidents.choices.Status",
         "RequestStatusEnum": "coordination.assistance.choices.Status",
         "RequestActionEnum": "coordination.assistance.choices.ActionName",
         "DataSoughtKindEnum": "coordination.assistance.choices.DataKind",
