@@ -205,6 +205,10 @@ def test_form_adapts_to_the_legal_basis_without_losing_input(client, lead_user, 
     assert 'name="dual_criminality"' in html
     assert 'name="urgency_reason"' in html
     assert "Directive 2014/41/EU" in html
+    assert "Art. 32(2)" not in html  # provisional measures only with preservation or search
+    data["measures"] = ["subscriber", "preservation"]
+    html = client.post("/requests/new/adapt/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert "Art. 32(2)" in html
     data["add_row"] = "1"
     html = client.post("/requests/new/adapt/", data, HTTP_HX_REQUEST="true").content.decode()
     assert 'name="data-2-value"' in html
