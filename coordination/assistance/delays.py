@@ -62,7 +62,7 @@ def send_delay_notice(request, by, *, reasons, new_estimate, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         request = (
-            AssistanceRequest.objects.select_for_update()
+            AssistanceRequest.objects.select_for_update(of=("self",))
             .select_related("requesting_agency", "incident", "created_by")
             .get(pk=request.pk)
         )

@@ -144,7 +144,15 @@ class RequestForm(forms.ModelForm):
     @property
     def rules(self):
         """The deadline rules of the chosen basis, for the side panel."""
-        return deadlines.rules_for(self.basis) if self.basis else []
+        if not self.basis:
+            return []
+        if self.is_bound:
+            chosen = set(self.data.getlist(self.add_prefix("measures")))
+        else:
+            chosen = set(self.initial.get("measures") or self.instance.measures or [])
+        return [
+            r for r in deadlines.rules_for(self.basis) if not r.measures or chosen & set(r.measures)
+        ]
 
     def changes(self):
         data = {name: self.cleaned_data.get(name) for name in EDITABLE_FIELDS}

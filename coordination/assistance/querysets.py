@@ -68,10 +68,9 @@ class AssistanceRequestQuerySet(models.QuerySet):
         )
         waiting = Q(requesting & Q(status=Status.AWAITING_INFORMATION))
         if user.role == Role.LIAISON_OFFICER:
-            waiting |= requesting & Q(status=Status.PENDING_APPROVAL)
-            waiting |= acting & Q(
-                status__in=[Status.SENT, Status.RECEIVED, Status.IN_EXECUTION, Status.PRESERVED]
-            )
+            # Preserved data runs out unless the requesting side follows up or extends.
+            waiting |= requesting & Q(status__in=[Status.PENDING_APPROVAL, Status.PRESERVED])
+            waiting |= acting & Q(status__in=[Status.SENT, Status.RECEIVED, Status.IN_EXECUTION])
         elif user.role == Role.SUPERVISOR:
             waiting |= requesting & Q(status=Status.PENDING_APPROVAL)
             waiting |= acting & Q(status__in=[Status.SENT, Status.RECEIVED, Status.IN_EXECUTION])

@@ -195,12 +195,8 @@ def _changes_for(transition, request, by, now, comment, data):
         changes["preservation_extended_at"] = now
     elif name == ActionName.LINK_FOLLOW_UP:
         changes["follow_up"] = _follow_up_target(data.get("follow_up"), request)
-    elif name in (
-        ActionName.FULFIL,
-        ActionName.FULFIL_PARTLY,
-        ActionName.REFUSE,
-        ActionName.WITHDRAW,
-    ):
+    elif name in (ActionName.FULFIL, ActionName.FULFIL_PARTLY):
+        # Marks the execution deadlines as met; a refusal or withdrawal meets none.
         changes["fulfilled_at"] = now
     elif name == ActionName.CLOSE:
         changes["closed_at"] = now

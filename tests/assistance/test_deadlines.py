@@ -360,3 +360,13 @@ def test_finished_requests_run_no_clock(frozen, sent_request, nl_liaison):
 )
 def test_time_remaining_reads_plainly(delta, text):
     assert format_remaining(delta) == text
+
+
+def test_refusal_meets_no_deadline(frozen, sent_request, nl_liaison):
+    req = sent_request(LegalBasis.EIO)
+    transition_request(req, "acknowledge", nl_liaison)
+    transition_request(req, "refuse", nl_liaison, comment="Ne bis in idem.")
+    shown = {d.kind: d for d in deadlines.deadlines_for(req)}
+    assert shown[DeadlineKind.DECIDE].state == "over"
+    assert shown[DeadlineKind.ACKNOWLEDGE].state == "met"
+    assert _due(req) == ("", None, None)

@@ -205,6 +205,10 @@ def test_form_adapts_to_the_legal_basis_without_losing_input(client, lead_user, 
     assert 'name="dual_criminality"' in html
     assert 'name="urgency_reason"' in html
     assert "Directive 2014/41/EU" in html
+    assert "Art. 32(2)" not in html  # provisional measures only with preservation or search
+    data["measures"] = ["subscriber", "preservation"]
+    html = client.post("/requests/new/adapt/", data, HTTP_HX_REQUEST="true").content.decode()
+    assert "Art. 32(2)" in html
     data["add_row"] = "1"
     html = client.post("/requests/new/adapt/", data, HTTP_HX_REQUEST="true").content.decode()
     assert 'name="data-2-value"' in html
@@ -409,3 +413,89 @@ def test_admin_shows_requests_read_only(client, sent_request, django_user_model)
     assert page.status_code == 200
     assert req.reference in page.content.decode()
     assert client.get("/admin/assistance/assistancerequest/add/").status_code == 403
+
+
+# Remaining pages and endpoints, for the five personas (SENT request, linked incident).
+OTHER_PAGES = {
+    # name: (method, url template, expected per persona)
+    "incident_panel": (
+        "get",
+        "/requests/for-incident/{incident}/",
+        {
+            "requesting_investigator": 200,
+            "requesting_liaison": 200,
+            "requested_liaison": 404,
+            "third_country": 404,
+        },
+    ),
+    "attachment_upload": (
+        "post",
+        "/requests/{ref}/attachments/",
+        # visible but no longer a draft: 403, nothing stored
+        {
+            "requesting_investigator": 403,
+            "requesting_liaison": 403,
+            "requested_liaison": 403,
+            "third_country": 404,
+        },
+    ),
+    "form_adapt": (
+        "post",
+        "/requests/new/adapt/",
+        {
+            "requesting_investigator": 200,
+            "requesting_liaison": 200,
+            "requested_liaison": 200,
+            "third_country": 200,
+        },
+    ),
+    "policy": (
+        "get",
+        "/requests/policy/",
+        {
+            "requesting_investigator": 403,
+            "requesting_liaison": 403,
+            "requested_liaison": 403,
+            "third_country": 403,
+        },
+    ),
+    "create": (
+        "get",
+        "/requests/new/?incident={incident}",
+        {
+            "requesting_investigator": 200,
+            "requesting_liaison": 200,
+            "requested_liaison": 404,
+            "third_country": 404,
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("page", list(OTHER_PAGES))
+def test_other_pages_authorisation(client, personas, sent_request, lead_user, persona, page):
+    incident = make_incident(lead_user)
+    req = sent_request(LegalBasis.EIO, incident=incident)
+    method, template, expected = OTHER_PAGES[page]
+    url = template.format(ref=req.reference, incident=incident.reference)
+    client = _as(client, personas[persona])
+    data = {"file": SimpleUploadedFile("x.txt", b"x")} if page == "attachment_upload" else {}
+    response = getattr(client, method)(url, data) if method == "post" else client.get(url)
+    if persona == "anonymous":
+        assert response.status_code == 302 and "/login" in response["Location"]
+    else:
+        assert response.status_code == expected[persona]
+    assert not Attachment.objects.exists()
+
+
+def test_desk_reminds_the_requesting_side_of_preserved_data_running_out(
+    client, sent_request, nl_liaison, de_liaison
+):
+    req = sent_request(LegalBasis.EPOC_PR)
+    transition_request(req, "acknowledge", nl_liaison)
+    transition_request(req, "confirm_preservation", nl_liaison)
+    html = _as(client, de_liaison).get("/requests/desk/").content.decode()
+    assert req.reference in html
+    assert "59 days" in html
+    assert req.reference not in _as(client, nl_liaison).get("/requests/desk/").content.decode()
