@@ -19,6 +19,17 @@ def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site language: a French user's request in an earlier test
+    leaves French active in the thread (LocaleMiddleware never deactivates)."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def lead_agency(db):
     return AgencyFactory(
