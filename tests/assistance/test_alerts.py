@@ -101,3 +101,16 @@ def test_a_failed_transition_writes_no_notification(make_request, lead_user):
     with pytest.raises(Exception):  # noqa: B017 - ValidationError; nothing must be written
         transition_request(req, "submit", lead_user)
     assert not Notification.objects.exists()
+
+
+def test_the_requested_country_is_named_in_each_recipients_language(
+    sent_request, nl_liaison, de_liaison
+):
+    from coordination.notifications.choices import Channel
+    from coordination.notifications.models import Notification
+
+    nl_liaison.language = "fr"
+    nl_liaison.save()
+    sent_request()
+    french = Notification.objects.get(recipient=nl_liaison, channel=Channel.EMAIL)
+    assert "Pays-Bas" in french.body_text
