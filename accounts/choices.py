@@ -1,5 +1,8 @@
 from django.db import models
+from django.utils.choices import BaseChoiceIterator
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 
 class AgencyKind(models.TextChoices):
@@ -16,3 +19,47 @@ class Role(models.TextChoices):
     LIAISON_OFFICER = "liaison_officer", _("Liaison officer")
     SUPERVISOR = "supervisor", _("Supervisor")
     AGENCY_ADMIN = "agency_admin", _("Agency admin")
+
+
+class CountryChoices(BaseChoiceIterator):
+    """Every country, named and sorted in the language active when a form is drawn.
+
+    ``list(countries)`` at import time would freeze the names in the start-up language.
+    Being iterable (not a callable), the codes still reach the OpenAPI schema as an enum.
+    """
+
+    def __init__(self, blank=None):
+        self.blank = blank
+
+    def __iter__(self):
+        if self.blank is not None:
+            yield ("", self.blank)
+        yield from _countries_named()
+
+
+_named_by_language = {}
+
+
+def _countries_named():
+    """``(code, name)`` of every country, sorted by name in the active language.
+
+    Translating and sorting 250 names is a sizeable share of a list page; the result
+    depends on the language alone.
+    """
+    language = get_language()
+    named = _named_by_language.get(language)
+    if named is None:
+        named = _named_by_language[language] = tuple((code, str(name)) for code, name in countries)
+    return named
+
+
+_names_by_language = {}
+
+
+def country_name(code):
+    """The name of the country ``code`` in the active language ("" if unknown)."""
+    language = get_language()
+    names = _names_by_language.get(language)
+    if names is None:
+        names = _names_by_language[language] = dict(_countries_named())
+    return names.get(code, "")

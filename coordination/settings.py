@@ -98,6 +98,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "coordination.urls"
 WSGI_APPLICATION = "coordination.wsgi.application"
+FORM_RENDERER = "coordination.forms_renderer.FastSelectRenderer"
 
 TEMPLATES = [
     {

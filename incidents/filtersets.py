@@ -2,8 +2,8 @@
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
+from accounts.choices import CountryChoices
 from incidents.choices import TLP, Category, Severity, Status
 from incidents.models import Incident
 
@@ -25,7 +25,7 @@ class IncidentFilterSet(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Category"))
     tlp = django_filters.ChoiceFilter(choices=TLP.choices, label=_("TLP"))
     country = django_filters.ChoiceFilter(
-        choices=list(countries), method="filter_country", label=_("Affected country")
+        choices=CountryChoices(), method="filter_country", label=_("Affected country")
     )
     is_exercise = django_filters.BooleanFilter(label=_("Exercise"))
     lead_agency = django_filters.NumberFilter(field_name="lead_agency_id", label=_("Lead agency"))

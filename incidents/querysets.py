@@ -57,8 +57,8 @@ class IncidentQuerySet(models.QuerySet):
     def search(self, q):
         """Match reference, title and summary.
 
-        On PostgreSQL this uses the full-text GIN index created in migration 0002
-        (prefix match on every word); elsewhere a plain ``icontains``.
+        On PostgreSQL this matches the stored search document of migration 0004 and its
+        GIN index (prefix match on every word); elsewhere a plain ``icontains``.
         """
         q = (q or "").strip()
         if not q:
@@ -75,23 +75,17 @@ class IncidentQuerySet(models.QuerySet):
         if not words:
             return self.none()
         query = SearchQuery(" & ".join(f"{w}:*" for w in words), config="simple", search_type="raw")
-        # alias(), not annotate(): the document is only matched against the GIN index,
-        # never selected (annotate() computed and returned a tsvector for every row).
+        # alias(), not annotate(): the document is only matched, never selected and
+        # returned with every row.
         return self.alias(_document=incident_document()).filter(_document=query)
 
 
 def incident_document():
-    """The expression the PostgreSQL search index is built on (keep both in step)."""
+    """The search document: a stored generated column with a GIN index (migration 0004)."""
     from django.contrib.postgres.search import SearchVectorField
     from django.db.models.expressions import RawSQL
 
-    return RawSQL(
-        "to_tsvector('simple'::regconfig, "
-        '"incidents_incident"."reference" || \' \' || "incidents_incident"."title" '
-        '|| \' \' || "incidents_incident"."summary")',
-        [],
-        output_field=SearchVectorField(),
-    )
+    return RawSQL('"incidents_incident"."search_document"', [], output_field=SearchVectorField())
 
 
 class TimelineQuerySet(models.QuerySet):

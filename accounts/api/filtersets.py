@@ -1,15 +1,14 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
-from accounts.choices import AgencyKind
+from accounts.choices import AgencyKind, CountryChoices
 from accounts.models import Agency
 
 
 class AgencyFilterSet(django_filters.FilterSet):
     search = django_filters.CharFilter(method="filter_search", label=_("Search"))
     country = django_filters.ChoiceFilter(
-        choices=list(countries), method="filter_country", label=_("Country")
+        choices=CountryChoices(), method="filter_country", label=_("Country")
     )
     kind = django_filters.ChoiceFilter(choices=AgencyKind.choices, label=_("Kind"))
     is_24_7_contact = django_filters.BooleanFilter(label=_("24/7 point of contact"))

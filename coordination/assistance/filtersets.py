@@ -4,8 +4,8 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
+from accounts.choices import CountryChoices
 from coordination.assistance.choices import LegalBasis, Status, Urgency
 from coordination.assistance.models import AssistanceRequest
 
@@ -26,7 +26,7 @@ class RequestFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"))
     legal_basis = django_filters.ChoiceFilter(choices=LegalBasis.choices, label=_("Legal basis"))
     country = django_filters.ChoiceFilter(
-        choices=list(countries),
+        choices=CountryChoices(),
         method="filter_country",
         label=_("Country"),
         help_text=_("The requested country, or the requesting agency's country."),

@@ -4,8 +4,8 @@
 from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
+from accounts.choices import CountryChoices
 from accounts.models import Agency
 from coordination.assistance import deadlines
 from coordination.assistance.actions import EDITABLE_FIELDS
@@ -35,7 +35,7 @@ class RequestForm(forms.ModelForm):
     )
     requested_country = forms.ChoiceField(
         label=_("Requested country"),
-        choices=[("", "—")] + list(countries),
+        choices=CountryChoices(blank="—"),
         required=False,
         widget=forms.Select(attrs={"class": "adapts"}),
     )

@@ -3,8 +3,8 @@
 import django_filters
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
+from accounts.choices import CountryChoices
 from coordination.intel.choices import IndicatorType
 from coordination.intel.normalise import detect_type, normalise, refang
 from incidents.choices import TLP
@@ -25,7 +25,7 @@ class IndicatorFilterSet(django_filters.FilterSet):
     )
     tlp = django_filters.ChoiceFilter(choices=TLP.choices, label=_("TLP"))
     country = django_filters.ChoiceFilter(
-        choices=list(countries),
+        choices=CountryChoices(),
         field_name="incident__lead_agency__country",
         label=_("Country of the incident's lead agency"),
     )

@@ -5,9 +5,9 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
-from incidents.choices import TLP, ParticipationRole, Severity, Status
+from accounts.choices import country_name
+from incidents.choices import TLP, Category, ParticipationRole, Severity, Status
 
 register = template.Library()
 
@@ -35,6 +35,12 @@ def _label(choices, value):
 def tlp_label(value):
     """``<span class="tlp tlp--amber">TLP:AMBER</span>`` in FIRST colours."""
     return format_html('<span class="tlp tlp--{}">{}</span>', value, _label(TLP, value))
+
+
+@register.filter
+def category_label(value):
+    # get_category_display() hashes every choice's lazy label on each call: once per row.
+    return _label(Category, value)
 
 
 @register.filter
@@ -70,7 +76,7 @@ def country(value):
     code = str(getattr(value, "code", value) or "").upper()
     if not code:
         return ""
-    name = getattr(value, "name", None) or countries.name(code) or code
+    name = country_name(code) or getattr(value, "name", None) or code
     return format_html('<abbr class="cc" title="{}">{}</abbr>', name, code)
 
 

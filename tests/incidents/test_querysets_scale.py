@@ -22,20 +22,19 @@ class TestSearch:
         assert list(found) == [incident]
 
     def test_search_does_not_select_the_search_document(self, lead_user):
-        # The document is only compared with the GIN index (migration 0002); selecting it
-        # would compute a tsvector for every row of every page.
+        # The document is only matched (migration 0004); selecting it would send a
+        # tsvector along with every row of every page.
         sql, _params = Incident.objects.search("ransom").query.sql_with_params()
         select_list = sql.split(" FROM ", 1)[0]
         assert "to_tsvector" not in select_list
+        assert "search_document" not in select_list
         assert "_document" not in select_list
 
     @pytest.mark.skipif(connection.vendor != "postgresql", reason="GIN index: PostgreSQL only")
-    def test_search_uses_the_index_expression_of_migration_0002(self, lead_user):
+    def test_search_matches_the_stored_document_and_its_index(self, lead_user):
         sql, _params = Incident.objects.search("ransom").query.sql_with_params()
-        assert (
-            "to_tsvector('simple'::regconfig, \"incidents_incident\".\"reference\" || ' ' || "
-            '"incidents_incident"."title" || \' \' || "incidents_incident"."summary")'
-        ) in sql
+        assert '("incidents_incident"."search_document") @@' in sql
+        assert "to_tsvector" not in sql  # nothing computed per row at query time
         with connection.cursor() as cursor:
             # Unordered, so that the only alternatives are a sequential scan (switched off)
             # and the GIN index; on a tiny table the ordered query walks incident_updated_idx.
@@ -46,3 +45,14 @@ class TestSearch:
             cursor.execute("EXPLAIN " + unordered, unordered_params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert "incident_search_idx" in plan
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="stored document: PostgreSQL only")
+def test_search_document_follows_an_edited_title(lead_user):
+    incident = make_incident(lead_user, title="Phishing wave")
+    visible = Incident.objects.restrict(lead_user)
+    assert not visible.search("wiper").exists()
+    Incident.objects.filter(pk=incident.pk).update(title="Wiper attack on a port")
+    assert list(visible.search("wiper")) == [incident]
+    assert not visible.search("phishing").exists()
