@@ -456,3 +456,18 @@ class TestDetailPresentation:
         response = client.get(reverse("incidents:edit", args=[incident.reference]))
         assert response.status_code == 403
         assert "You may not do this" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("url_name", "title"),
+    [("incidents:dashboard", "Dashboard"), ("incidents:list", "Incidents")],
+)
+def test_page_title_names_the_page_then_concord(client, lead_user, url_name, title):
+    client.force_login(lead_user)
+    assert f"<title>{title} · Concord</title>" in client.get(reverse(url_name)).content.decode()
+
+
+def test_sign_in_page_title_names_the_page_then_concord(client):
+    assert (
+        "<title>Sign in · Concord</title>" in client.get(reverse("accounts:login")).content.decode()
+    )
