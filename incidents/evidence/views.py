@@ -9,6 +9,7 @@ Writes go through ``incidents.evidence.actions`` only.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -29,6 +30,7 @@ from incidents.pagination import LookaheadPaginator
 from incidents.permissions import allowed_actions
 
 LIST_PAGE_SIZE = 25
+CUSTODY_PAGE_SIZE = 50
 PANEL_ROWS = 5
 
 
@@ -168,20 +170,31 @@ def _evidence_create(request, reference):
     )
 
 
-def _custody_rows(item):
-    return list(
-        item.custody.select_related("from_agency", "to_agency", "recorded_by_agency").order_by(
-            "seq"
-        )
+def _custody_steps(item):
+    return item.custody.select_related("from_agency", "to_agency", "recorded_by_agency").order_by(
+        "seq"
     )
+
+
+def _custody_rows(item):
+    """The whole chain, for the report and its PDF."""
+    return list(_custody_steps(item))
+
+
+def _custody_page(request, item):
+    """One page of the chain on the item's page, oldest step first."""
+    return Paginator(_custody_steps(item), CUSTODY_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _detail_context(request, item, **extra):
     rights = allowed_actions(request.user, item.incident)
+    page = _custody_page(request, item)
     return {
         "item": item,
         "incident": item.incident,
-        "events": _custody_rows(item),
+        "events": page.object_list,
+        "page": page,
+        "paginator": page.paginator,
         "allowed": actions.allowed_custody_actions(item, request.user, rights),
         "may_contribute": Action.CONTRIBUTE in rights,
         "download_form": DownloadForm(),

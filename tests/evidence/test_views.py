@@ -211,6 +211,20 @@ def test_list_filters_by_status(client, lead_user, invited_agency, incident, mak
     assert moving.reference in html and kept.reference not in html
 
 
+def test_long_chain_is_shown_fifty_steps_a_page_oldest_first(client, lead_user, evidence, settings):
+    for i in range(55):
+        actions.record_custody_event(
+            evidence, lead_user, CustodyAction.ACCESSED, purpose=f"look {i}", location="Lab"
+        )
+    client.force_login(lead_user)
+    first = client.get(evidence.get_absolute_url()).content.decode()
+    second = client.get(evidence.get_absolute_url(), {"page": 2}).content.decode()
+    assert "56 steps" in first and "56 steps" in second
+    assert 'id="step-1"' in first and 'id="step-50"' in first and 'id="step-51"' not in first
+    assert 'id="step-51"' in second and 'id="step-56"' in second and 'id="step-1"' not in second
+    assert 'rel="next"' in first and 'rel="prev"' in second
+
+
 class TestQueryCounts:
     def _count(self, client, url):
         with CaptureQueriesContext(connection) as ctx:
