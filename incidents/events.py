@@ -9,7 +9,7 @@ from incidents.markdown import render_markdown
 from incidents.models import TimelineEntry
 
 
-def _write(
+def write_entry(
     incident,
     by,
     kind,
@@ -21,6 +21,7 @@ def _write(
     corrects=None,
     audience=(),
 ):
+    """Append one timeline entry; the writers of other apps' entry kinds call this too."""
     now = timezone.now()
     entry = TimelineEntry(
         incident=incident,
@@ -45,7 +46,7 @@ def _write(
 
 
 def note_added(incident, by, body, *, tlp, occurred_at=None, corrects=None, audience=()):
-    return _write(
+    return write_entry(
         incident,
         by,
         TimelineKind.NOTE,
@@ -62,12 +63,12 @@ def incident_filed(incident, by):
         "reference": incident.reference,
         "agency": incident.lead_agency.name,
     }
-    return _write(incident, by, TimelineKind.SYSTEM, body, subject=incident)
+    return write_entry(incident, by, TimelineKind.SYSTEM, body, subject=incident)
 
 
 def incident_edited(incident, by, changed_labels):
     body = _("Details edited: %(fields)s.") % {"fields": ", ".join(changed_labels)}
-    return _write(incident, by, TimelineKind.SYSTEM, body, subject=incident)
+    return write_entry(incident, by, TimelineKind.SYSTEM, body, subject=incident)
 
 
 def status_changed(incident, by, old_label, new_label, reason=""):
@@ -77,7 +78,7 @@ def status_changed(incident, by, old_label, new_label, reason=""):
     }
     if reason:
         body += "\n\n" + _("Reason: %(reason)s") % {"reason": reason}
-    return _write(incident, by, TimelineKind.STATUS_CHANGE, body, subject=incident)
+    return write_entry(incident, by, TimelineKind.STATUS_CHANGE, body, subject=incident)
 
 
 def agency_invited(incident, by, participation):
@@ -86,7 +87,7 @@ def agency_invited(incident, by, participation):
         "country": participation.agency.country.name,
         "role": participation.get_role_display().lower(),
     }
-    return _write(incident, by, TimelineKind.PARTICIPATION, body, subject=participation.agency)
+    return write_entry(incident, by, TimelineKind.PARTICIPATION, body, subject=participation.agency)
 
 
 def participation_role_changed(incident, by, participation, old_label):
@@ -95,7 +96,7 @@ def participation_role_changed(incident, by, participation, old_label):
         "new": participation.get_role_display().lower(),
         "old": old_label.lower(),
     }
-    return _write(incident, by, TimelineKind.PARTICIPATION, body, subject=participation.agency)
+    return write_entry(incident, by, TimelineKind.PARTICIPATION, body, subject=participation.agency)
 
 
 def agency_removed(incident, by, agency, reason=""):
@@ -105,4 +106,4 @@ def agency_removed(incident, by, agency, reason=""):
     }
     if reason:
         body += "\n\n" + _("Reason: %(reason)s") % {"reason": reason}
-    return _write(incident, by, TimelineKind.PARTICIPATION, body, subject=agency)
+    return write_entry(incident, by, TimelineKind.PARTICIPATION, body, subject=agency)

@@ -285,7 +285,7 @@ def indicators_imported(incident, by, count, duplicates):
         body += " " + ngettext(
             "%(count)s was already recorded.", "%(count)s were already recorded.", duplicates
         ) % {"count": duplicates}
-    return events._write(incident, by, TimelineKind.INDICATOR, body)
+    return events.write_entry(incident, by, TimelineKind.INDICATOR, body)
 
 
 def import_bundle(incident, by, raw):

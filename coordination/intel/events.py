@@ -5,7 +5,7 @@ from django.utils.translation import ngettext
 
 from coordination.intel.choices import IndicatorType
 from incidents.choices import TLP, TimelineKind
-from incidents.events import _write
+from incidents.events import write_entry
 
 # Values listed in one bulk entry; the rest are counted.
 LISTED_VALUES = 30
@@ -29,7 +29,9 @@ def indicator_added(incident, by, indicator):
         "type": _label(indicator.type),
         "value": code(indicator.value),
     }
-    return _write(incident, by, TimelineKind.INDICATOR, body, tlp=indicator.tlp, subject=indicator)
+    return write_entry(
+        incident, by, TimelineKind.INDICATOR, body, tlp=indicator.tlp, subject=indicator
+    )
 
 
 def indicator_merged(incident, by, indicator):
@@ -37,7 +39,9 @@ def indicator_merged(incident, by, indicator):
         "type": _label(indicator.type),
         "value": code(indicator.value),
     }
-    return _write(incident, by, TimelineKind.INDICATOR, body, tlp=indicator.tlp, subject=indicator)
+    return write_entry(
+        incident, by, TimelineKind.INDICATOR, body, tlp=indicator.tlp, subject=indicator
+    )
 
 
 def indicators_pasted(incident, by, added, merged):
@@ -61,7 +65,7 @@ def indicators_pasted(incident, by, added, merged):
     if lines:
         body += "\n\n" + "\n".join(lines)
     tlp = max((i.tlp for i in rows), key=TLP.rank, default=incident.tlp)
-    return _write(
+    return write_entry(
         incident, by, TimelineKind.INDICATOR, body, tlp=max(tlp, incident.tlp, key=TLP.rank)
     )
 
@@ -82,7 +86,7 @@ def contact_requested_by_other(incident, requester, agency, type_, value):
         "value": code(value),
         "name": requester.display_name,
     }
-    return _write(incident, None, TimelineKind.INDICATOR, body)
+    return write_entry(incident, None, TimelineKind.INDICATOR, body)
 
 
 def contact_requested(incident, by, indicator, owners):
@@ -92,4 +96,4 @@ def contact_requested(incident, by, indicator, owners):
         "Contact requested about %(type)s %(value)s with the lead agencies of %(n)d other cases.",
         owners,
     ) % {"type": _label(indicator.type), "value": code(indicator.value), "n": owners}
-    return _write(incident, by, TimelineKind.INDICATOR, body, tlp=indicator.tlp)
+    return write_entry(incident, by, TimelineKind.INDICATOR, body, tlp=indicator.tlp)

@@ -4,7 +4,7 @@ transaction."""
 from django.utils.translation import gettext as _
 
 from incidents.choices import TimelineKind
-from incidents.events import _write
+from incidents.events import write_entry
 from incidents.evidence.choices import CustodyAction, EvidenceKind
 
 
@@ -15,7 +15,7 @@ def evidence_logged(evidence, by):
         "kind": EvidenceKind(evidence.kind).label.lower(),
         "agency": evidence.holder_agency.name,
     }
-    return _write(evidence.incident, by, TimelineKind.EVIDENCE, body, subject=evidence)
+    return write_entry(evidence.incident, by, TimelineKind.EVIDENCE, body, subject=evidence)
 
 
 def custody_recorded(evidence, event, by):
@@ -35,7 +35,7 @@ def custody_recorded(evidence, event, by):
         body = _("**%(reference)s** step %(seq)s: %(action)s.") % parts
     if event.purpose:
         body += " " + _("Purpose: %(purpose)s") % {"purpose": event.purpose}
-    return _write(
+    return write_entry(
         evidence.incident,
         by,
         TimelineKind.CUSTODY,
@@ -57,4 +57,4 @@ def evidence_compromised(evidence, event, by):
         "observed": event.hash_observed,
         "expected": evidence.sha256,
     }
-    return _write(evidence.incident, by, TimelineKind.CUSTODY, body, subject=evidence)
+    return write_entry(evidence.incident, by, TimelineKind.CUSTODY, body, subject=evidence)
