@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.choices import BaseChoiceIterator
+from django.utils.functional import lazy
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -63,3 +64,7 @@ def country_name(code):
     if names is None:
         names = _names_by_language[language] = dict(_countries_named())
     return names.get(code, "")
+
+
+# For messages rendered once per recipient: the name follows each recipient's language.
+lazy_country_name = lazy(country_name, str)

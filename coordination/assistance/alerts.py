@@ -13,10 +13,9 @@ travels in an email body, only a link that needs sign-in.
   fulfilment carry the comment.
 """
 
-from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.choices import Role
+from accounts.choices import Role, lazy_country_name
 from accounts.models import User
 from coordination.assistance.choices import (
     TRANSITIONS,
@@ -65,16 +64,6 @@ COMMENT_CARRIED = {
 }
 
 
-def _country_name(code):
-    from django_countries import countries
-
-    return str(countries.name(code))
-
-
-# Lazy: the name is read in each recipient's language when their copy is rendered.
-country_name = lazy(_country_name, str)
-
-
 def request_thread(request):
     """All mail about one request threads together in the recipient's mail client."""
     return f"request.{request.reference}"
@@ -109,7 +98,7 @@ def _message(request, event, action, by, comment, row):
             "basis": LegalBasis(request.legal_basis).label,
             "urgency": Urgency(request.urgency).label,
             "requesting_agency": request.requesting_agency.name,
-            "requested_country": country_name(request.requested_country.code),
+            "requested_country": lazy_country_name(request.requested_country.code),
             "actor_name": by.display_name,
             "actor_agency": by.agency.name if by.agency_id else "",
             "comment": comment if action in COMMENT_CARRIED else "",
@@ -211,7 +200,7 @@ def deadline_escalated(request, escalation):
             "basis": LegalBasis(request.legal_basis).label,
             "urgency": Urgency(request.urgency).label,
             "requesting_agency": request.requesting_agency.name,
-            "requested_country": country_name(request.requested_country.code),
+            "requested_country": lazy_country_name(request.requested_country.code),
             "status": Status(request.status).label,
             "due_kind": DeadlineKind(request.due_kind).label if request.due_kind else "",
             "due_at": request.due_at,

@@ -4,6 +4,7 @@ Built here, delivered by the notifications app (which knows no incident or indic
 inside the caller's transaction.
 """
 
+from accounts.choices import lazy_country_name
 from coordination.intel.choices import IndicatorType
 from coordination.notifications.choices import Event
 from coordination.notifications.services import Message, notify
@@ -30,7 +31,7 @@ def contact_requested(contact, by):
             "indicator_type": IndicatorType(contact.type).label,
             "indicator_value": contact.value,
             "asker_agency": asker.name,
-            "asker_country": asker.country.name,
+            "asker_country": lazy_country_name(asker.country.code),
             "asker_name": contact.requested_by_name,
             "asker_email": by.email,
             "asker_mailbox": asker.mailbox,

@@ -195,6 +195,21 @@ def test_paste_is_all_or_nothing_when_the_database_fails(incident, lead_user, mo
 # Contact requests ---------------------------------------------------------------------
 
 
+def test_contact_request_email_names_the_asking_country_in_the_recipients_language(
+    incident, lead_user, outsider, spanish_incident, django_capture_on_commit_callbacks
+):
+    outsider.language = "fr"
+    outsider.save()
+    actions.add_indicator(spanish_incident, outsider, value="198.51.100.24")
+    mine, _ = actions.add_indicator(incident, lead_user, value="198.51.100.24")
+    with django_capture_on_commit_callbacks(execute=False):
+        actions.request_contact(mine, lead_user)
+    email = Notification.objects.get(
+        event=Event.CONTACT_REQUESTED, channel=Channel.EMAIL, email=outsider.email
+    )
+    assert "Bundeskriminalamt Cybercrime (Allemagne)" in email.body_text
+
+
 def test_request_contact_notifies_the_owning_lead_agency_and_tells_the_asker_nothing(
     incident, lead_user, outsider, spanish_incident, django_capture_on_commit_callbacks
 ):
