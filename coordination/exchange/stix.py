@@ -81,8 +81,12 @@ def indicator_key(reference, kind, value):
     return f"indicator:{reference}:{kind}:{value}"
 
 
+def indicator_uuid(reference, kind, value):
+    return uuid.uuid5(namespace(), indicator_key(reference, kind, value))
+
+
 def indicator_id(reference, kind, value):
-    return stix_id("indicator", indicator_key(reference, kind, value))
+    return f"indicator--{indicator_uuid(reference, kind, value)}"
 
 
 def timestamp(value):

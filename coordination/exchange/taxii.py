@@ -15,6 +15,7 @@ keyset cursor into that stream, so paging stays one indexed range scan however d
 
 import datetime
 import re
+import uuid
 
 from django.db.models import Q
 from django.http import JsonResponse
@@ -244,21 +245,28 @@ class Stream:
         return queryset.select_related("incident").order_by("updated_at", "pk")
 
     def indicator_pks_for_ids(self, queryset):
-        """Indicator ids are UUIDv5 of stable keys: match them over the candidates."""
-        # Not reversible, so every candidate's id is computed: linear in the collection
-        # (bench/EXCHANGE.md has the figure). Only the uuid part is compared.
-        wanted = {i.removeprefix("indicator--") for i in self.ids if i.startswith("indicator--")}
+        """Indicator ids are UUIDv5 of stable keys, stored in ``stix_uuid`` (indexed)."""
+        wanted = set()
+        for object_id in self.ids:
+            if object_id.startswith("indicator--"):
+                try:
+                    wanted.add(uuid.UUID(object_id.removeprefix("indicator--")))
+                except ValueError:
+                    continue  # not an id Concord could have minted: matches nothing
         if not wanted:
             return []
+        found = list(queryset.filter(stix_uuid__in=wanted).values_list("pk", flat=True))
+        # Rows written without the ORM (bulk loads) may lack the stored uuid: hash those.
         namespace = stix.namespace()
-        rows = queryset.values_list("pk", "incident__reference", "type", "value").iterator(
-            chunk_size=5000
+        unfilled = queryset.filter(stix_uuid__isnull=True).values_list(
+            "pk", "incident__reference", "type", "value"
         )
-        return [
+        found += [
             pk
-            for pk, reference, kind, value in rows
-            if str(stix.uuid.uuid5(namespace, stix.indicator_key(reference, kind, value))) in wanted
+            for pk, reference, kind, value in unfilled.iterator(chunk_size=5000)
+            if stix.uuid.uuid5(namespace, stix.indicator_key(reference, kind, value)) in wanted
         ]
+        return found
 
     @staticmethod
     def indicator_entry(indicator):

@@ -40,6 +40,9 @@ class Indicator(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # The uuid part of the indicator's STIX id (a UUIDv5 of incident, type and value), so
+    # TAXII can find an object by id with an index instead of hashing every candidate.
+    stix_uuid = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
 
     objects = IndicatorQuerySet.as_manager()
 
@@ -60,6 +63,15 @@ class Indicator(models.Model):
             models.Index(fields=["type", "value"], name="indicator_observable_idx"),
             models.Index(fields=["incident", "-created_at"], name="indicator_incident_idx"),
         ]
+
+    def save(self, *args, **kwargs):
+        self.assign_stix_uuid()
+        super().save(*args, **kwargs)
+
+    def assign_stix_uuid(self):
+        from coordination.exchange import stix
+
+        self.stix_uuid = stix.indicator_uuid(self.incident.reference, self.type, self.value)
 
     def __str__(self):
         # Never below the incident's label, so the indicator's own TLP says it all.

@@ -9,6 +9,7 @@ from django.urls import reverse
 from coordination.exchange import stix
 from coordination.exchange.collections import agency_collection_id, incident_collection_id
 from coordination.intel.choices import IndicatorType
+from coordination.intel.models import Indicator
 from incidents.choices import TLP
 from tests.factories import TEST_PASSWORD, make_incident
 
@@ -331,6 +332,39 @@ def test_object_by_id_and_its_versions(client, lead_user, incident, ten_ips):
     assert [o["id"] for o in objects(response)] == [wanted]
     assert versions.json()["versions"] == [objects(response)[0]["modified"]]
     assert missing.status_code == 404
+
+
+@pytest.mark.django_db
+def test_every_way_of_writing_an_indicator_stores_the_uuid_of_its_stix_id(
+    lead_user, incident, ten_ips
+):
+    from coordination.intel import actions as intel_actions
+
+    intel_actions.paste_indicators(incident, lead_user, "evil.example\nbad.example")
+    for indicator in Indicator.objects.select_related("incident"):
+        expected = stix.indicator_id(incident.reference, indicator.type, indicator.value)
+        assert f"indicator--{indicator.stix_uuid}" == expected
+
+
+@pytest.mark.django_db
+def test_object_by_id_is_one_indexed_lookup_and_still_finds_bulk_loaded_rows(
+    client, lead_user, incident, ten_ips, django_assert_max_num_queries
+):
+    wanted = stix.indicator_id(incident.reference, IndicatorType.IPV4, "198.51.100.2")
+    url = collection_url("object", incident, object_id=wanted)
+    taxii_get(client, url, lead_user)
+    with django_assert_max_num_queries(12):
+        assert [o["id"] for o in objects(taxii_get(client, url, lead_user))] == [wanted]
+    # A row loaded outside the ORM (COPY, raw SQL) has no stored uuid: found all the same.
+    Indicator.objects.filter(stix_uuid__isnull=False).update(stix_uuid=None)
+    assert [o["id"] for o in objects(taxii_get(client, url, lead_user))] == [wanted]
+    wrong = "indicator--not-a-uuid"
+    assert (
+        taxii_get(
+            client, collection_url("object", incident, object_id=wrong), lead_user
+        ).status_code
+        == 404
+    )
 
 
 @pytest.mark.django_db
