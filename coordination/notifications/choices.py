@@ -15,7 +15,8 @@ class Status(models.TextChoices):
 
 
 class Event(models.TextChoices):
-    """What a notification is about; each has its templates under ``templates/emails/``."""
+    """What a notification is about; its templates are ``templates/emails/<event>-*`` (or
+    those ``services.TEMPLATES_OF`` names)."""
 
     INCIDENT_SHARED = "incident_shared", _("An incident is shared with my agency")
     CUSTODY_HANDOVER = "custody_handover", _("Evidence is handed over to my agency")

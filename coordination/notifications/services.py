@@ -45,14 +45,23 @@ class Message:
     extra: dict = field(default_factory=dict)
 
 
+# Events worded by one set of templates (the headline in the context tells them apart).
+TEMPLATES_OF = {
+    Event.REQUEST_SUBMITTED: "request_change",
+    Event.REQUEST_SENT: "request_change",
+    Event.REQUEST_UPDATED: "request_change",
+}
+
+
 def render(event, context, *, language, tz, confidential):
     """Subject, text and HTML of ``event`` in ``language`` and time zone ``tz``."""
     ctx = {**context, "confidential": confidential, "site_url": settings.SITE_URL}
+    stem = TEMPLATES_OF.get(event, event)
     with translation.override(language or settings.LANGUAGE_CODE), timezone.override(tz or "UTC"):
         ctx["LANGUAGE_CODE"] = translation.get_language()
-        subject = render_to_string(f"emails/{event}-subject.txt", ctx)
-        text = render_to_string(f"emails/{event}-body.txt", ctx)
-        html = render_to_string(f"emails/{event}-body.html", ctx)
+        subject = render_to_string(f"emails/{stem}-subject.txt", ctx)
+        text = render_to_string(f"emails/{stem}-body.txt", ctx)
+        html = render_to_string(f"emails/{stem}-body.html", ctx)
     return " ".join(subject.split()), text.strip() + "\n", html
 
 

@@ -344,3 +344,14 @@ def test_each_recipient_reads_the_alert_in_their_own_language(
     english_mail = _emails().get(email=english.email)
     assert french_mail.subject.startswith(f"[{incident.reference}] Incident partagé avec votre")
     assert english_mail.subject.startswith(f"[{incident.reference}] Incident shared with your")
+
+
+@pytest.mark.parametrize("event", list(Event))
+def test_every_event_has_its_three_email_templates(event):
+    from django.template.loader import get_template
+
+    from coordination.notifications.services import TEMPLATES_OF
+
+    stem = TEMPLATES_OF.get(event, event)
+    for part in ("subject.txt", "body.txt", "body.html"):
+        get_template(f"emails/{stem}-{part}")
