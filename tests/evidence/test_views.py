@@ -225,6 +225,20 @@ def test_long_chain_is_shown_fifty_steps_a_page_oldest_first(client, lead_user, 
     assert 'rel="next"' in first and 'rel="prev"' in second
 
 
+def test_list_says_more_than_when_it_stops_counting(
+    client, lead_user, incident, make_evidence, monkeypatch
+):
+    from incidents.pagination import LookaheadPaginator
+
+    monkeypatch.setattr("incidents.evidence.views.LIST_PAGE_SIZE", 1)
+    monkeypatch.setattr(LookaheadPaginator, "lookahead", 1)
+    for n in range(4):
+        make_evidence(incident, lead_user, title=f"Item {n}")
+    client.force_login(lead_user)
+    html = client.get("/evidence/").content.decode()
+    assert "1–1 of more than 2" in html and 'rel="next"' in html
+
+
 class TestQueryCounts:
     def _count(self, client, url):
         with CaptureQueriesContext(connection) as ctx:
