@@ -51,6 +51,28 @@ def test_a_page_past_the_end_shows_the_last_page():
     assert [u.username for u in page] == ["user-006"]
 
 
+def test_a_page_is_two_queries_the_ordered_ids_then_its_rows_by_key(
+    django_assert_num_queries,
+):
+    users = _users(30).select_related("agency").order_by("-username")
+    with django_assert_num_queries(2) as captured:
+        page = _SmallLookahead(users, 4).get_page(2)
+        names = [u.username for u in page]
+    assert names == ["user-025", "user-024", "user-023", "user-022"]
+    by_key = captured.captured_queries[1]["sql"]
+    assert "ORDER BY" not in by_key and "agency" in by_key  # select_related is kept
+    assert page.paginator.count == 16 and page.paginator.is_capped  # (2 + 2 ahead) x 4
+
+
+def test_an_annotated_list_keeps_its_computed_columns():
+    from django.db.models import Value
+    from django.db.models.functions import Concat
+
+    users = _users(5).annotate(label=Concat("username", Value("!")))
+    page = _SmallLookahead(users, 2).get_page(2)
+    assert [u.label for u in page] == ["user-002!", "user-003!"]
+
+
 def test_rubbish_page_numbers_show_the_first_page():
     paginator = _SmallLookahead(_users(7), 2)
     assert paginator.get_page("abc").number == 1
