@@ -19,6 +19,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 
 setup: $(VENV)/.installed
 	@$(BIN)/python .ci/compile-messages
+	@$(BIN)/python .ci/local-secret-key
 
 run: setup
 	@HOST=$(HOST) PORT=$(PORT) bash .ci/run-local

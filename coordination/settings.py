@@ -47,11 +47,17 @@ def _bool(name, default):
 
 DEBUG = _bool("DEBUG", False)
 
+# The key: SECRET_KEY, the file named by SECRET_KEY_FILE, or the random one that
+# `make setup` writes to var/secret_key for this checkout.
 SECRET_KEY = _secret("SECRET_KEY")
+_LOCAL_KEY_FILE = VAR_DIR / "secret_key"
+if not SECRET_KEY and _LOCAL_KEY_FILE.is_file():
+    SECRET_KEY = _LOCAL_KEY_FILE.read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY: must be set when DEBUG is off (or give SECRET_KEY_FILE)."
+            "SECRET_KEY: must be set when DEBUG is off (or give SECRET_KEY_FILE, "
+            "or run `make setup` to create var/secret_key)."
         )
     SECRET_KEY = "insecure-development-key-only-for-debug-mode-" + "x" * 20
 

@@ -37,11 +37,26 @@ def test_production_settings_pass_the_deploy_check():
     assert "no issues" in result.stdout
 
 
-def test_missing_secret_key_in_production_names_the_variable():
+def test_missing_secret_key_in_production_names_the_variable(tmp_path):
     env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
-    result = manage("check", **env)
+    result = manage("check", CONCORD_VAR_DIR=str(tmp_path), **env)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+def test_setup_writes_a_private_random_key_once_and_settings_use_it(tmp_path):
+    write_key = [sys.executable, ".ci/local-secret-key"]
+    run_env = {**os.environ, "CONCORD_VAR_DIR": str(tmp_path)}
+    subprocess.run(write_key, cwd=ROOT, env=run_env, check=True, timeout=60)
+    key_file = tmp_path / "secret_key"
+    first = key_file.read_text()
+    subprocess.run(write_key, cwd=ROOT, env=run_env, check=True, timeout=60)
+    assert key_file.read_text() == first and len(first.strip()) >= 50
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+    env = {k: v for k, v in PRODUCTION.items() if k != "SECRET_KEY"}
+    result = manage("check", CONCORD_VAR_DIR=str(tmp_path), **env)
+    assert result.returncode == 0, result.stderr
 
 
 def test_secret_key_can_come_from_a_file(tmp_path):
