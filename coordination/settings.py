@@ -166,6 +166,15 @@ else:
         }
     }
 
+# Rendered fragments that depend only on the code, the language and the request's
+# parameters (the incident filter bar): kept per process, so a deployment never serves
+# markup of the previous release.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "concord-fragments",
+    "OPTIONS": {"MAX_ENTRIES": 1000},
+}
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.ModelBackend",

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class IncidentsConfig(AppConfig):
     name = "incidents"
     verbose_name = "Incidents"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from incidents.querysets import forget_permission_ids
+
+        post_migrate.connect(forget_permission_ids, dispatch_uid="incidents.forget_permission_ids")

@@ -3,8 +3,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from django_countries import countries
 
+from accounts.choices import CountryChoices, country_name, stored_country_codes
 from accounts.models import Agency, User
 from incidents.actions import EDITABLE_FIELDS
 from incidents.choices import REOPENING, TLP, ParticipationRole, Status
@@ -148,7 +148,7 @@ class InviteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["agency"].queryset = invitable_agencies(incident)
         # Any country validates; the page narrows the menu to countries with agencies left.
-        self.fields["country"].choices = [("", _("Any country")), *countries]
+        self.fields["country"].choices = CountryChoices(blank=_("Any country"))
 
     def grouped_agencies(self):
         """(country name, [agencies]) for the no-JavaScript agency list, one query."""
@@ -158,9 +158,9 @@ class InviteForm(forms.Form):
         return [groups[code] for code in sorted(groups, key=lambda c: str(groups[c][0]))]
 
     def set_country_choices(self, agencies):
-        codes = sorted({a.country.code for a in agencies}, key=lambda c: str(countries.name(c)))
+        codes = sorted({stored_country_codes(a, "country") for a in agencies}, key=country_name)
         self.fields["country"].choices = [("", _("Any country"))] + [
-            (code, countries.name(code)) for code in codes
+            (code, country_name(code)) for code in codes
         ]
 
     def clean(self):
@@ -229,6 +229,17 @@ class IncidentListFilterSet(IncidentFilterSet):
         if not self.data:
             return False
         return any(value for key in self.ACTIVE_KEYS for value in self.data.getlist(key))
+
+    @property
+    def form_key(self):
+        """What the rendered filter bar depends on besides the language: the filters asked for.
+
+        The choices are fixed in code, so two requests with the same filters draw the same
+        bar (its fragment is cached under this key; the page number plays no part).
+        """
+        if not self.data:
+            return ""
+        return repr([(key, self.data.getlist(key)) for key in self.ACTIVE_KEYS])
 
 
 def validation_message(error):

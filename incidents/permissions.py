@@ -5,6 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from incidents.choices import PARTICIPATION_PERMISSIONS, ROLES_FOR_ACTION, Action
 from incidents.models import Incident, IncidentGroupObjectPermission, IncidentUserObjectPermission
+from incidents.querysets import permission_exists
 
 
 def _permissions(codenames):
@@ -46,10 +47,30 @@ def grant_user(incident, user, actions=(Action.VIEW,)):
     )
 
 
+def held_actions_annotations(user):
+    """Annotations for an incident query: which actions ``user`` holds on each incident.
+
+    Reading an incident with them (``annotate(**held_actions_annotations(user))``) lets
+    ``allowed_actions`` answer without a query of its own.
+    """
+    return {f"holds_{action.value}": permission_exists(user, action) for action in Action}
+
+
 def allowed_actions(user, incident):
-    """The set of ``Action`` values ``user`` may perform on ``incident``, in one query."""
+    """The set of ``Action`` values ``user`` may perform on ``incident``, in one query.
+
+    No query at all when ``incident`` was read with ``held_actions_annotations(user)``.
+    """
     if not (user and user.is_authenticated and user.is_active):
         return frozenset()
+    if hasattr(incident, f"holds_{Action.VIEW.value}"):
+        held = {action for action in Action if getattr(incident, f"holds_{action.value}")}
+    else:
+        held = _held_actions(user, incident)
+    return frozenset(action for action in held if user.role in ROLES_FOR_ACTION[action])
+
+
+def _held_actions(user, incident):
     by_group = IncidentGroupObjectPermission.objects.filter(
         content_object=incident, group__user=user
     ).values_list("permission__codename", flat=True)
@@ -57,8 +78,4 @@ def allowed_actions(user, incident):
         content_object=incident, user=user
     ).values_list("permission__codename", flat=True)
     codenames = set(by_group.union(by_user))
-    return frozenset(
-        action
-        for action in Action
-        if f"{action.value}_incident" in codenames and user.role in ROLES_FOR_ACTION[action]
-    )
+    return {action for action in Action if f"{action.value}_incident" in codenames}

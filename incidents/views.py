@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -47,7 +47,9 @@ from incidents.forms import (
 )
 from incidents.models import Incident, Participation, TimelineEntry
 from incidents.pagination import LookaheadPaginator
-from incidents.permissions import allowed_actions
+from incidents.permissions import allowed_actions, held_actions_annotations
+from incidents.rendering import agency_options as agency_options_html
+from incidents.rendering import incident_list_rows
 
 LIST_PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 20
@@ -62,10 +64,15 @@ def _is_htmx(request):
 def _visible_incident(request, reference, *, count_entries=False):
     """The incident if the user may see it; 404 otherwise (never 403 for the invisible).
 
+    The user's rights on it come in the same query (``allowed_actions`` reads them).
     ``count_entries`` annotates ``visible_entries``, the number of timeline entries the
     user may read, in the same query (the detail page shows it beside the timeline).
     """
-    incidents = Incident.objects.restrict(request.user).select_related("lead_agency", "created_by")
+    incidents = (
+        Incident.objects.restrict(request.user)
+        .select_related("lead_agency", "created_by")
+        .annotate(**held_actions_annotations(request.user))
+    )
     if count_entries:
         entries = (
             TimelineEntry.objects.filter(incident=OuterRef("pk"))
@@ -159,6 +166,7 @@ def incident_list(request):
         "filterset": filterset,
         "form": filterset.form,
         "page": page,
+        "rows": incident_list_rows(page.object_list),
         "paginator": paginator,
         "is_filtered": filterset.is_filtered(),
         "may_file": may_file(request.user),
@@ -311,12 +319,11 @@ def _render_detail(
         invite_form = invite_form or InviteForm(incident=incident)
         agencies = list(invite_form.fields["agency"].queryset)
         invite_form.set_country_choices(agencies)
-        groups = {}
-        for agency in agencies:
-            groups.setdefault(str(agency.country.name), []).append(agency)
         context.update(
             invite_form=invite_form,
-            invite_groups=sorted(groups.items()),
+            invite_agency_options=agency_options_html(
+                agencies, one_country=False, selected=str(invite_form["agency"].value() or "")
+            ),
             role_choices=ParticipationRoleForm.base_fields["role"].choices,
         )
     return render(request, "incidents/incident_detail.html", context, status=status)
@@ -487,11 +494,4 @@ def agency_options(request, reference):
     _require(allowed_actions(request.user, incident), Action.SHARE)
     country = request.GET.get("country", "").strip()[:2]
     agencies = list(invitable_agencies(incident, country or None))
-    groups = {}
-    for agency in agencies:
-        groups.setdefault(str(agency.country.name), []).append(agency)
-    return render(
-        request,
-        "incidents/_agency_options.html",
-        {"country": country, "agencies": agencies, "invite_groups": sorted(groups.items())},
-    )
+    return HttpResponse(agency_options_html(agencies, one_country=bool(country)))

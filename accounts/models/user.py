@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role
@@ -39,6 +40,20 @@ class User(AbstractUser):
     def display_name(self):
         return self.get_full_name() or self.username
 
+    @cached_property
+    def visibility_group_ids(self):
+        """The user's group ids, read once per user object (so once per request).
+
+        ``incidents.querysets.permission_exists`` writes them into its clauses as
+        literals. Changing this user's groups through ``user.groups`` or
+        ``sync_agency_group`` forgets them.
+        """
+        memberships = self.groups.through.objects.filter(user_id=self.pk)
+        return sorted(memberships.values_list("group_id", flat=True))
+
+    def forget_visibility_group_ids(self):
+        self.__dict__.pop("visibility_group_ids", None)
+
     def has_role(self, *roles):
         return self.is_active and self.role in roles
 
@@ -57,4 +72,4 @@ class User(AbstractUser):
             self.groups.remove(*stale)
         if wanted and not self.groups.filter(pk=wanted).exists():
             self.groups.add(Agency.objects.only("group_id").get(pk=self.agency_id).group_id)
-        self.__dict__.pop("visibility_group_ids", None)
+        self.forget_visibility_group_ids()

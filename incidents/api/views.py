@@ -41,7 +41,7 @@ from incidents.api.serializers import (
 from incidents.choices import Action
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident, Participation, TimelineEntry
-from incidents.permissions import allowed_actions
+from incidents.permissions import allowed_actions, held_actions_annotations
 
 REFERENCE_PARAMETER = OpenApiParameter(
     "reference",
@@ -87,7 +87,11 @@ class IncidentRestrictedMixin(APIViewMixin):
         403 only when the caller may see the incident: its existence is no secret to them.
         """
         action = self.required_action()
-        queryset = self.restricted_incidents(action).select_related("lead_agency", "created_by")
+        queryset = (
+            self.restricted_incidents(action)
+            .select_related("lead_agency", "created_by")
+            .annotate(**held_actions_annotations(self.request.user))
+        )
         try:
             return queryset.get(reference=reference)
         except Incident.DoesNotExist:
@@ -173,7 +177,9 @@ class IncidentViewSet(
             # After a write, re-read through the one door: what the caller gets back,
             # they may still see.
             incident = get_object_or_404(
-                self.restricted_incidents(Action.VIEW).select_related("lead_agency", "created_by"),
+                self.restricted_incidents(Action.VIEW)
+                .select_related("lead_agency", "created_by")
+                .annotate(**held_actions_annotations(self.request.user)),
                 pk=incident.pk,
             )
         context = {

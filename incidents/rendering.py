@@ -1,0 +1,141 @@
+"""Table rows of the incident list, drawn in Python.
+
+The list shows 25 incidents a page. Through the template engine each row cost about
+0.8 ms (variable lookups, filters, tag calls, autoescaping), the largest share of the
+page. Here the few distinct badges and country labels of a page are drawn once, through
+the same helpers as the template tags, and each row is one string with its free text
+escaped: about 20 µs a row.
+"""
+
+from functools import cache
+from urllib.parse import quote
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+
+from accounts.choices import country_name, stored_country_codes
+from incidents.templatetags.concord_tags import (
+    category_label,
+    country,
+    severity_badge,
+    status_badge,
+    tlp_label,
+)
+
+_REFERENCE_SLOT = "CC-0000-000000"
+
+
+class _Memo(dict):
+    """``memo[key]`` draws ``draw(key)`` once per page (labels depend on the language)."""
+
+    def __init__(self, draw):
+        super().__init__()
+        self.draw = draw
+
+    def __missing__(self, key):
+        value = self[key] = str(self.draw(key))
+        return value
+
+
+class _Clock:
+    """``<time>`` elements in the active time zone, as the ``when`` template filter draws them."""
+
+    def __init__(self):
+        self.zone = timezone.get_current_timezone()
+        self.zone_name = escape(timezone.get_current_timezone_name())
+
+    def __call__(self, value):
+        if not value:
+            return "—"
+        local = value.astimezone(self.zone)
+        return (
+            f'<time class="when" datetime="{value.isoformat()}" title="{self.zone_name}">'
+            f"{local.strftime('%Y-%m-%d %H:%M')} {escape(local.tzname())}</time>"
+        )
+
+
+@cache
+def _detail_url_parts():
+    head, tail = reverse("incidents:detail", kwargs={"reference": _REFERENCE_SLOT}).split(
+        _REFERENCE_SLOT
+    )
+    return head, tail
+
+
+def incident_list_rows(incidents) -> SafeString:
+    """The ``<tr>`` of each incident, in the active language and time zone."""
+    head, tail = _detail_url_parts()
+    clock = _Clock()
+    status, severity, tlp = _Memo(status_badge), _Memo(severity_badge), _Memo(tlp_label)
+    category, place = _Memo(category_label), _Memo(country)
+    exercise = str(
+        format_html(' <span class="badge badge--exercise">{}</span>', gettext("Exercise"))
+    )
+    rows = []
+    for incident in incidents:
+        url = escape(f"{head}{quote(incident.reference)}{tail}")
+        subtitle = escape(category[incident.category])
+        codes = stored_country_codes(incident, "affected_countries")
+        if codes:
+            subtitle += " · " + " ".join(place[code] for code in codes)
+        lead = incident.lead_agency
+        rows.append(
+            "<tr>"
+            f'<td class="ref"><a href="{url}" hx-boost="false">{escape(incident.reference)}</a></td>'
+            f'<td><a class="incident-title" href="{url}" hx-boost="false">{escape(incident.title)}</a>'
+            f"{exercise if incident.is_exercise else ''}"
+            f'<div class="small muted">{subtitle}</div></td>'
+            f"<td>{status[incident.status]}</td><td>{severity[incident.severity]}</td>"
+            f"<td>{tlp[incident.tlp]}</td>"
+            f'<td><span title="{escape(lead.name)}">{place[stored_country_codes(lead, "country")]} '
+            f"{escape(lead.short_name)}</span></td>"
+            f'<td class="small nowrap">{clock(incident.detected_at)}</td>'
+            f'<td class="small nowrap">{clock(incident.updated_at)}</td>'
+            "</tr>"
+        )
+    return mark_safe("\n".join(rows))  # every free-text value above is escaped
+
+
+def agency_options(agencies, *, one_country, selected="") -> SafeString:
+    """``<option>``s of the invite form's agency select.
+
+    ``one_country``: the agencies of the country picked (htmx answer to the country
+    select); otherwise every invitable agency, in ``<optgroup>``s by country name in the
+    active language, with ``selected`` (an agency id) marked. About 200 agencies on a
+    large installation: drawn here rather than through 200 template loops.
+    """
+    options = [format_html('<option value="">{}</option>', gettext("Choose an agency…"))]
+    if one_country:
+        options.extend(
+            f'<option value="{agency.pk}">{escape(agency.name)} ({escape(agency.short_name)})</option>'
+            for agency in agencies
+        )
+        if not agencies:
+            options.append(
+                format_html(
+                    '<option value="" disabled>{}</option>',
+                    gettext("No agency of this country left to invite"),
+                )
+            )
+        return mark_safe("\n".join(options))  # names escaped above
+    groups = {}
+    for agency in agencies:
+        name = country_name(stored_country_codes(agency, "country"))
+        groups.setdefault(name, []).append(agency)
+    for name, group in sorted(groups.items()):
+        items = "".join(
+            f'<option value="{agency.pk}"{" selected" if str(agency.pk) == selected else ""}>'
+            f"{escape(agency.name)} ({escape(agency.short_name)})</option>"
+            for agency in group
+        )
+        options.append(f'<optgroup label="{escape(name)}">{items}</optgroup>')
+    if not groups:
+        options.append(
+            format_html(
+                '<option value="" disabled>{}</option>', gettext("Every agency already takes part")
+            )
+        )
+    return mark_safe("\n".join(options))  # names escaped above
