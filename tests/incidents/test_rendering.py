@@ -50,9 +50,7 @@ def test_a_row_links_labels_and_places_the_incident(lead_user):
 
 
 def test_row_times_are_in_the_active_zone_with_the_zone_named(lead_user):
-    incident = make_incident(
-        lead_user, detected_at=dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)
-    )
+    incident = make_incident(lead_user, detected_at=dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC))
 
     with timezone.override("Asia/Tokyo"):
         html = _rows(incident)

@@ -75,9 +75,10 @@ def test_permission_ids_are_forgotten_after_migrate_or_flush(lead_user, incident
         remembered = querysets._PERMISSION_IDS.pop(codename, None)
 
     assert remembered != -1
-    assert querysets.incident_permission_id(codename) == Permission.objects.get(
-        codename=codename, content_type__app_label="incidents"
-    ).pk
+    assert (
+        querysets.incident_permission_id(codename)
+        == Permission.objects.get(codename=codename, content_type__app_label="incidents").pk
+    )
     assert list(Incident.objects.restrict(lead_user)) == [incident]
 
 
