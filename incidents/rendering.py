@@ -17,6 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
 from accounts.choices import country_name, stored_country_codes
+from incidents.choices import TimelineKind
 from incidents.templatetags.concord_tags import (
     category_label,
     country,
@@ -49,7 +50,7 @@ class _Clock:
 
     def __call__(self, value):
         if not value:
-            return "—"
+            return ""
         local = value.astimezone(self.zone)
         return (
             f'<time class="when" datetime="{value.isoformat()}" title="{self.zone_name}">'
@@ -92,7 +93,7 @@ def incident_list_rows(incidents) -> SafeString:
             f"<td>{tlp[incident.tlp]}</td>"
             f'<td><span title="{escape(lead.name)}">{place[stored_country_codes(lead, "country")]} '
             f"{escape(lead.short_name)}</span></td>"
-            f'<td class="small nowrap">{clock(incident.detected_at)}</td>'
+            f'<td class="small nowrap">{clock(incident.detected_at) or "—"}</td>'
             f'<td class="small nowrap">{clock(incident.updated_at)}</td>'
             "</tr>"
         )
@@ -139,3 +140,79 @@ def agency_options(agencies, *, one_country, selected="") -> SafeString:
             )
         )
     return mark_safe("\n".join(options))  # names escaped above
+
+
+def timeline_entries(entries, *, incident, may_contribute) -> SafeString:
+    """The ``<li>`` of each timeline entry on an incident's page (20 a page).
+
+    ``entries`` come from ``incidents.views._timeline_entries``: author agency selected,
+    audience and the reader's ``visible_corrections`` prefetched. ``body_html`` was
+    sanitised when the entry was written and is inserted as it is.
+    """
+    clock = _Clock()
+    kind, tlp, place = _Memo(_kind_label), _Memo(tlp_label), _Memo(country)
+    words = {
+        "occurred": escape(gettext("Occurred")),
+        "recorded": escape(gettext("recorded")),
+        "correction_of": escape(gettext("Correction of")),
+        "earlier": escape(gettext("an earlier entry")),
+        "for": escape(gettext("For")),
+        "corrected_by": escape(gettext("Corrected by")),
+        "correct": escape(gettext("Correct this")),
+        "concord": escape(gettext("Concord")),
+    }
+    correct_url = escape(incident.get_absolute_url())
+    items = []
+    for entry in entries:
+        corrections = entry.visible_corrections
+        author = escape(entry.author_name) if entry.author_name else words["concord"]
+        agency, of_agency = entry.author_agency, ""
+        if agency is not None:
+            of_agency = (
+                f' · <span title="{escape(agency.name)}">'
+                f"{place[stored_country_codes(agency, 'country')]} {escape(agency.short_name)}</span>"
+            )
+        corrected = " timeline__item--corrected" if corrections else ""
+        meta = (
+            f'<div class="timeline__meta"><span class="badge badge--kind">{escape(kind[entry.kind])}'
+            f"</span> {tlp[entry.tlp]} "
+            f'<span class="timeline__author"><strong>{author}</strong>{of_agency}</span></div>'
+        )
+        times = (
+            f'<div class="timeline__times"><span>{words["occurred"]} {clock(entry.occurred_at)}'
+            f"</span> <span>{words['recorded']} {clock(entry.recorded_at)}</span></div>"
+        )
+        opening = f'<li class="timeline__item timeline__item--{escape(entry.kind)}{corrected}" '
+        parts = [f'{opening}id="entry-{entry.pk}">', meta, times]
+        if entry.corrects_id:
+            parts.append(
+                f'<p class="timeline__correction">{words["correction_of"]} '
+                f'<a href="#entry-{entry.corrects_id}">{words["earlier"]}</a></p>'
+            )
+        if entry.tlp == "red":
+            names = "".join(f", {escape(p.display_name)}" for p in entry.audience.all())
+            parts.append(
+                f'<p class="timeline__audience small">{words["for"]}: '
+                f"{escape(entry.author_name)}{names}</p>"
+            )
+        parts.append(f'<div class="timeline__body">{entry.body_html}</div>')
+        for correction in corrections:
+            by = escape(correction.author_name)
+            if correction.author_agency is not None:
+                by += f" ({escape(correction.author_agency.short_name)})"
+            parts.append(
+                f'<p class="timeline__correction">{words["corrected_by"]} '
+                f'<a href="#entry-{correction.pk}">{by}, {clock(correction.recorded_at)}</a></p>'
+            )
+        if may_contribute:
+            parts.append(
+                f'<p class="timeline__actions"><a class="small" href="{correct_url}?corrects='
+                f'{entry.pk}#add-entry">{words["correct"]}</a></p>'
+            )
+        parts.append("</li>")
+        items.append("\n".join(parts))
+    return mark_safe("\n".join(items))  # free text escaped; body_html sanitised on write
+
+
+def _kind_label(value):
+    return TimelineKind(value).label if value in TimelineKind.values else value

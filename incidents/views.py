@@ -49,7 +49,7 @@ from incidents.models import Incident, Participation, TimelineEntry
 from incidents.pagination import LookaheadPaginator
 from incidents.permissions import allowed_actions, held_actions_annotations
 from incidents.rendering import agency_options as agency_options_html
-from incidents.rendering import incident_list_rows
+from incidents.rendering import incident_list_rows, timeline_entries
 
 LIST_PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 20
@@ -260,11 +260,18 @@ def _timeline_entries(incident, user):
     )
 
 
-def _timeline_page(request, incident):
+def _timeline_context(request, incident, may_contribute):
+    """The requested page of the timeline and its entries drawn (``_timeline_items.html``)."""
     paginator = Paginator(_timeline_entries(incident, request.user), TIMELINE_PAGE_SIZE)
     if hasattr(incident, "visible_entries"):  # counted with the incident: no COUNT query
         paginator.count = incident.visible_entries
-    return paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(request.GET.get("page"))
+    return {
+        "timeline": page,
+        "timeline_entries": timeline_entries(
+            page.object_list, incident=incident, may_contribute=may_contribute
+        ),
+    }
 
 
 def _render_detail(
@@ -288,7 +295,7 @@ def _render_detail(
         "may_contribute": Action.CONTRIBUTE in allowed,
         "may_share": Action.SHARE in allowed,
         "participations": participations,
-        "timeline": _timeline_page(request, incident),
+        **_timeline_context(request, incident, Action.CONTRIBUTE in allowed),
         "status_form": status_form,
         "next_statuses": [
             (Status(s), (incident.status, s) in REOPENING)
@@ -346,8 +353,9 @@ def timeline_more(request, reference):
         "incidents/_timeline_items.html",
         {
             "incident": incident,
-            "timeline": _timeline_page(request, incident),
-            "may_contribute": Action.CONTRIBUTE in allowed_actions(request.user, incident),
+            **_timeline_context(
+                request, incident, Action.CONTRIBUTE in allowed_actions(request.user, incident)
+            ),
         },
     )
 

@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from accounts.models import Agency
+from incidents import actions
 from incidents.models import Incident
-from incidents.rendering import agency_options, incident_list_rows
+from incidents.rendering import agency_options, incident_list_rows, timeline_entries
 from tests.factories import AgencyFactory, make_incident
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +115,59 @@ class TestAgencyOptions:
 
         assert '<optgroup label="Allemagne">' in html
         assert '<option value="">Choisissez un service…</option>' in html
+
+
+class TestTimelineEntries:
+    def _draw(self, incident, user, *, may_contribute=True):
+        from incidents.views import _timeline_entries
+
+        return str(
+            timeline_entries(
+                list(_timeline_entries(incident, user)),
+                incident=incident,
+                may_contribute=may_contribute,
+            )
+        )
+
+    def test_author_and_agency_are_escaped_and_the_body_is_the_sanitised_html(
+        self, lead_user, lead_agency, incident
+    ):
+        lead_user.first_name, lead_user.last_name = "<b>Lena</b>", "O'Hara"
+        lead_user.save()
+        lead_agency.name = HOSTILE
+        lead_agency.save()
+        entry = actions.add_timeline_entry(incident, lead_user, "**Seized** <script>x</script>")
+
+        html = self._draw(incident, lead_user)
+
+        assert "<script>" not in html
+        assert "&lt;b&gt;Lena&lt;/b&gt; O&#x27;Hara" in html
+        assert f'id="entry-{entry.pk}"' in html
+        assert "<strong>Seized</strong>" in html
+
+    def test_red_entries_name_their_audience(self, lead_user, invited_user, incident):
+        from incidents.choices import TLP
+
+        actions.add_timeline_entry(
+            incident, lead_user, "Source name", tlp=TLP.RED, audience=[invited_user]
+        )
+
+        html = self._draw(incident, invited_user)
+
+        assert f"For: {lead_user.display_name}, {invited_user.display_name}</p>" in html
+
+    def test_a_correction_is_linked_both_ways(self, lead_user, incident):
+        first = actions.add_timeline_entry(incident, lead_user, "Wrong IP")
+        fix = actions.add_timeline_entry(incident, lead_user, "Right IP", corrects=first)
+
+        html = self._draw(incident, lead_user)
+
+        assert f'<a href="#entry-{first.pk}">an earlier entry</a>' in html
+        assert f'<a href="#entry-{fix.pk}">{lead_user.display_name} (BKA-CC), <time' in html
+        assert "timeline__item--corrected" in html
+
+    def test_only_contributors_are_offered_to_correct(self, lead_user, incident):
+        entry = actions.add_timeline_entry(incident, lead_user, "Note")
+
+        assert f"?corrects={entry.pk}#add-entry" in self._draw(incident, lead_user)
+        assert "corrects=" not in self._draw(incident, lead_user, may_contribute=False)
