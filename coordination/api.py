@@ -9,6 +9,7 @@ lost race) and writes every time in ISO 8601 UTC whatever the caller's time zone
 import datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator as DjangoPaginator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -29,6 +30,17 @@ API_AUTHENTICATION_CLASSES = [TokenAuthentication, SessionAuthentication]
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def __init__(self):
+        super().__init__()
+        # A view that can count its rows more cheaply than ``COUNT(*)`` sets this first.
+        self.known_count = None
+
+    def django_paginator_class(self, object_list, per_page):
+        paginator = DjangoPaginator(object_list, per_page)
+        if self.known_count is not None:
+            paginator.count = self.known_count  # overrides the cached property
+        return paginator
 
 
 class Conflict(exceptions.APIException):

@@ -125,6 +125,30 @@ class IncidentQuerySet(models.QuerySet):
             return self.none()
         return self.filter(permission_exists(user, action))
 
+    def visible_count(self, user, action=Action.VIEW):
+        """``restrict(user, action).count()`` of the unfiltered table, read from the grants.
+
+        Every grant row points at an existing incident (foreign key), so the distinct
+        incidents among the user's grants are exactly the incidents ``restrict`` lets
+        through. Counting them reads only the grant index (16 ms for 20,100 incidents of
+        100,000) where ``COUNT(*)`` over ``restrict`` probes the grants for every incident
+        of the table (60 ms; bench/README.md).
+        """
+        if not _may_act(user, action):
+            return 0
+        permission_id = incident_permission_id(f"{Action(action).value}_incident")
+        by_user = apps.get_model("incidents", "IncidentUserObjectPermission").objects.filter(
+            user_id=user.pk, permission_id=permission_id
+        )
+        by_group = apps.get_model("incidents", "IncidentGroupObjectPermission").objects.filter(
+            group_id__in=user.visibility_group_ids, permission_id=permission_id
+        )
+        return (
+            by_group.values("content_object_id")
+            .union(by_user.values("content_object_id"))  # UNION: an incident counts once
+            .count()
+        )
+
     def search(self, q):
         """Match reference, title and summary.
 

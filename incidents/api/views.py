@@ -160,6 +160,16 @@ class IncidentViewSet(
     def get_object(self):
         return self.get_restricted_incident(self.kwargs["reference"])
 
+    def paginate_queryset(self, queryset):
+        if self.action == "list" and not self._narrowed():
+            self.paginator.known_count = Incident.objects.visible_count(self.request.user)
+        return super().paginate_queryset(queryset)
+
+    def _narrowed(self):
+        """Whether the request filters the list (sorting and paging do not change its size)."""
+        params = self.request.query_params
+        return any(params.get(name) for name in IncidentFilterSet.base_filters if name != "sort")
+
     def get_serializer_class(self):
         # Used for the browsable API's forms and OPTIONS; responses are built explicitly.
         return {

@@ -121,3 +121,43 @@ def test_a_stale_group_added_from_the_group_side_is_read_by_the_next_request(lea
     Group.objects.get(pk=lead_user.agency.group_id).user_set.add(stranger)
 
     assert list(Incident.objects.restrict(User.objects.get(pk=stranger.pk))) == [incident]
+
+
+class TestVisibleCount:
+    def test_equals_the_restricted_count_whatever_the_source_of_the_grant(
+        self, lead_user, invited_user, outsider, invited_agency
+    ):
+        from incidents.permissions import grant_user
+        from tests.factories import make_incident
+
+        shared = make_incident(lead_user, shared_with=[(invited_agency, "contributor")])
+        make_incident(lead_user, title="Not shared")
+        named = make_incident(lead_user, title="Shown to one outsider by name")
+        grant_user(named, outsider)
+        grant_user(shared, invited_user)  # also granted through the agency: counted once
+
+        for user in (lead_user, invited_user, outsider):
+            for action in Action:
+                assert Incident.objects.visible_count(user, action) == (
+                    Incident.objects.restrict(user, action).count()
+                ), (user, action)
+
+    def test_an_inactive_user_counts_nothing(self, lead_user, incident):
+        lead_user.is_active = False
+
+        assert Incident.objects.visible_count(lead_user) == 0
+
+    def test_the_api_list_counts_the_same_with_and_without_filters(
+        self, api_login, lead_user, invited_agency
+    ):
+        from tests.factories import make_incident
+
+        for n in range(3):
+            make_incident(lead_user, title=f"Case {n}", severity="high")
+        make_incident(lead_user, title="Minor", severity="low")
+        client = api_login(lead_user)
+
+        assert client.get("/api/v1/incidents/").json()["count"] == 4
+        assert client.get("/api/v1/incidents/", {"sort": "title"}).json()["count"] == 4
+        assert client.get("/api/v1/incidents/", {"severity": "high"}).json()["count"] == 3
+        assert client.get("/api/v1/incidents/", {"page_size": 1, "page": 4}).json()["count"] == 4
