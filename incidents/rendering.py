@@ -21,6 +21,7 @@ from incidents.choices import TimelineKind
 from incidents.templatetags.concord_tags import (
     category_label,
     country,
+    role_badge,
     severity_badge,
     status_badge,
     tlp_label,
@@ -216,3 +217,61 @@ def timeline_entries(entries, *, incident, may_contribute) -> SafeString:
 
 def _kind_label(value):
     return TimelineKind(value).label if value in TimelineKind.values else value
+
+
+def my_open_rows(incidents) -> SafeString:
+    """The ``<tr>`` of each incident in the dashboard's "my agency's open incidents".
+
+    ``incidents`` carry ``my_role`` (the viewer's agency's participation role).
+    """
+    head, tail = _detail_url_parts()
+    clock = _Clock()
+    status, severity, tlp = _Memo(status_badge), _Memo(severity_badge), _Memo(tlp_label)
+    role, place = _Memo(role_badge), _Memo(country)
+    exercise = str(
+        format_html(' <span class="badge badge--exercise">{}</span>', gettext("Exercise"))
+    )
+    rows = []
+    for incident in incidents:
+        lead = incident.lead_agency
+        lead_label = f"{place[stored_country_codes(lead, 'country')]} {escape(lead.short_name)}"
+        rows.append(
+            "<tr>"
+            f'<td class="ref"><a href="{escape(f"{head}{quote(incident.reference)}{tail}")}">'
+            f"{escape(incident.reference)}</a></td>"
+            f'<td class="title-cell">{escape(incident.title)}'
+            f"{exercise if incident.is_exercise else ''}"
+            f'<div class="small muted">{lead_label} · {tlp[incident.tlp]}</div></td>'
+            f"<td>{status[incident.status]}</td><td>{severity[incident.severity]}</td>"
+            f"<td>{role[incident.my_role]}</td>"
+            f'<td class="small">{clock(incident.updated_at)}</td>'
+            "</tr>"
+        )
+    return mark_safe("\n".join(rows))  # every free-text value above is escaped
+
+
+def activity_items(entries) -> SafeString:
+    """The ``<li>`` of each entry of the dashboard's "latest activity".
+
+    ``entries`` come with their incident and author agency; ``body_html`` was sanitised
+    when the entry was written.
+    """
+    head, tail = _detail_url_parts()
+    clock = _Clock()
+    kind, tlp = _Memo(_kind_label), _Memo(tlp_label)
+    concord = escape(gettext("Concord"))
+    items = []
+    for entry in entries:
+        reference = entry.incident.reference
+        url = escape(f"{head}{quote(reference)}{tail}#entry-{entry.pk}")
+        author = escape(entry.author_name) if entry.author_name else concord
+        if entry.author_agency is not None:
+            author += f" · {escape(entry.author_agency.short_name)}"
+        items.append(
+            '<li class="activity__item"><div class="timeline__meta">'
+            f'<a class="mono" href="{url}">{escape(reference)}</a> '
+            f'<span class="badge badge--kind">{escape(kind[entry.kind])}</span> {tlp[entry.tlp]} '
+            f"<span>{author}</span> <span>{clock(entry.recorded_at)}</span></div>"
+            f'<div class="activity__text">{entry.body_html}</div></li>'
+        )
+    return mark_safe("\n".join(items))  # free text escaped; body_html sanitised on write

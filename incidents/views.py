@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from incidents import actions
+from incidents import actions, rendering
 from incidents.choices import (
     OPEN_STATUSES,
     REOPENING,
@@ -48,8 +48,6 @@ from incidents.forms import (
 from incidents.models import Incident, Participation, TimelineEntry
 from incidents.pagination import LookaheadPaginator
 from incidents.permissions import allowed_actions, held_actions_annotations
-from incidents.rendering import agency_options as agency_options_html
-from incidents.rendering import incident_list_rows, timeline_entries
 
 LIST_PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 20
@@ -134,15 +132,18 @@ def dashboard(request):
         .select_related("incident", "author_agency")
         .order_by("-recorded_at", "-pk")[:DASHBOARD_ROWS]
     )
-    my_open_rows = list(my_open[: DASHBOARD_ROWS + 1])
+    open_incidents = list(my_open[: DASHBOARD_ROWS + 1])
+    activity = list(activity)
     return render(
         request,
         "incidents/dashboard.html",
         {
-            "my_open": my_open_rows[:DASHBOARD_ROWS],
-            "my_open_more": len(my_open_rows) > DASHBOARD_ROWS,
+            "my_open": open_incidents[:DASHBOARD_ROWS],
+            "my_open_rows": rendering.my_open_rows(open_incidents[:DASHBOARD_ROWS]),
+            "my_open_more": len(open_incidents) > DASHBOARD_ROWS,
             "shared": list(shared[:DASHBOARD_ROWS]),
-            "activity": list(activity),
+            "activity": activity,
+            "activity_items": rendering.activity_items(activity),
             "may_file": may_file(user),
             "open_statuses": OPEN_STATUSES,
         },
@@ -166,7 +167,7 @@ def incident_list(request):
         "filterset": filterset,
         "form": filterset.form,
         "page": page,
-        "rows": incident_list_rows(page.object_list),
+        "rows": rendering.incident_list_rows(page.object_list),
         "paginator": paginator,
         "is_filtered": filterset.is_filtered(),
         "may_file": may_file(request.user),
@@ -268,7 +269,7 @@ def _timeline_context(request, incident, may_contribute):
     page = paginator.get_page(request.GET.get("page"))
     return {
         "timeline": page,
-        "timeline_entries": timeline_entries(
+        "timeline_entries": rendering.timeline_entries(
             page.object_list, incident=incident, may_contribute=may_contribute
         ),
     }
@@ -328,7 +329,7 @@ def _render_detail(
         invite_form.set_country_choices(agencies)
         context.update(
             invite_form=invite_form,
-            invite_agency_options=agency_options_html(
+            invite_agency_options=rendering.agency_options(
                 agencies, one_country=False, selected=str(invite_form["agency"].value() or "")
             ),
             role_choices=ParticipationRoleForm.base_fields["role"].choices,
@@ -502,4 +503,4 @@ def agency_options(request, reference):
     _require(allowed_actions(request.user, incident), Action.SHARE)
     country = request.GET.get("country", "").strip()[:2]
     agencies = list(invitable_agencies(incident, country or None))
-    return HttpResponse(agency_options_html(agencies, one_country=bool(country)))
+    return HttpResponse(rendering.agency_options(agencies, one_country=bool(country)))

@@ -8,8 +8,14 @@ from django.utils import timezone, translation
 
 from accounts.models import Agency
 from incidents import actions
-from incidents.models import Incident
-from incidents.rendering import agency_options, incident_list_rows, timeline_entries
+from incidents.models import Incident, TimelineEntry
+from incidents.rendering import (
+    activity_items,
+    agency_options,
+    incident_list_rows,
+    my_open_rows,
+    timeline_entries,
+)
 from tests.factories import AgencyFactory, make_incident
 
 pytestmark = pytest.mark.django_db
@@ -171,3 +177,28 @@ class TestTimelineEntries:
 
         assert f"?corrects={entry.pk}#add-entry" in self._draw(incident, lead_user)
         assert "corrects=" not in self._draw(incident, lead_user, may_contribute=False)
+
+
+class TestDashboard:
+    def test_open_rows_escape_titles_and_show_our_role(self, lead_user):
+        incident = make_incident(lead_user, title=HOSTILE, is_exercise=True)
+        incident = Incident.objects.select_related("lead_agency").get(pk=incident.pk)
+        incident.my_role = "lead"
+
+        html = str(my_open_rows([incident]))
+
+        assert "<script>" not in html
+        assert "&lt;script&gt;" in html
+        assert '<span class="badge badge--role badge--role-lead">Lead</span>' in html
+        assert '<span class="badge badge--exercise">Exercise</span>' in html
+        assert f'href="/incidents/{incident.reference}/"' in html
+
+    def test_activity_links_each_entry_and_names_its_author(self, lead_user, incident):
+        entry = actions.add_timeline_entry(incident, lead_user, "Seized **server**")
+        entry = TimelineEntry.objects.select_related("incident", "author_agency").get(pk=entry.pk)
+
+        html = str(activity_items([entry]))
+
+        assert f'href="/incidents/{incident.reference}/#entry-{entry.pk}"' in html
+        assert f"<span>{lead_user.display_name} · BKA-CC</span>" in html
+        assert '<div class="activity__text"><p>Seized <strong>server</strong></p></div>' in html
