@@ -291,7 +291,13 @@ def main(argv=None):
     parser.add_argument("--duration", type=int, default=15, help="seconds per page (wrk -d)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument(
+        "--worker-threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker (above 1: the gthread worker class)",
+    )
     parser.add_argument("--only", default="", help="comma-separated page names")
     parser.add_argument("--no-load", action="store_true", help="query counts only, no wrk")
     parser.add_argument("--json", help="also write the figures to this file")
@@ -346,6 +352,7 @@ def main(argv=None):
                 str(Path(PYTHON).parent / "gunicorn"), "coordination.wsgi",
                 "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
                 "--log-level", "warning", "--timeout", "60",
+                "--threads", str(args.worker_threads),
             ]  # fmt: skip
             process = subprocess.Popen(
                 command,
@@ -381,6 +388,7 @@ def main(argv=None):
         "load": {
             "tool": f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s --latency",
             "gunicorn_workers": args.workers,
+            "gunicorn_threads": args.worker_threads,
             "pg_options": args.pg_options,
         },
         "pages": [{k: v for k, v in r.items() if k != "sql"} for r in results],
