@@ -5,7 +5,7 @@ Usage (on a database filled by ``bench/seed_scale.py``)::
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/concord_bench \\
         .venv/bin/python bench/profile_page.py /incidents/ [--requests 50] [--top 30]
 
-Signs in as the benchmark user (a real session row, as under gunicorn), makes one warm-up
+Signs in as the benchmark user, or ``--user`` (a real session row, as under gunicorn), makes one warm-up
 request, then ``--requests`` requests through Django's WSGI handler under ``cProfile``
 with ``DEBUG`` off. Prints the mean wall time per request, the mean SQL time (from
 ``connection.queries`` of one extra request), and the functions with the most own time
@@ -48,6 +48,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("path")
     parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--user", default=BENCH_USERNAME, help="username to sign in as")
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="tottime,cumulative")
     parser.add_argument("--sql", action="store_true", help="print each query and its time")
@@ -59,7 +60,7 @@ def main(argv=None):
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    user = get_user_model().objects.get(username=BENCH_USERNAME)
+    user = get_user_model().objects.get(username=args.user)
     client = Client()
     client.force_login(user)
 

@@ -6,6 +6,7 @@ with ``.distinct()`` and never through ``get_objects_for_user``.
 """
 
 import re
+from datetime import timedelta
 
 from django.apps import apps
 from django.db import connection, models
@@ -172,7 +173,18 @@ class IncidentQuerySet(models.QuerySet):
         query = SearchQuery(" & ".join(f"{w}:*" for w in words), config="simple", search_type="raw")
         # alias(), not annotate(): the document is only matched, never selected and
         # returned with every row.
-        return self.alias(_document=incident_document()).filter(_document=query)
+        matching = self.alias(_document=incident_document()).filter(_document=query)
+        # Newest first, but sorted after reading the matches from the GIN index: walking
+        # the update-time index instead (what the planner picks for a LIMIT) reads the
+        # whole table when the matches the user may see are few (99 ms at 100,000
+        # incidents for a word in one title of six). A later explicit sort replaces this.
+        return matching.order_by(
+            models.ExpressionWrapper(
+                models.F("updated_at") + models.Value(timedelta(0)),
+                output_field=models.DateTimeField(),
+            ).desc(),
+            "-pk",
+        )
 
 
 def incident_document():
