@@ -213,7 +213,7 @@ class IncidentListFilterSet(IncidentFilterSet):
             ("country", _("Any country")),
         ):
             fields[name].empty_label = empty  # django-filter adds the empty choice itself
-            fields[name].widget.choices = list(fields[name].choices)
+            fields[name].widget.choices = fields[name].choices  # lazy: drawn only on a cache miss
         fields["is_exercise"].widget = forms.Select(
             choices=[
                 ("", _("Real cases and exercises")),
