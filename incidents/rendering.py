@@ -1,17 +1,17 @@
-"""Table rows of the incident list, drawn in Python.
+"""The repeated parts of the busiest pages, drawn in Python.
 
-The list shows 25 incidents a page. Through the template engine each row cost about
-0.8 ms (variable lookups, filters, tag calls, autoescaping), the largest share of the
-page. Here the few distinct badges and country labels of a page are drawn once, through
-the same helpers as the template tags, and each row is one string with its free text
-escaped: about 20 µs a row.
+Incident list rows (25 a page), timeline entries (20 on an incident's page), the
+dashboard's tables and the invite form's agency options. Through the template engine an
+incident row cost about 0.8 ms (variable lookups, filters, tag calls, autoescaping), the
+largest share of the list page. Here the few distinct badges and country labels of a
+page are drawn once, through the same helpers as the template tags, and each row is one
+string with its free text escaped: about 20 µs a row.
 """
 
 from functools import cache
 from urllib.parse import quote
 
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
@@ -19,6 +19,7 @@ from django.utils.translation import gettext
 from accounts.choices import country_name, stored_country_codes
 from incidents.choices import TimelineKind
 from incidents.templatetags.concord_tags import (
+    LocalTimes,
     category_label,
     country,
     role_badge,
@@ -42,23 +43,6 @@ class _Memo(dict):
         return value
 
 
-class _Clock:
-    """``<time>`` elements in the active time zone, as the ``when`` template filter draws them."""
-
-    def __init__(self):
-        self.zone = timezone.get_current_timezone()
-        self.zone_name = escape(timezone.get_current_timezone_name())
-
-    def __call__(self, value):
-        if not value:
-            return ""
-        local = value.astimezone(self.zone)
-        return (
-            f'<time class="when" datetime="{value.isoformat()}" title="{self.zone_name}">'
-            f"{local.strftime('%Y-%m-%d %H:%M')} {escape(local.tzname())}</time>"
-        )
-
-
 @cache
 def _detail_url_parts():
     head, tail = reverse("incidents:detail", kwargs={"reference": _REFERENCE_SLOT}).split(
@@ -67,35 +51,52 @@ def _detail_url_parts():
     return head, tail
 
 
+class _IncidentCells:
+    """What the incident tables of one page share: labels drawn once, links, times."""
+
+    def __init__(self):
+        self.head, self.tail = _detail_url_parts()
+        self.clock = LocalTimes()
+        self.status, self.severity = _Memo(status_badge), _Memo(severity_badge)
+        self.tlp, self.place = _Memo(tlp_label), _Memo(country)
+        self.exercise_badge = str(
+            format_html(' <span class="badge badge--exercise">{}</span>', gettext("Exercise"))
+        )
+
+    def url(self, incident):
+        return escape(f"{self.head}{quote(incident.reference)}{self.tail}")
+
+    def exercise(self, incident):
+        return self.exercise_badge if incident.is_exercise else ""
+
+    def lead(self, incident):
+        """``<abbr>DE</abbr> BKA-CC``: the lead agency's country and short name."""
+        lead = incident.lead_agency
+        return f"{self.place[stored_country_codes(lead, 'country')]} {escape(lead.short_name)}"
+
+
 def incident_list_rows(incidents) -> SafeString:
     """The ``<tr>`` of each incident, in the active language and time zone."""
-    head, tail = _detail_url_parts()
-    clock = _Clock()
-    status, severity, tlp = _Memo(status_badge), _Memo(severity_badge), _Memo(tlp_label)
-    category, place = _Memo(category_label), _Memo(country)
-    exercise = str(
-        format_html(' <span class="badge badge--exercise">{}</span>', gettext("Exercise"))
-    )
+    cells = _IncidentCells()
+    category = _Memo(category_label)
     rows = []
     for incident in incidents:
-        url = escape(f"{head}{quote(incident.reference)}{tail}")
+        url = cells.url(incident)
         subtitle = escape(category[incident.category])
         codes = stored_country_codes(incident, "affected_countries")
         if codes:
-            subtitle += " · " + " ".join(place[code] for code in codes)
-        lead = incident.lead_agency
+            subtitle += " · " + " ".join(cells.place[code] for code in codes)
         rows.append(
             "<tr>"
             f'<td class="ref"><a href="{url}" hx-boost="false">{escape(incident.reference)}</a></td>'
             f'<td><a class="incident-title" href="{url}" hx-boost="false">{escape(incident.title)}</a>'
-            f"{exercise if incident.is_exercise else ''}"
+            f"{cells.exercise(incident)}"
             f'<div class="small muted">{subtitle}</div></td>'
-            f"<td>{status[incident.status]}</td><td>{severity[incident.severity]}</td>"
-            f"<td>{tlp[incident.tlp]}</td>"
-            f'<td><span title="{escape(lead.name)}">{place[stored_country_codes(lead, "country")]} '
-            f"{escape(lead.short_name)}</span></td>"
-            f'<td class="small nowrap">{clock(incident.detected_at) or "—"}</td>'
-            f'<td class="small nowrap">{clock(incident.updated_at)}</td>'
+            f"<td>{cells.status[incident.status]}</td><td>{cells.severity[incident.severity]}</td>"
+            f"<td>{cells.tlp[incident.tlp]}</td>"
+            f'<td><span title="{escape(incident.lead_agency.name)}">{cells.lead(incident)}</span></td>'
+            f'<td class="small nowrap">{cells.clock(incident.detected_at) or "—"}</td>'
+            f'<td class="small nowrap">{cells.clock(incident.updated_at)}</td>'
             "</tr>"
         )
     return mark_safe("\n".join(rows))  # every free-text value above is escaped
@@ -150,7 +151,7 @@ def timeline_entries(entries, *, incident, may_contribute) -> SafeString:
     audience and the reader's ``visible_corrections`` prefetched. ``body_html`` was
     sanitised when the entry was written and is inserted as it is.
     """
-    clock = _Clock()
+    clock = LocalTimes()
     kind, tlp, place = _Memo(_kind_label), _Memo(tlp_label), _Memo(country)
     words = {
         "occurred": escape(gettext("Occurred")),
@@ -224,27 +225,18 @@ def my_open_rows(incidents) -> SafeString:
 
     ``incidents`` carry ``my_role`` (the viewer's agency's participation role).
     """
-    head, tail = _detail_url_parts()
-    clock = _Clock()
-    status, severity, tlp = _Memo(status_badge), _Memo(severity_badge), _Memo(tlp_label)
-    role, place = _Memo(role_badge), _Memo(country)
-    exercise = str(
-        format_html(' <span class="badge badge--exercise">{}</span>', gettext("Exercise"))
-    )
+    cells = _IncidentCells()
+    role = _Memo(role_badge)
     rows = []
     for incident in incidents:
-        lead = incident.lead_agency
-        lead_label = f"{place[stored_country_codes(lead, 'country')]} {escape(lead.short_name)}"
         rows.append(
             "<tr>"
-            f'<td class="ref"><a href="{escape(f"{head}{quote(incident.reference)}{tail}")}">'
-            f"{escape(incident.reference)}</a></td>"
-            f'<td class="title-cell">{escape(incident.title)}'
-            f"{exercise if incident.is_exercise else ''}"
-            f'<div class="small muted">{lead_label} · {tlp[incident.tlp]}</div></td>'
-            f"<td>{status[incident.status]}</td><td>{severity[incident.severity]}</td>"
+            f'<td class="ref"><a href="{cells.url(incident)}">{escape(incident.reference)}</a></td>'
+            f'<td class="title-cell">{escape(incident.title)}{cells.exercise(incident)}'
+            f'<div class="small muted">{cells.lead(incident)} · {cells.tlp[incident.tlp]}</div></td>'
+            f"<td>{cells.status[incident.status]}</td><td>{cells.severity[incident.severity]}</td>"
             f"<td>{role[incident.my_role]}</td>"
-            f'<td class="small">{clock(incident.updated_at)}</td>'
+            f'<td class="small">{cells.clock(incident.updated_at)}</td>'
             "</tr>"
         )
     return mark_safe("\n".join(rows))  # every free-text value above is escaped
@@ -257,7 +249,7 @@ def activity_items(entries) -> SafeString:
     when the entry was written.
     """
     head, tail = _detail_url_parts()
-    clock = _Clock()
+    clock = LocalTimes()
     kind, tlp = _Memo(_kind_label), _Memo(tlp_label)
     concord = escape(gettext("Concord"))
     items = []

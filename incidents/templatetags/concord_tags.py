@@ -2,8 +2,9 @@
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import country_name
@@ -80,22 +81,31 @@ def country(value):
     return format_html('<abbr class="cc" title="{}">{}</abbr>', name, code)
 
 
+class LocalTimes:
+    """Draws ``<time>`` elements in the active (user's) time zone, with the zone shown.
+
+    ``<time datetime="2026-11-22T05:46:00+00:00" title="Europe/Berlin">2026-11-22 06:46 CET</time>``.
+    One instance per page reads the active zone once (``incidents.rendering``).
+    """
+
+    def __init__(self):
+        self.zone = timezone.get_current_timezone()
+        self.zone_name = escape(timezone.get_current_timezone_name())
+
+    def __call__(self, value):
+        if not value:
+            return ""
+        local = value.astimezone(self.zone)
+        return (
+            f'<time class="when" datetime="{value.isoformat()}" title="{self.zone_name}">'
+            f"{local.strftime('%Y-%m-%d %H:%M')} {escape(local.tzname())}</time>"
+        )
+
+
 @register.filter
 def when(value):
-    """A time in the active (user's) time zone, with the zone shown.
-
-    ``<time datetime="2026-11-22T05:46:00+00:00" title="Europe/Berlin">2026-11-22 06:46 CET</time>``
-    """
-    if not value:
-        return ""
-    local = timezone.localtime(value)
-    return format_html(
-        '<time class="when" datetime="{}" title="{}">{} {}</time>',
-        value.isoformat(),
-        timezone.get_current_timezone_name(),
-        local.strftime("%Y-%m-%d %H:%M"),
-        local.tzname(),
-    )
+    """A time in the active (user's) time zone, with the zone shown (``LocalTimes``)."""
+    return mark_safe(LocalTimes()(value))  # the zone name is escaped, the rest is ours
 
 
 @register.simple_tag(takes_context=True)
