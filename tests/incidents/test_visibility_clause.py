@@ -161,3 +161,40 @@ class TestVisibleCount:
         assert client.get("/api/v1/incidents/", {"sort": "title"}).json()["count"] == 4
         assert client.get("/api/v1/incidents/", {"severity": "high"}).json()["count"] == 3
         assert client.get("/api/v1/incidents/", {"page_size": 1, "page": 4}).json()["count"] == 4
+
+
+def test_entry_tlp_rule_in_sql_matches_the_rule_in_words(lead_user, invited_user, incident):
+    """Every TLP against every kind of reader: author, named recipient, colleague of the
+    author, another participating agency, a user of no agency."""
+    from incidents import actions
+    from incidents.choices import TLP
+    from incidents.models import TimelineEntry
+
+    colleague = UserFactory(username="colleague", agency=lead_user.agency)
+    loner = UserFactory(username="loner", agency=None)
+    entries = {
+        tlp: actions.add_timeline_entry(
+            incident,
+            lead_user,
+            f"Entry {tlp}",
+            tlp=tlp,
+            audience=[invited_user] if tlp == TLP.RED else (),
+        )
+        for tlp in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED)
+    }
+
+    def may_read(user, entry):
+        if entry.tlp == TLP.RED:
+            return user == entry.author or entry.audience.filter(pk=user.pk).exists()
+        if entry.tlp == TLP.AMBER_STRICT:
+            return user.agency_id is not None and user.agency_id == entry.author_agency_id
+        return True
+
+    for user in (lead_user, invited_user, colleague, loner):
+        readable = set(
+            TimelineEntry.objects.filter(pk__in=[e.pk for e in entries.values()])
+            .visible_to(user)
+            .values_list("pk", flat=True)
+        )
+        expected = {e.pk for e in entries.values() if may_read(user, e)}
+        assert readable == expected, user.username
