@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts.choices import stored_country_codes
 from incidents.exceptions import ConcurrentChange, TransitionNotAllowed
 
 # Token first: DRF takes the first class's challenge for its WWW-Authenticate header,
@@ -106,7 +107,22 @@ class ModelSerializer(serializers.ModelSerializer):
         "description": "ISO 3166-1 alpha-2 country code.",
     }
 )
-class CountryCodeField(serializers.CharField):
+class _StoredCountryCodes:
+    """Read a model's country field as stored, without django-countries' descriptor.
+
+    The descriptor builds a translated ``Country`` for every code on every access; an
+    API page of 25 incidents read about 200 of them only to output their codes.
+    """
+
+    def get_attribute(self, instance):
+        if isinstance(instance, models.Model) and len(self.source_attrs) == 1:
+            name = self.source_attrs[0]
+            if name in instance.__dict__:
+                return stored_country_codes(instance, name)
+        return super().get_attribute(instance)
+
+
+class CountryCodeField(_StoredCountryCodes, serializers.CharField):
     """A country as its ISO 3166-1 alpha-2 code; input is upper-cased and checked."""
 
     default_error_messages = {"invalid_country": _("“{value}” is not an ISO 3166-1 country code.")}
@@ -123,7 +139,7 @@ class CountryCodeField(serializers.CharField):
         return code
 
 
-class CountryCodeListField(serializers.ListField):
+class CountryCodeListField(_StoredCountryCodes, serializers.ListField):
     """Several countries as a sorted list of distinct ISO codes."""
 
     child = CountryCodeField()
