@@ -236,7 +236,7 @@ def my_open_rows(incidents) -> SafeString:
             f'<div class="small muted">{cells.lead(incident)} · {cells.tlp[incident.tlp]}</div></td>'
             f"<td>{cells.status[incident.status]}</td><td>{cells.severity[incident.severity]}</td>"
             f"<td>{role[incident.my_role]}</td>"
-            f'<td class="small">{cells.clock(incident.updated_at)}</td>'
+            f'<td class="small when-wraps">{cells.clock(incident.updated_at)}</td>'
             "</tr>"
         )
     return mark_safe("\n".join(rows))  # every free-text value above is escaped
