@@ -12,10 +12,10 @@ class LookaheadPaginator(Paginator):
     limit and ``is_capped`` is true, so the template says "more than N"; moving on
     to later pages moves the limit with them.
 
-    The ordered ids up to the limit are read once: they give the count and the page's
-    ids, and the page's rows are then fetched by primary key. The visibility check,
-    whose cost is per query rather than per row, runs once over the walk instead of
-    once for a count and once more for the page.
+    The ordered ids from the requested page up to the limit are read once: with the
+    page's offset they give the count, and the page's rows are then fetched by primary
+    key. The visibility check, whose cost is per query rather than per row, runs once
+    over the walk instead of once for a count and once more for the page.
     """
 
     lookahead = 10
@@ -37,20 +37,37 @@ class LookaheadPaginator(Paginator):
         return (self._requested + self.lookahead) * self.per_page
 
     @cached_property
-    def _ids(self):
-        return list(self.object_list.values_list("pk", flat=True)[: self._limit + 1])
+    def _window(self):
+        """``(offset, ids)``: the ordered ids from the requested page up to the limit + 1.
+
+        The rows before the requested page are skipped by the database (``OFFSET``): a
+        deep page does not send thousands of ids only to be counted.
+        """
+        offset = (self._requested - 1) * self.per_page
+        ids = list(self.object_list.values_list("pk", flat=True)[offset : self._limit + 1])
+        return offset, ids
 
     @cached_property
     def count(self):
-        counted = len(self._ids)
-        self.is_capped = counted > self._limit
-        return min(counted, self._limit)
+        offset, ids = self._window
+        if ids or not offset:
+            counted = offset + len(ids)
+            self.is_capped = counted > self._limit
+            return min(counted, self._limit)
+        # The requested page lies past the end: count exactly (fewer rows than the offset).
+        return self.object_list.count()
 
     def page(self, number):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        ids = self._ids[bottom : bottom + self.per_page]
-        return self._get_page(self._rows(ids), number, self)
+        offset, ids = self._window
+        if bottom >= offset:
+            page_ids = ids[bottom - offset : bottom - offset + self.per_page]
+        else:  # asked past the end, sent to the last page: read its ids
+            page_ids = list(
+                self.object_list.values_list("pk", flat=True)[bottom : bottom + self.per_page]
+            )
+        return self._get_page(self._rows(page_ids), number, self)
 
     def _rows(self, ids):
         """The rows of ``ids``, in that order, with the list's related objects."""

@@ -97,3 +97,28 @@ def test_incident_list_says_more_than_when_the_count_is_capped(
     last = client.get(reverse("incidents:list") + "?page=3").content.decode()
     assert "6 incidents" in last and "More than" not in last
     assert "Page 3 of 3" in last
+
+
+def test_a_deep_page_reads_ids_from_its_own_offset_only(django_assert_num_queries):
+    users = _users(30)
+    with django_assert_num_queries(2) as captured:
+        page = _SmallLookahead(users, 2).get_page(6)
+        names = [u.username for u in page]
+    assert names == ["user-010", "user-011"]
+    assert "OFFSET 10" in captured.captured_queries[0]["sql"]
+    assert page.paginator.count == 16 and page.paginator.is_capped  # (6 + 2 ahead) x 2
+
+
+def test_a_page_past_the_end_of_an_empty_list_is_the_empty_first_page():
+    paginator = _SmallLookahead(User.objects.none(), 2)
+    page = paginator.get_page(3)
+    assert page.number == 1
+    assert list(page) == []
+    assert paginator.count == 0
+
+
+def test_the_last_page_is_exact_when_reached_from_its_own_number():
+    paginator = _SmallLookahead(_users(7), 2)
+    page = paginator.get_page(4)
+    assert [u.username for u in page] == ["user-006"]
+    assert paginator.count == 7 and not paginator.is_capped
