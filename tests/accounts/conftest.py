@@ -10,7 +10,8 @@ from tests.factories import UserFactory
 def _private_cache(settings):
     # The sign-in throttle counts failures in the cache: keep each test's count its own.
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"},
     }
     from django.core.cache import cache
 

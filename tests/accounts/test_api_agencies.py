@@ -95,7 +95,10 @@ class TestToken:
     @pytest.fixture(autouse=True)
     def _private_cache(self, settings):
         # The token endpoint is throttled; keep its counters out of the shared cache.
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        settings.CACHES = {
+            **settings.CACHES,
+            "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        }
 
     def test_script_obtains_a_token_and_lists_incidents(self, api_client, lead_user, incident):
         # Given a CERT script that knows a username and password
