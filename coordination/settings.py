@@ -166,9 +166,9 @@ else:
         }
     }
 
-# Rendered fragments that depend only on the code, the language and the request's
-# parameters (the incident filter bar): kept per process, so a deployment never serves
-# markup of the previous release.
+# Rendered fragments that depend only on the code, the language and the request (the
+# incident filter bar, the main navigation): kept per process, so a deployment never
+# serves markup of the previous release.
 CACHES["fragments"] = {
     "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
     "LOCATION": "concord-fragments",
