@@ -30,6 +30,21 @@ def _site_language():
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _incident_permission_ids_read(request):
+    """Query counts see the steady state: the incident permission ids are read once per
+    process (``incidents.querysets.incident_permission_id``), so read them first rather
+    than in whichever test happens to come first."""
+    names = set(request.fixturenames)
+    if {"db", "transactional_db"} & names:
+        request.getfixturevalue("transactional_db" if "transactional_db" in names else "db")
+    elif request.node.get_closest_marker("django_db") is None:
+        return  # no database in this test (the marker's own fixture has opened it otherwise)
+    from incidents.querysets import incident_permission_id
+
+    incident_permission_id("view_incident")
+
+
 @pytest.fixture
 def lead_agency(db):
     return AgencyFactory(
