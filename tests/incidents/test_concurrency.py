@@ -53,10 +53,11 @@ def test_concurrent_creation_never_duplicates_a_reference(require_postgres, lead
 @pytest.mark.django_db(transaction=True)
 def test_two_officers_changing_status_at_once_exactly_one_wins(require_postgres, lead_user):
     incident = make_incident(lead_user)
+    # Both officers loaded the incident while it was open; they submit at the same time.
+    copies = [Incident.objects.get(pk=incident.pk) for _ in range(2)]
 
     def start(index):
-        copy = Incident.objects.get(pk=incident.pk)
-        actions.change_status(copy, lead_user, Status.INVESTIGATING)
+        actions.change_status(copies[index], lead_user, Status.INVESTIGATING)
         return index
 
     results, errors = run_in_threads(start)
