@@ -46,7 +46,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def server_env(database_url, var_dir):
+def server_env(database_url, var_dir, *, page_cache=True, redis_url=""):
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
@@ -61,6 +61,10 @@ def server_env(database_url, var_dir):
         LOG_LEVEL="WARNING",
     )
     env.pop("REDIS_URL", None)
+    if redis_url:
+        env["REDIS_URL"] = redis_url  # sessions and the page cache shared by the workers
+    if not page_cache:
+        env["PAGE_CACHE_SECONDS"] = "0"
     return env
 
 
@@ -228,14 +232,33 @@ def data_figures():
 
 
 def count_queries(user, path, repeat=3):
-    """SQL queries and server-side time of one request, after a warm-up request."""
+    """SQL queries and server-side time of one request, after a warm-up request.
+
+    The page is drawn with the page cache off (``queries``, ``single_ms``), then asked
+    again with the server's setting (``again_ms``, ``again_queries``): a cache hit when
+    the page cache is on and nothing was written in between.
+    """
+    from django.conf import settings
+    from django.test import override_settings
+
+    with override_settings(PAGE_CACHE_SECONDS=0):
+        drawn = _timed_requests(user, path, repeat)
+    again = _timed_requests(user, path, repeat) if settings.PAGE_CACHE_SECONDS else drawn
+    return {
+        **drawn,
+        "again_ms": again["single_ms"],
+        "again_queries": again["queries"],
+    }
+
+
+def _timed_requests(user, path, repeat):
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
-    response = client.get(path)  # warm-up: content types, templates, connection
+    response = client.get(path)  # warm-up: content types, templates, connection, cookies
     timings, sql_timings = [], []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -250,6 +273,44 @@ def count_queries(user, path, repeat=3):
         "single_sql_ms": round(sorted(sql_timings)[len(sql_timings) // 2], 1),
         "sql": [q["sql"] for q in captured.captured_queries],
     }
+
+
+class Committer:
+    """Commits an empty transaction N times a second, as other users' writes would.
+
+    Every commit changes the database snapshot, so each one makes the next request of
+    every page draw it afresh (``coordination/page_cache.py``).
+    """
+
+    def __init__(self, database_url, per_second):
+        import threading
+
+        self.database_url = database_url
+        self.interval = 1.0 / per_second
+        self.commits = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        import psycopg2
+
+        conn = psycopg2.connect(self.database_url)
+        conn.autocommit = True
+        try:
+            with conn.cursor() as cursor:
+                while not self._stop.wait(self.interval):
+                    cursor.execute("SELECT pg_current_xact_id()")  # takes an id, commits
+                    self.commits += 1
+        finally:
+            conn.close()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=10)
 
 
 def machine():
@@ -307,6 +368,19 @@ def main(argv=None):
         help='PostgreSQL session settings for every connection (PGOPTIONS), e.g. "-c jit=off"',
     )
     parser.add_argument("--show-sql", action="store_true", help="print each page's queries")
+    parser.add_argument(
+        "--page-cache",
+        choices=("on", "off"),
+        default="on",
+        help="serve unchanged pages from the page cache (the default setting) or draw each one",
+    )
+    parser.add_argument(
+        "--commits-per-second",
+        type=float,
+        default=0,
+        help="commit this many empty transactions a second during each wrk run",
+    )
+    parser.add_argument("--redis-url", default="", help="give the server Redis (REDIS_URL)")
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")):
         sys.exit("set DATABASE_URL (or --database-url) to the seeded PostgreSQL database")
@@ -315,7 +389,9 @@ def main(argv=None):
     wrk = None if args.no_load else ensure_wrk()
 
     var_dir = Path(tempfile.mkdtemp(prefix="concord-bench-"))
-    env = server_env(args.database_url, var_dir)
+    env = server_env(
+        args.database_url, var_dir, page_cache=args.page_cache == "on", redis_url=args.redis_url
+    )
     if args.pg_options:
         env["PGOPTIONS"] = args.pg_options  # read by libpq: server and in-process alike
     started = time.monotonic()
@@ -370,7 +446,12 @@ def main(argv=None):
                 if status != 200:
                     print(f"{result['page']}: {result['path']} answered {status}, skipped")
                     continue
-                result.update(run_wrk(wrk, port, result["path"], cookie, args))
+                if args.commits_per_second > 0:
+                    with Committer(args.database_url, args.commits_per_second) as committer:
+                        result.update(run_wrk(wrk, port, result["path"], cookie, args))
+                    result["commits"] = committer.commits
+                else:
+                    result.update(run_wrk(wrk, port, result["path"], cookie, args))
                 print(
                     f"{result['page']:>10}: {result['rps']:7.1f} req/s  "
                     f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  "
@@ -390,6 +471,9 @@ def main(argv=None):
             "gunicorn_workers": args.workers,
             "gunicorn_threads": args.worker_threads,
             "pg_options": args.pg_options,
+            "page_cache": args.page_cache,
+            "commits_per_second": args.commits_per_second,
+            "redis": bool(args.redis_url),
         },
         "pages": [{k: v for k, v in r.items() if k != "sql"} for r in results],
         "seconds": round(time.monotonic() - started, 1),
@@ -398,15 +482,20 @@ def main(argv=None):
     print(f"machine: {figures['machine']}")
     print(f"data: {data}")
     print()
-    print("| page | path | req/s | p50 ms | p99 ms | queries | 1 request ms (SQL ms) |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print(f"load: {figures['load']}")
+    print()
+    print(
+        "| page | path | req/s | p50 ms | p99 ms | queries | drawn: 1 request ms (SQL ms) "
+        "| asked again: ms (queries) |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in figures["pages"]:
         load = (
             f"{r['rps']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f}" if "rps" in r else "– | – | –"
         )
         print(
             f"| {r['page']} | `{r['path']}` | {load} | {r['queries']} "
-            f"| {r['single_ms']} ({r['single_sql_ms']}) |"
+            f"| {r['single_ms']} ({r['single_sql_ms']}) | {r['again_ms']} ({r['again_queries']}) |"
         )
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))

@@ -175,6 +175,24 @@ CACHES["fragments"] = {
     "OPTIONS": {"MAX_ENTRIES": 1000},
 }
 
+# Whole pages kept while nothing is written to the database (coordination/page_cache.py).
+# Shared by all web processes when Redis is there; at most 60 s (keys name the minute);
+# 0 turns it off.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
+CACHES["pages"] = (
+    {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "page",
+    }
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "concord-pages",
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    }
+)
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.ModelBackend",

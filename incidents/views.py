@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from coordination.page_cache import snapshot_cached
 from incidents import actions, rendering
 from incidents.choices import (
     OPEN_STATUSES,
@@ -113,6 +114,7 @@ _ROW_FIELDS = (
 
 
 @login_required
+@snapshot_cached
 def dashboard(request):
     user = request.user
     visible = Incident.objects.restrict(user)
@@ -177,6 +179,7 @@ def dashboard(request):
 
 @login_required
 @require_GET
+@snapshot_cached
 def incident_list(request):
     incidents = Incident.objects.restrict(request.user).select_related("lead_agency")
     filterset = IncidentListFilterSet(request.GET or None, queryset=incidents)
@@ -361,6 +364,7 @@ def _render_detail(
 
 @login_required
 @require_GET
+@snapshot_cached
 def incident_detail(request, reference):
     incident = _visible_incident(request, reference, count_entries=True)
     return _render_detail(request, incident, allowed_actions(request.user, incident))
@@ -368,6 +372,7 @@ def incident_detail(request, reference):
 
 @login_required
 @require_GET
+@snapshot_cached
 def timeline_more(request, reference):
     """The next page of the timeline, as list items (htmx "load more")."""
     incident = _visible_incident(request, reference)

@@ -25,7 +25,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from coordination.api import APIViewMixin
+from coordination.api import APIViewMixin, SnapshotCachedMixin
 from incidents import actions
 from incidents.api.serializers import (
     IncidentDetailSerializer,
@@ -143,6 +143,7 @@ class IncidentChildMixin(IncidentRestrictedMixin):
 )
 @extend_schema(tags=["incidents"])
 class IncidentViewSet(
+    SnapshotCachedMixin,
     IncidentRestrictedMixin,
     mixins.ListModelMixin,
     viewsets.GenericViewSet,
@@ -199,8 +200,13 @@ class IncidentViewSet(
         data = IncidentDetailSerializer(incident, context=context).data
         return Response(data, status=status_code, headers=headers)
 
+    def list(self, request, *args, **kwargs):
+        return self.snapshot_cached(request, lambda: super(IncidentViewSet, self).list(request))
+
     def retrieve(self, request, reference):
-        return self.detail_response(self.get_object(), reread=False)
+        return self.snapshot_cached(
+            request, lambda: self.detail_response(self.get_object(), reread=False)
+        )
 
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
