@@ -10,8 +10,10 @@ Steps: ``migrate`` and ``collectstatic`` (into a temporary directory), start gun
 the benchmark user through the real login form (CSRF token included), then for each page
 run ``wrk -t2 -c8 -d15s --latency`` with the session cookie, and count the SQL queries of
 one request of the same page in-process (Django test client signed in as the same user,
-``CaptureQueriesContext``, same database). The server is stopped at the end, whatever
-happens. Only loopback traffic; every wait is bounded.
+``CaptureQueriesContext``, same database), drawn and asked again. The page cache is on
+as by default (``--page-cache off`` draws every page); ``--commits-per-second`` commits
+empty transactions during each wrk run, as other users' writes would. The server is
+stopped at the end, whatever happens. Only loopback traffic; every wait is bounded.
 """
 
 import argparse

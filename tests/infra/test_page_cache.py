@@ -258,3 +258,19 @@ def test_api_participants_change_is_seen_by_the_removed_agency(incident, lead_us
         incident.participations.get(role=ParticipationRole.CONTRIBUTOR), lead_user
     )
     assert client.get(url).status_code == 404
+
+
+def test_a_page_drawn_with_the_cache_on_still_reads_at_most_ten_queries(
+    client, incident, lead_user, django_assert_max_num_queries
+):
+    browse(client, lead_user)
+    for url in (
+        reverse("incidents:dashboard"),
+        reverse("incidents:list"),
+        reverse("incidents:detail", args=[incident.reference]),
+    ):
+        # The snapshot is one more query than the page itself reads.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_xact_id()")  # nothing kept can be served
+        with django_assert_max_num_queries(10):
+            assert client.get(url).status_code == 200
