@@ -21,6 +21,7 @@ messages wait to be shown, or when the answer sets a cookie or is not a 200.
 
 import functools
 import hashlib
+import logging
 import time
 import zlib
 
@@ -30,6 +31,8 @@ from django.db import connection
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
+
+logger = logging.getLogger(__name__)
 
 CACHE_ALIAS = "pages"
 # The headers a view's answer may depend on besides the path, the user and the cookies.
@@ -116,18 +119,28 @@ def cacheable(response):
 
 
 def serve(key, produce):
-    """The page stored under ``key``, or the one ``produce()`` draws, stored if it may be."""
+    """The page stored under ``key``, or the one ``produce()`` draws, stored if it may be.
+
+    The cache is a help, not a dependency: if it cannot be reached, the page is drawn.
+    """
     if key is None:
         return produce()
     cache = caches[CACHE_ALIAS]
-    entry = cache.get(key)
+    try:
+        entry = cache.get(key)
+    except Exception:  # any backend failure: draw the page instead
+        logger.warning("page cache unreachable; drawing the page", exc_info=True)
+        return produce()
     if entry is not None:
         return _restored(entry)
     response = produce()
     if hasattr(response, "render") and not response.is_rendered:
         response.render()
     if cacheable(response):
-        cache.set(key, _stored(response), _lifetime())
+        try:
+            cache.set(key, _stored(response), _lifetime())
+        except Exception:  # the page is drawn; keeping it is optional
+            logger.warning("page cache unreachable; page not kept", exc_info=True)
     return response
 
 

@@ -5,9 +5,11 @@ stands aside, because a transaction's own writes do not move its snapshot.
 """
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import constants
 from django.contrib.messages.storage.fallback import FallbackStorage
-from django.db import connection
+from django.db import connection, transaction
+from django.http import HttpResponse, HttpResponseNotFound
 from django.test import RequestFactory
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -148,16 +150,12 @@ def test_nothing_is_kept_for_a_browser_without_its_csrf_cookie(rf_user_request):
 
 
 def test_nothing_is_kept_for_anonymous_users_or_writes(rf_user_request):
-    from django.contrib.auth.models import AnonymousUser
-
     request = rf_user_request()
     assert page_cache.page_key(request, AnonymousUser()) is None
     assert page_cache.page_key(rf_user_request(method="post"), request.user) is None
 
 
 def test_nothing_is_kept_inside_a_transaction(rf_user_request):
-    from django.db import transaction
-
     request = rf_user_request()
     assert page_cache.page_key(request, request.user) is not None
     with transaction.atomic():
@@ -188,8 +186,6 @@ def test_the_key_tells_the_minute(rf_user_request, monkeypatch):
 
 
 def test_a_refused_answer_is_not_kept(rf_user_request):
-    from django.http import HttpResponseNotFound
-
     request = rf_user_request()
     key = page_cache.page_key(request, request.user)
     page_cache.serve(key, lambda: HttpResponseNotFound("gone"))
@@ -274,3 +270,17 @@ def test_a_page_drawn_with_the_cache_on_still_reads_at_most_ten_queries(
             cursor.execute("SELECT pg_current_xact_id()")  # nothing kept can be served
         with django_assert_max_num_queries(10):
             assert client.get(url).status_code == 200
+
+
+def test_an_unreachable_cache_only_means_pages_are_drawn(rf_user_request, settings, caplog):
+    settings.CACHES = {
+        **settings.CACHES,
+        page_cache.CACHE_ALIAS: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        },
+    }
+    request = rf_user_request()
+    key = page_cache.page_key(request, request.user)
+    assert page_cache.serve(key, lambda: HttpResponse("drawn")).content == b"drawn"
+    assert "page cache unreachable" in caplog.text
