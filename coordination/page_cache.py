@@ -80,7 +80,7 @@ def page_key(request, user, *parts, embeds_csrf_token=True):
         timezone.get_current_timezone_name(),
         request.get_full_path(),
         *(request.headers.get(name, "") for name in _VARYING_HEADERS),
-        str(int(time.time() // 60)),
+        str(current_minute()),
         snapshot,
         *map(str, parts),
     ]
@@ -101,6 +101,11 @@ def _restored(entry):
     for name, value in entry["headers"].items():
         response[name] = value
     return response
+
+
+def current_minute():
+    """The minute a page is drawn in: part of its key."""
+    return int(time.time() // 60)
 
 
 def _lifetime():
