@@ -4,6 +4,9 @@ These tests commit for real (``transaction=True``): inside a test transaction th
 stands aside, because a transaction's own writes do not move its snapshot.
 """
 
+import re
+import time
+
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages import constants
@@ -11,6 +14,7 @@ from django.contrib.messages.storage.fallback import FallbackStorage
 from django.db import connection, transaction
 from django.http import HttpResponse, HttpResponseNotFound
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -40,16 +44,35 @@ def browse(client, user):
     return client
 
 
+# Any commit in the PostgreSQL cluster moves the snapshot, and in CI the tests of the other
+# worker commit in bursts: a page may be drawn again between two requests. What is
+# checked is that, in a quiet moment between two commits, the page is served from the cache.
+QUIET_MOMENT_WAIT_SECONDS = 20
+
+
+def in_a_quiet_moment(attempt):
+    """Repeats ``attempt()`` until it returns something, for at most the wait above."""
+    deadline = time.monotonic() + QUIET_MOMENT_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        result = attempt()
+        if result is not None:
+            return result
+        time.sleep(0.02)
+    pytest.fail(f"no quiet moment between two commits in {QUIET_MOMENT_WAIT_SECONDS} s")
+
+
 @pytest.fixture
-def served_from_cache(django_assert_max_num_queries):
-    """Asks ``url`` again and checks the answer came from the cache (no data read)."""
+def served_from_cache():
+    """Asks ``url`` again until the answer comes from the cache, reading no data."""
 
     def check(client, url, **kwargs):
-        # The session user and the snapshot: nothing else is read.
-        with django_assert_max_num_queries(2):
-            response = client.get(url, **kwargs)
-        assert response.status_code == 200
-        return response
+        def attempt():
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(url, **kwargs)
+            assert response.status_code == 200
+            return response if len(queries) <= 2 else None  # the session user, the snapshot
+
+        return in_a_quiet_moment(attempt)
 
     return check
 
@@ -61,8 +84,14 @@ def test_a_page_asked_again_is_served_without_reading_the_data_again(
     url = reverse("incidents:detail", args=[incident.reference])
     first = client.get(url)
     second = served_from_cache(client, url)
-    assert second.content == first.content
+    # Each drawing masks the CSRF token afresh; the rest of the page is the same.
+    assert without_csrf_tokens(second) == without_csrf_tokens(first)
     assert second["Content-Type"] == first["Content-Type"]
+
+
+def without_csrf_tokens(response):
+    """The page with each masked CSRF token (64 letters and digits) blanked."""
+    return re.sub(r"\b[A-Za-z0-9]{64}\b", "", response.content.decode())
 
 
 def test_a_new_timeline_entry_shows_at_once(client, incident, lead_user, served_from_cache):
@@ -171,16 +200,22 @@ def test_nothing_is_kept_when_turned_off(rf_user_request, settings):
 
 def test_the_key_changes_with_every_commit(rf_user_request):
     request = rf_user_request()
-    before = page_cache.page_key(request, request.user)
-    assert page_cache.page_key(request, request.user) == before
+
+    def same_key_twice():
+        key = page_cache.page_key(request, request.user)
+        return key if page_cache.page_key(request, request.user) == key else None
+
+    before = in_a_quiet_moment(same_key_twice)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_current_xact_id()")  # a transaction that commits
     assert page_cache.page_key(request, request.user) != before
 
 
 def test_the_key_tells_the_minute(rf_user_request, monkeypatch):
+    monkeypatch.setattr(page_cache, "database_snapshot", lambda: "100:100:")
     request = rf_user_request()
     before = page_cache.page_key(request, request.user)
+    assert page_cache.page_key(request, request.user) == before
     minute = page_cache.current_minute()
     monkeypatch.setattr(page_cache, "current_minute", lambda: minute + 1)
     assert page_cache.page_key(request, request.user) != before
