@@ -1,19 +1,35 @@
 """Authentication backend that loads the user's agency together with the user."""
 
 from django.contrib.auth import backends, get_user_model
+from django.db import connection
+from django.db.models import OuterRef
 
 
 class ModelBackend(backends.ModelBackend):
     """Django's backend, but the session's user comes with its agency in one query.
 
     Every page shows the signed-in user's agency in the header and most views read it,
-    so fetching it separately would cost one query on every request.
+    so fetching it separately would cost one query on every request. On PostgreSQL the
+    same query also reads the user's group ids, which every restricted query writes into
+    its visibility clause (``User.visibility_group_ids``).
     """
 
     def get_user(self, user_id):
         user_model = get_user_model()
+        users = user_model._default_manager.select_related("agency")
+        if connection.vendor == "postgresql":
+            users = users.annotate(group_ids_read=_group_ids(user_model))
         try:
-            user = user_model._default_manager.select_related("agency").get(pk=user_id)
+            user = users.get(pk=user_id)
         except user_model.DoesNotExist:
             return None
+        if hasattr(user, "group_ids_read"):
+            user.remember_visibility_group_ids(user.group_ids_read)
         return user if self.user_can_authenticate(user) else None
+
+
+def _group_ids(user_model):
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    memberships = user_model.groups.through.objects.filter(user_id=OuterRef("pk"))
+    return ArraySubquery(memberships.order_by("group_id").values("group_id"))

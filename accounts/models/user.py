@@ -51,6 +51,10 @@ class User(AbstractUser):
         memberships = self.groups.through.objects.filter(user_id=self.pk)
         return sorted(memberships.values_list("group_id", flat=True))
 
+    def remember_visibility_group_ids(self, group_ids):
+        """Group ids read with the user (``accounts.backends``): no query of their own."""
+        self.__dict__["visibility_group_ids"] = sorted(group_ids)
+
     def forget_visibility_group_ids(self):
         self.__dict__.pop("visibility_group_ids", None)
 
