@@ -17,6 +17,7 @@ stopped at the end, whatever happens. Only loopback traffic; every wait is bound
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -448,12 +449,15 @@ def main(argv=None):
                 if status != 200:
                     print(f"{result['page']}: {result['path']} answered {status}, skipped")
                     continue
-                if args.commits_per_second > 0:
-                    with Committer(args.database_url, args.commits_per_second) as committer:
-                        result.update(run_wrk(wrk, port, result["path"], cookie, args))
-                    result["commits"] = committer.commits
-                else:
+                committer = (
+                    Committer(args.database_url, args.commits_per_second)
+                    if args.commits_per_second > 0
+                    else contextlib.nullcontext()
+                )
+                with committer:
                     result.update(run_wrk(wrk, port, result["path"], cookie, args))
+                if isinstance(committer, Committer):
+                    result["commits"] = committer.commits
                 print(
                     f"{result['page']:>10}: {result['rps']:7.1f} req/s  "
                     f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  "
