@@ -5,6 +5,8 @@ admin acting on a user of their own agency, so the rule lives here once even if
 an API or a management command calls it later.
 """
 
+from functools import partial
+
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied
@@ -17,6 +19,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from accounts import mfa
 from accounts.choices import Role
 from accounts.models import User
 
@@ -127,6 +130,52 @@ def send_password_email(admin, user, *, invitation, base_url=None):
         subject = "".join(render_to_string(f"emails/{name}-subject.txt", context).splitlines())
         body = render_to_string(f"emails/{name}-body.txt", context)
         html = render_to_string(f"emails/{name}-body.html", context)
+    message = EmailMultiAlternatives(subject.strip(), body, to=[user.email])
+    message.attach_alternative(html, "text/html")
+    message.send()
+
+
+@transaction.atomic
+def reset_second_factors(admin, user, *, request=None):
+    """Remove every second factor of ``user`` (a lost device) and tell them by email.
+
+    Returns how many factors of each kind were removed. Sessions the removed devices had
+    verified are no longer verified; a user who must have a factor enrols a new one next.
+    """
+    from coordination.audit import record
+    from coordination.audit.choices import AuditAction
+
+    _require_manager(admin, user)
+    if user.pk == admin.pk:
+        raise PermissionDenied(_("Manage your own factors on your sign-in security page."))
+    removed = mfa.delete_all_factors(user)
+    record(
+        AuditAction.MFA_RESET,
+        request=request,
+        actor=admin,
+        target=user,
+        agency=user.agency_id,
+        details={"removed": removed},
+    )
+    if user.email:
+        transaction.on_commit(partial(_send_mfa_reset_email, admin, user), robust=True)
+    return removed
+
+
+def _send_mfa_reset_email(admin, user):
+    context = {
+        "user": user,
+        "admin": admin,
+        "required": mfa.required_for(user),
+        "link": f"{settings.SITE_URL}{reverse('accounts:mfa_security')}",
+    }
+    with (
+        translation.override(user.language or settings.LANGUAGE_CODE),
+        timezone.override(user.timezone or "UTC"),
+    ):
+        subject = "".join(render_to_string("emails/mfa_reset-subject.txt", context).splitlines())
+        body = render_to_string("emails/mfa_reset-body.txt", context)
+        html = render_to_string("emails/mfa_reset-body.html", context)
     message = EmailMultiAlternatives(subject.strip(), body, to=[user.email])
     message.attach_alternative(html, "text/html")
     message.send()

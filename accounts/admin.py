@@ -28,12 +28,14 @@ class AgencyAdmin(admin.ModelAdmin):
         "mailbox",
         "is_24_7_contact",
         "is_active",
+        "require_mfa",
     ]
-    list_filter = ["country", "kind", "is_24_7_contact", "is_active"]
+    list_filter = ["country", "kind", "is_24_7_contact", "is_active", "require_mfa"]
     search_fields = ["name", "short_name", "mailbox"]
     readonly_fields = ["group", "created_at"]
     fieldsets = [
         (None, {"fields": ["name", "short_name", "country", "kind", "is_active"]}),
+        (_("Sign-in security"), {"fields": ["require_mfa"]}),
         (
             _("Contact"),
             {"fields": ["mailbox", "phone", "is_24_7_contact", "timezone", "language"]},

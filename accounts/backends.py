@@ -11,12 +11,18 @@ class ModelBackend(backends.ModelBackend):
     Every page shows the signed-in user's agency in the header and most views read it,
     so fetching it separately would cost one query on every request. On PostgreSQL the
     same query also reads the user's group ids, which every restricted query writes into
-    its visibility clause (``User.visibility_group_ids``).
+    its visibility clause (``User.visibility_group_ids``), and on every database whether
+    the user has a second factor, which the sign-in gate asks on every request
+    (``accounts.mfa.has_second_factor``).
     """
 
     def get_user(self, user_id):
+        from accounts.mfa import factor_exists
+
         user_model = get_user_model()
-        users = user_model._default_manager.select_related("agency")
+        users = user_model._default_manager.select_related("agency").annotate(
+            second_factor_present=factor_exists()
+        )
         if connection.vendor == "postgresql":
             users = users.annotate(group_ids_read=_group_ids(user_model))
         try:

@@ -1,6 +1,10 @@
 import zoneinfo
+from urllib.parse import urlencode
 
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone, translation
+from rest_framework.views import APIView
 
 
 class UserTimezoneMiddleware:
@@ -22,3 +26,58 @@ class UserTimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class SecondFactorMiddleware:
+    """Keep a session that has not passed the second factor on the pages that ask for it.
+
+    A user with a factor reaches only the verify page; a user who must have one and has
+    none, only the enrolment pages. Sign-out, the JavaScript translation catalogue and the
+    WebAuthn endpoints of the step answer too; every other page redirects to the step,
+    keeping where the user was going. REST API views are left to their authentication
+    classes, which refuse such a session (``accounts.api.authentication``).
+    """
+
+    ALWAYS = {"accounts:logout", "otp_webauthn:js-i18n-catalog", "health"}
+    ALLOWED = {
+        "verify": {
+            "accounts:mfa_verify",
+            "otp_webauthn:credential-authentication-begin",
+            "otp_webauthn:credential-authentication-complete",
+        },
+        "enrol": {
+            "accounts:mfa_security",
+            "accounts:mfa_totp_add",
+            "otp_webauthn:credential-registration-begin",
+            "otp_webauthn:credential-registration-complete",
+        },
+    }
+    TARGET = {"verify": "accounts:mfa_verify", "enrol": "accounts:mfa_security"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        from accounts import mfa
+
+        state = mfa.gate(request)
+        if state is mfa.Gate.OPEN or _is_api_view(view_func):
+            return None
+        view_name = request.resolver_match.view_name if request.resolver_match else ""
+        if view_name in self.ALWAYS or view_name in self.ALLOWED[state.value]:
+            return None
+        url = reverse(self.TARGET[state.value])
+        if request.method in ("GET", "HEAD"):
+            url = f"{url}?{urlencode({'next': request.get_full_path()})}"
+        if request.headers.get("HX-Request"):
+            # htmx would draw the step inside the fragment it asked for: load it as a page.
+            return HttpResponse(status=204, headers={"HX-Redirect": url})
+        return HttpResponseRedirect(url)
+
+
+def _is_api_view(view_func):
+    view_class = getattr(view_func, "cls", None)
+    return isinstance(view_class, type) and issubclass(view_class, APIView)

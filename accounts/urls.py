@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from accounts import views
+from accounts import mfa_views, views
 from accounts.forms import LocalisedPasswordResetForm, ThrottledAuthenticationForm
 
 app_name = "accounts"
@@ -14,6 +14,7 @@ urlpatterns = [
         ),
         name="login",
     ),
+    path("login/verify/", mfa_views.verify, name="mfa_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
@@ -56,7 +57,23 @@ urlpatterns = [
         name="password_reset_complete",
     ),
     path("profile/", views.profile, name="profile"),
+    # Second factor: the user's own factors.
+    path("security/", mfa_views.security, name="mfa_security"),
+    path("security/app/", mfa_views.totp_add, name="mfa_totp_add"),
+    path(
+        "security/recovery-codes/new/",
+        mfa_views.recovery_codes_new,
+        name="mfa_recovery_codes_new",
+    ),
+    path("security/recovery-codes/", mfa_views.recovery_codes, name="mfa_recovery_codes"),
+    path(
+        "security/recovery-codes/download/",
+        mfa_views.recovery_codes_download,
+        name="mfa_recovery_codes_download",
+    ),
+    path("security/<str:key>/remove/", mfa_views.remove, name="mfa_remove"),
     path("directory/", views.directory, name="directory"),
+    path("agency/security/", mfa_views.agency_security, name="agency_security"),
     path("agency/users/", views.agency_users, name="agency_users"),
     path("agency/users/new/", views.agency_user_create, name="agency_user_create"),
     path("agency/users/<int:pk>/", views.agency_user_edit, name="agency_user_edit"),
@@ -74,5 +91,10 @@ urlpatterns = [
         "agency/users/<int:pk>/send-password-link/",
         views.agency_user_send_reset,
         name="agency_user_send_reset",
+    ),
+    path(
+        "agency/users/<int:pk>/reset-second-factors/",
+        mfa_views.agency_user_mfa_reset,
+        name="agency_user_mfa_reset",
     ),
 ]

@@ -7,6 +7,7 @@ Every secret may also come from ``NAME_FILE`` (a path whose content is the value
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -66,7 +67,8 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin site asks for a verified second factor (accounts/admin_site.py).
+    "accounts.admin_config.SecondFactorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -80,6 +82,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "django_countries",
+    # Second factor (accounts/mfa.py): authenticator apps, recovery codes, security keys.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
     "accounts",
     "incidents",
     "coordination.notifications",
@@ -97,6 +104,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Second factor: which device verified the session; unverified sessions reach only
+    # the verify page (accounts/mfa.py).
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "coordination.audit.middleware.AuditTrailMiddleware",
@@ -215,6 +226,26 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "incidents:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
+# Second factor (accounts/mfa.py). Required of every account in production; off by default
+# with DEBUG so that the demo data and `make run` work without one. An agency may require
+# it of its users either way (Agency.require_mfa).
+MFA_REQUIRED = _bool("MFA_REQUIRED", not DEBUG)
+OTP_TOTP_ISSUER = "Concord"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+OTP_WEBAUTHN_RP_NAME = "Concord"
+# Keys are bound to the site's host name. Browsers refuse an IP address there, so a
+# development SITE_URL on 127.0.0.1 binds them to localhost (open the site as localhost).
+_site = urlsplit(SITE_URL)
+_site_host = "localhost" if _site.hostname in {"127.0.0.1", "::1"} else _site.hostname
+_site_port = f":{_site.port}" if _site.port else ""
+OTP_WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default=_site_host)
+OTP_WEBAUTHN_ALLOWED_ORIGINS = env.list(
+    "WEBAUTHN_ORIGINS", default=[f"{_site.scheme}://{_site_host}{_site_port}"]
+)
+# Keys are a second factor after the password, never a sign-in of their own.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_HELPER_CLASS = "accounts.webauthn.WebAuthnHelper"
+
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
@@ -249,7 +280,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        # A session counts once it passed the second factor.
+        "accounts.api.authentication.SecondFactorSessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

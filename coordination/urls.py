@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("coordination.assistance.urls")),
     path("", include("coordination.exchange.urls")),
     path("accounts/", include("accounts.urls")),
+    # Security keys and passkeys (the second factor's WebAuthn ceremonies).
+    path("accounts/webauthn/", include("accounts.webauthn_urls")),
     path("notifications/", include("coordination.notifications.urls")),
     path("api/", include("coordination.api_urls")),
     path("taxii2/", include("coordination.exchange.taxii_urls")),

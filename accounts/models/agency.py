@@ -76,6 +76,14 @@ class Agency(models.Model):
         Group, on_delete=models.PROTECT, related_name="agency", editable=False
     )
     is_active = models.BooleanField(_("active"), default=True)
+    require_mfa = models.BooleanField(
+        _("require a second factor"),
+        default=False,
+        help_text=_(
+            "Every user of the agency must sign in with a second factor (authenticator app, "
+            "security key or passkey)."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = AgencyQuerySet.as_manager()

@@ -145,6 +145,7 @@ NOT_RECORDED = {
 NOT_RECORDED_NAMESPACES = {
     "accounts": _ACCOUNT,
     "admin": "configuration only; changes are recorded from the admin's log",
+    "otp_webauthn": "the second factor's key ceremonies; enrolments and failures are recorded",
 }
 
 

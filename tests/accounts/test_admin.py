@@ -8,6 +8,7 @@ from accounts.models import Agency, User
 from incidents import actions
 from incidents.choices import TLP, TimelineKind
 from incidents.models import Incident, Participation, ReferenceSequence, TimelineEntry
+from tests.mfa import verified_login
 
 
 def _url(model, view, *args):
@@ -16,8 +17,7 @@ def _url(model, view, *args):
 
 @pytest.fixture
 def admin_client(client, superuser):
-    client.force_login(superuser)
-    return client
+    return verified_login(client, superuser)
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from coordination.assistance.models import AssistanceRequest, Attachment
 from coordination.assistance.transitions import transition_request
 from tests.assistance.conftest import DATA
 from tests.factories import make_incident
+from tests.mfa import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -407,7 +408,7 @@ def test_print_gives_data_times_in_utc(client, sent_request, de_liaison):
 def test_admin_shows_requests_read_only(client, sent_request, django_user_model):
     admin_user = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
     req = sent_request(LegalBasis.EIO)
-    client.force_login(admin_user)
+    verified_login(client, admin_user)
     assert client.get("/admin/assistance/assistancerequest/").status_code == 200
     page = client.get(f"/admin/assistance/assistancerequest/{req.pk}/change/")
     assert page.status_code == 200

@@ -15,6 +15,7 @@ from incidents.exceptions import TransitionNotAllowed
 from incidents.models import CustodyEvent, Evidence
 from tests.evidence.conftest import CONTENT_SHA256
 from tests.factories import AgencyFactory, UserFactory
+from tests.mfa import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -312,7 +313,7 @@ def test_numbers_are_gap_free_and_each_hash_chains_from_the_previous(evidence, l
 
 def test_admin_offers_no_add_change_or_delete_of_custody(client, evidence, django_user_model):
     admin_user = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
-    client.force_login(admin_user)
+    verified_login(client, admin_user)
     event = evidence.custody.get()
     assert client.get(f"/admin/incidents/custodyevent/{event.pk}/change/").status_code == 200
     assert client.get("/admin/incidents/custodyevent/add/").status_code == 403

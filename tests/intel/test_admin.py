@@ -5,14 +5,14 @@ from django.urls import reverse
 
 from incidents.choices import TLP
 from tests.factories import UserFactory
+from tests.mfa import verified_login
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
-    return client
+    return verified_login(client, UserFactory(username="root", is_staff=True, is_superuser=True))
 
 
 def test_admin_lists_indicators_and_withholds_red_values(
