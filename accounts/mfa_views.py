@@ -152,7 +152,7 @@ def recovery_codes_new(request):
         messages.error(request, _("Add an authenticator app or a security key first."))
         return redirect("accounts:mfa_security")
     request.session[mfa.NEW_CODES_SESSION_KEY] = mfa.new_recovery_codes(request)
-    return redirect("accounts:mfa_recovery_codes")
+    return redirect(_with_next(reverse("accounts:mfa_recovery_codes"), _next_url(request)))
 
 
 @never_cache
@@ -162,7 +162,14 @@ def recovery_codes(request):
     codes = request.session.get(mfa.NEW_CODES_SESSION_KEY)
     if not codes:
         return redirect("accounts:mfa_security")
-    return render(request, "accounts/mfa_recovery_codes.html", {"codes": codes})
+    return render(
+        request,
+        "accounts/mfa_recovery_codes.html",
+        {
+            "codes": codes,
+            "done_url": _with_next(reverse("accounts:mfa_security"), _next_url(request)),
+        },
+    )
 
 
 @never_cache
