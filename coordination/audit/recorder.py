@@ -260,7 +260,7 @@ def flush(*, limit=None):
                 except ValueError:
                     logger.error("audit buffer held an unreadable entry; kept aside: %r", item)
                     client.rpush(_key(":unreadable"), item)
-            total += len(append(events))
+            total += len(append(coalesce(events)))
             client.ltrim(_key(), len(raw), -1)
     finally:
         try:
@@ -268,6 +268,42 @@ def flush(*, limit=None):
         except Exception:  # noqa: BLE001 - expired: the next flusher takes over
             logger.warning("audit flush lock expired before release")
     return total
+
+
+COALESCE_SECONDS = 60
+
+
+def coalesce(events):
+    """One record for a reader's requests of the same object through the same channel
+    within a minute (a page and the fragments it loads): the paths are listed in it."""
+    import datetime
+
+    kept, latest = [], {}
+    for item in events:
+        key = (
+            item["action"],
+            item["actor_id"],
+            item["object_type"],
+            item["object_ref"],
+            item["via"],
+            item["recipient"],
+            item["justification"],
+        )
+        first = latest.get(key)
+        at = _datetime(item["at"])
+        if (
+            first is not None
+            and item["object_ref"]
+            and at - _datetime(first["at"]) <= datetime.timedelta(seconds=COALESCE_SECONDS)
+        ):
+            paths = first["details"].setdefault("paths", [first["path"]])
+            if item["path"] not in paths and len(paths) < 20:
+                paths.append(item["path"])
+            first["details"]["requests"] = first["details"].get("requests", 1) + 1
+            continue
+        latest[key] = item
+        kept.append(item)
+    return kept
 
 
 def pending():

@@ -80,3 +80,13 @@ def test_given_justification_is_kept(incident, lead_user):
         justification="forensic analysis",
     )
     assert item.justification == "forensic analysis"
+
+
+def test_a_page_and_its_fragments_make_one_record(login, incident, lead_user):
+    client = login(lead_user)
+    for name in ("incidents:detail", "intel:panel", "evidence:incident_panel"):
+        assert client.get(reverse(name, args=[incident.reference])).status_code == 200
+
+    item = _flushed().get(action=AuditAction.VIEWED)
+    assert item.details["requests"] == 3
+    assert len(item.details["paths"]) == 3
