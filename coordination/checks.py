@@ -4,10 +4,14 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
-from coordination.redis_cache import SignedPickleSerializer, SignedRedisCache
-from coordination.redis_config import has_password, same_database
+from coordination.redis_cache import SignedPickleSerializer, SignedRedisCache, queue_databases
+from coordination.redis_config import SCHEMES, has_password, same_database
 
-REDIS_VARIABLES = ("REDIS_URL", "CACHE_REDIS_URL", "SESSION_REDIS_URL")
+REDIS_VARIABLES = ("REDIS_URL", "CACHE_REDIS_URL", "SESSION_REDIS_URL", "AUDIT_BUFFER_URL")
+
+
+def _is_redis(url):
+    return isinstance(url, str) and url.split(":", 1)[0] in SCHEMES
 
 
 def _redis_caches():
@@ -34,7 +38,7 @@ def redis_has_password(app_configs, **kwargs):
     unprotected = [
         name
         for name in REDIS_VARIABLES
-        if getattr(settings, name, "") and not has_password(getattr(settings, name))
+        if _is_redis(getattr(settings, name, "")) and not has_password(getattr(settings, name))
     ]
     if not unprotected:
         return []
@@ -53,10 +57,11 @@ def redis_has_password(app_configs, **kwargs):
 
 @register(Tags.security, Tags.caches, deploy=True)
 def redis_broker_database_apart(app_configs, **kwargs):
-    broker = getattr(settings, "CELERY_BROKER_URL", "")
+    queues = queue_databases()
     return [
         Warning(
-            f'The cache "{alias}" is in the Celery broker\'s Redis database.',
+            f'The cache "{alias}" is in the Redis database of the Celery broker or of the '
+            "audit buffer.",
             hint=(
                 "Give the caches and the sessions databases of their own (CACHE_REDIS_URL, "
                 "SESSION_REDIS_URL, or leave them unset: they default to the two databases after "
@@ -65,7 +70,7 @@ def redis_broker_database_apart(app_configs, **kwargs):
             id="concord.W002",
         )
         for alias, _, servers in _redis_caches()
-        if any(same_database(server, broker) for server in servers)
+        if any(same_database(server, url) for server in servers for url in queues)
     ]
 
 

@@ -7,8 +7,8 @@ value without a valid signature (planted, altered, or written under an older key
 miss, and is logged. Integers stay plain numbers, so that ``incr()`` keeps working in
 Redis; reading one never unpickles anything.
 
-``clear()`` empties the whole Redis database: it is refused when that database is the
-Celery broker's, whose queued tasks it would lose.
+``clear()`` empties the whole Redis database: it is refused when that database holds
+queues (the Celery broker's tasks and results, the audit records waiting to be appended).
 """
 
 import logging
@@ -32,6 +32,12 @@ class UnsignedValue(ValueError):
 
 class BrokerDatabaseClear(RuntimeError):
     """``clear()`` was asked of a cache in the Celery broker's database."""
+
+
+def queue_databases():
+    """The Redis URLs holding queues: Celery's broker and results, the audit buffer."""
+    names = ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "AUDIT_BUFFER_URL")
+    return [url for url in (getattr(settings, n, "") for n in names) if isinstance(url, str)]
 
 
 def _signature(payload):
@@ -98,23 +104,20 @@ class SignedRedisCache(RedisCache):
         self._class = SignedRedisCacheClient
 
     def broker_servers(self):
-        """This cache's servers that are the database of the Celery broker or result backend."""
-        broker_urls = [
-            getattr(settings, "CELERY_BROKER_URL", ""),
-            getattr(settings, "CELERY_RESULT_BACKEND", ""),
-        ]
+        """This cache's servers whose database holds queues (see ``queue_databases``)."""
         return [
             server
             for server in self._servers
-            if any(same_database(server, url) for url in broker_urls if isinstance(url, str))
+            if any(same_database(server, url) for url in queue_databases())
         ]
 
     def clear(self):
         shared = self.broker_servers()
         if shared:
             raise BrokerDatabaseClear(
-                f"refusing to clear {', '.join(map(redacted, shared))}: it is the Celery "
-                f"broker's database, and clearing it would drop queued tasks "
-                f"(give the cache a database of its own: CACHE_REDIS_URL, SESSION_REDIS_URL)"
+                f"refusing to clear {', '.join(map(redacted, shared))}: it is the database of "
+                f"the Celery broker or of the audit buffer, and clearing it would drop queued "
+                f"tasks or audit records (give the cache a database of its own: "
+                f"CACHE_REDIS_URL, SESSION_REDIS_URL)"
             )
         return super().clear()

@@ -175,12 +175,13 @@ _REDIS_KEYS_BEFORE = pytest.StashKey[dict]()
 
 
 def configured_redis_databases():
-    """One URL per Redis database the settings use: broker, result backend and caches."""
+    """One URL per Redis database the settings use: broker, results, audit buffer, caches."""
     from django.conf import settings
 
+    from coordination.redis_cache import queue_databases
     from coordination.redis_config import SCHEMES, same_database
 
-    urls = [settings.CELERY_BROKER_URL, settings.CELERY_RESULT_BACKEND]
+    urls = queue_databases()
     for config in settings.CACHES.values():
         if "redis" in config["BACKEND"].lower():
             urls += config["LOCATION"].replace(";", ",").split(",")

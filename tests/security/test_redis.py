@@ -188,27 +188,34 @@ def test_a_cache_that_unpickles_anything_is_an_error(settings):
     assert [error.id for error in redis_caches_signed(None)] == ["concord.E001"]
 
 
-def test_clearing_a_cache_in_the_broker_database_is_refused(require_redis, settings):
-    # Given a task waiting in the broker, and a cache someone configured on its database
-    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+@pytest.mark.parametrize("holder", ["CELERY_BROKER_URL", "AUDIT_BUFFER_URL"])
+def test_clearing_a_cache_in_a_database_holding_queues_is_refused(holder, require_redis, settings):
+    # Given a task (or audit record) waiting in Redis, and a cache someone put in its database
+    if holder == "AUDIT_BUFFER_URL":
+        settings.AUDIT_BUFFER_URL = settings.CACHES["sessions"]["LOCATION"]
+    queue_url = getattr(settings, holder)
+    queued = redis.Redis.from_url(queue_url)
     queue = f"test-queue-{uuid.uuid4().hex}"
-    broker.lpush(queue, b'{"task": "notifications.deliver"}')
+    queued.lpush(queue, b'{"task": "notifications.deliver"}')
     settings.CACHES = {
         **settings.CACHES,
-        "risky": {"BACKEND": "coordination.redis_cache.SignedRedisCache", "LOCATION": broker_url()},
+        "risky": {
+            "BACKEND": "coordination.redis_cache.SignedRedisCache",
+            "LOCATION": written_differently(queue_url),
+        },
     }
     try:
-        # When that cache is cleared, it refuses, and the task is still queued
+        # When that cache is cleared, it refuses, and what waited is still there
         with pytest.raises(BrokerDatabaseClear):
             caches["risky"].clear()
-        assert broker.llen(queue) == 1
+        assert queued.llen(queue) == 1
     finally:
-        broker.delete(queue)
+        queued.delete(queue)
 
 
-def broker_url():
-    """The broker's database, written differently (``?db=``) from REDIS_URL."""
-    return f"redis://127.0.0.1:6379/?db={database_number(settings.CELERY_BROKER_URL)}"
+def written_differently(url):
+    """The same database, named with ``?db=`` rather than a path."""
+    return f"redis://127.0.0.1:6379/?db={database_number(url)}"
 
 
 def test_the_configured_caches_may_be_cleared_without_touching_the_broker(require_redis):
@@ -235,17 +242,26 @@ class TestDeployCheck:
         settings.REDIS_URL = "redis://127.0.0.1:6379/0"
         settings.CACHE_REDIS_URL = "redis://:s3cret@127.0.0.1:6379/1"
         settings.SESSION_REDIS_URL = "redis://127.0.0.1:6379/2"
+        settings.AUDIT_BUFFER_URL = "redis://127.0.0.1:6379/0"
 
         [warning] = redis_has_password(None)
 
         assert warning.id == "concord.W001"
         assert "REDIS_URL" in warning.msg and "SESSION_REDIS_URL" in warning.msg
+        assert "AUDIT_BUFFER_URL" in warning.msg
         assert "CACHE_REDIS_URL" not in warning.msg
 
     def test_is_quiet_when_every_redis_url_has_a_password(self, settings):
         settings.REDIS_URL = "rediss://concord:s3cret@redis.example.org:6380/0"
         settings.CACHE_REDIS_URL = "rediss://concord:s3cret@redis.example.org:6380/1"
         settings.SESSION_REDIS_URL = "unix:///run/redis.sock?db=2&password=s3cret"
+        settings.AUDIT_BUFFER_URL = settings.REDIS_URL
+
+        assert redis_has_password(None) == []
+
+    def test_an_audit_buffer_in_process_memory_needs_no_password(self, settings):
+        settings.REDIS_URL = settings.CACHE_REDIS_URL = settings.SESSION_REDIS_URL = ""
+        settings.AUDIT_BUFFER_URL = "memory://"
 
         assert redis_has_password(None) == []
 
