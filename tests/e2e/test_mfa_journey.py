@@ -148,7 +148,8 @@ def test_security_key_is_registered_then_signs_in(new_page, officer, virtual_key
     page.locator(".usermenu summary").click()
     page.get_by_role("link", name="Sign-in security").click()
     page.get_by_role("button", name="Add a security key or passkey").click()
-    expect(page.locator("table")).to_contain_text("Security key")
+    # The ceremony, then the page drawn again with the new key.
+    expect(page.locator("table")).to_contain_text("Security key", timeout=15_000)
     credentials = session.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})
     assert len(credentials["credentials"]) == 1
     snap(page, screenshot_dir, "mfa-5-key-registered")
@@ -161,7 +162,7 @@ def test_security_key_is_registered_then_signs_in(new_page, officer, virtual_key
     expect(page).to_have_url(re.compile(r"/accounts/login/verify/\?next=%2Fincidents%2F$"))
     snap(page, screenshot_dir, "mfa-6-verify-with-key")
     page.get_by_role("button", name="Use my security key or passkey").click()
-    expect(page).to_have_url(re.compile(r"/incidents/$"))
+    expect(page).to_have_url(re.compile(r"/incidents/$"), timeout=15_000)
     expect(page.locator(".usermenu__agency")).to_contain_text("THTC")
     signed = session.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})
     assert signed["credentials"][0]["signCount"] >= 2
