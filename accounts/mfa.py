@@ -77,6 +77,40 @@ def factor_exists(user_ref=None):
     return ExpressionWrapper(condition, output_field=BooleanField())
 
 
+def confirmed_device_ids():
+    """PostgreSQL annotations: the ids of the user's confirmed devices, an array per kind.
+
+    Read with the session's user (``accounts.backends``), they tell the middleware that
+    the device which verified the session still exists without a query of its own.
+    """
+    from django.contrib.postgres.expressions import ArraySubquery
+
+    return {
+        f"device_ids_{kind}": ArraySubquery(
+            model.objects.filter(user=OuterRef("pk"), confirmed=True).order_by().values("pk")
+        )
+        for kind, model in _MODELS.items()
+    }
+
+
+def remember_device_ids(user):
+    """Keep the arrays read with ``user`` by the label of django-otp's persistent ids."""
+    user.confirmed_device_ids = {
+        model.model_label(): frozenset(getattr(user, f"device_ids_{kind}"))
+        for kind, model in _MODELS.items()
+    }
+
+
+def device_still_confirmed(user, persistent_id):
+    """Whether the device ``persistent_id`` is a confirmed device of ``user``, as read with
+    the user; None when the user came without that knowledge."""
+    known = getattr(user, "confirmed_device_ids", None)
+    if known is None:
+        return None
+    label, _sep, pk = persistent_id.rpartition("/")
+    return pk.isdigit() and int(pk) in known.get(label, ())
+
+
 def has_second_factor(user) -> bool:
     """Whether ``user`` has a confirmed factor (recovery codes left count too)."""
     if not user.is_authenticated:

@@ -1,9 +1,14 @@
 import zoneinfo
+from functools import partial
 from urllib.parse import urlencode
 
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import SimpleLazyObject
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp import middleware as otp_middleware
+from django_otp.models import Device
 from rest_framework.views import APIView
 
 
@@ -26,6 +31,31 @@ class UserTimezoneMiddleware:
         else:
             timezone.deactivate()
         return self.get_response(request)
+
+
+class OTPMiddleware(otp_middleware.OTPMiddleware):
+    """django-otp's middleware, without its query for the device that verified the session
+    when the session's user came with the ids of their devices (``accounts.backends``, on
+    PostgreSQL): a verified session then costs no query more than any other."""
+
+    def _verify_user_sync(self, request, user):
+        from accounts import mfa
+
+        persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
+        confirmed = (
+            mfa.device_still_confirmed(user, persistent_id)
+            if persistent_id and user.is_authenticated
+            else None
+        )
+        if confirmed is None:
+            return super()._verify_user_sync(request, user)
+        self._init_user_fields(user)
+        if confirmed:
+            # Read only by code that uses the device itself; being verified needs its id.
+            user.otp_device = SimpleLazyObject(partial(Device.from_persistent_id, persistent_id))
+        else:
+            del request.session[DEVICE_ID_SESSION_KEY]
+        return user
 
 
 class SecondFactorMiddleware:

@@ -5,7 +5,9 @@ import re
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -85,6 +87,22 @@ class TestPolicy:
         with django_assert_num_queries(1):
             user = ModelBackend().get_user(lead_user.pk)
             assert mfa.has_second_factor(user) is True
+
+    def test_a_verified_session_costs_no_query_more_than_any_other(
+        self, client, lead_user, require_postgres
+    ):
+        plain = type(client)()
+        plain.force_login(UserFactory(username="plain", agency=lead_user.agency))
+        verified_login(client, lead_user)
+        url = reverse("accounts:profile")
+        counts = []
+        for session in (plain, client):
+            session.get(url)
+            with CaptureQueriesContext(connection) as queries:
+                assert session.get(url).status_code == 200
+            counts.append(len(queries))
+        assert counts[0] == counts[1]
+        assert mfa.second_factor_passed(client.get(url).wsgi_request)
 
     def test_second_factor_passed_reads_django_and_drf_requests(self, client, lead_user):
         device = give_totp(lead_user)
