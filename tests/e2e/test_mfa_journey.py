@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
 from accounts.choices import Role
@@ -166,3 +167,37 @@ def test_security_key_is_registered_then_signs_in(new_page, officer, virtual_key
     expect(page.locator(".usermenu__agency")).to_contain_text("THTC")
     signed = session.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})
     assert signed["credentials"][0]["signCount"] >= 2
+
+
+def test_agency_admin_resets_the_factors_of_a_user_who_lost_their_phone(
+    new_page, officer, settings, screenshot_dir, mailoutbox
+):
+    # Given a required second factor, an officer whose phone is lost, and her agency's admin
+    settings.MFA_REQUIRED = True
+    lost = TOTPDevice.objects.create(user=officer, name="Old phone")
+    admin = UserFactory(username="admin.nl", agency=officer.agency, role=Role.AGENCY_ADMIN)
+    admin_app = TOTPDevice.objects.create(user=admin, name="Admin phone")
+
+    # When the admin signs in with both steps and resets the officer's factors
+    page = new_page()
+    password_step(page, admin)
+    page.get_by_role("textbox", name="Code").fill(str(totp(admin_app.bin_key)).zfill(6))
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_role("link", name="My agency").click()
+    page.get_by_role("link", name="Sign-in security").click()
+    expect(page.get_by_role("checkbox", name="Require a second factor")).to_be_visible()
+    snap(page, screenshot_dir, "mfa-7-agency-security")
+    page.goto(f"/accounts/agency/users/{officer.pk}/")
+    page.get_by_role("link", name="Reset second factors…").click()
+    expect(page.locator("h1")).to_contain_text("Reset the second factors of")
+    expect(page.locator("main")).to_contain_text("Old phone")
+    snap(page, screenshot_dir, "mfa-8-reset-confirm")
+    page.get_by_role("button", name="Reset second factors").click()
+
+    # Then the officer is told by email, her old phone is gone, and she enrols anew
+    expect(page.locator(".message--success")).to_contain_text("were removed")
+    assert not TOTPDevice.objects.filter(pk=lost.pk).exists()
+    assert [m.to for m in mailoutbox] == [[officer.email]]
+    officer_page = new_page()
+    password_step(officer_page, officer)
+    expect(officer_page.get_by_role("alert")).to_contain_text("Add a second factor to continue.")
