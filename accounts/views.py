@@ -1,27 +1,57 @@
 """Accounts pages: agency directory, own profile, agency user management.
 
 Sign-in, sign-out and the password pages are Django's auth views configured in
-``accounts/urls.py``.
+``accounts/urls.py``; the password reset ones are extended here.
 """
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
-from django.http import QueryDict
+from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_countries import countries
 
-from accounts import actions
+from accounts import actions, throttle
 from accounts.forms import AgencyUserFilterForm, AgencyUserForm, DirectoryFilterForm, ProfileForm
 from accounts.models import Agency
 
 DIRECTORY_PAGE_SIZE = 25
 USERS_PAGE_SIZE = 25
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link: the same answer, in the same time, for any address.
+
+    A client asking more than ``RESET_PER_CLIENT`` times an hour is told to wait; an
+    address asked for more than ``RESET_PER_EMAIL`` times an hour gets no more email,
+    and the page does not say so.
+    """
+
+    def form_valid(self, form):
+        address = throttle.throttle_address(self.request) or ""
+        if (
+            throttle.count_hit(f"password-reset:client:{address}", throttle.RESET_WINDOW)
+            > throttle.RESET_PER_CLIENT
+        ):
+            form.add_error(None, _("Too many reset requests from your network. Try again later."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        form.save(request=self.request)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The owner of the mailbox chose a new password: failed guesses at the old one
+        # no longer hold their sign-in.
+        throttle.unlock(form.user.get_username())
+        return response
 
 
 def _paginate(request, queryset, per_page):
@@ -139,7 +169,12 @@ def agency_user_edit(request, pk):
     return render(
         request,
         "accounts/agency_user_form.html",
-        {"form": form, "agency": request.user.agency, "managed": user},
+        {
+            "form": form,
+            "agency": request.user.agency,
+            "managed": user,
+            "sign_in": throttle.lock_status(user.get_username()),
+        },
     )
 
 
@@ -180,4 +215,16 @@ def agency_user_send_reset(request, pk):
             request,
             _("A link to set a new password went to %(email)s.") % {"email": user.email},
         )
+    return redirect("accounts:agency_user_edit", pk=user.pk)
+
+
+@agency_admin_required
+@require_POST
+def agency_user_unlock(request, pk):
+    """Lift the sign-in lockout of a user: their failed attempts are forgotten."""
+    user = _managed_user(request, pk)
+    throttle.unlock(user.get_username())
+    messages.success(
+        request, _("%(name)s can sign in again at once.") % {"name": user.display_name}
+    )
     return redirect("accounts:agency_user_edit", pk=user.pk)

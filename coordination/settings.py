@@ -5,6 +5,7 @@ production hardening below is switched on and ``SECRET_KEY`` must be given.
 Every secret may also come from ``NAME_FILE`` (a path whose content is the value).
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -80,6 +81,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "django_countries",
+    # Password guessing limits (accounts/throttle.py).
+    "axes",
     "accounts",
     "incidents",
     "coordination.notifications",
@@ -100,6 +103,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "coordination.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: turns a lockout flagged during the view into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "coordination.urls"
@@ -195,6 +200,8 @@ CACHES["pages"] = (
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out attempt before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "accounts.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -209,6 +216,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Password guessing and password reset limits (accounts/throttle.py explains them), counted
+# for every caller of authenticate(): sign-in form, admin login, HTTP Basic, API token.
+# TRUSTED_PROXY_COUNT: proxies in front of Django that each append to X-Forwarded-For
+# (0: none, the client address is REMOTE_ADDR). No other header is ever read.
+try:
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0").strip() or "0")
+except ValueError:
+    TRUSTED_PROXY_COUNT = -1
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXY_COUNT: expected 0 or more, got {os.environ['TRUSTED_PROXY_COUNT']!r}"
+    )
+AXES_HANDLER = "accounts.throttle.ThrottleHandler"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.throttle_address"
+AXES_USERNAME_CALLABLE = "accounts.throttle.attempted_username"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["ip_address"], ["username"]]
+AXES_FAILURE_LIMIT = 5  # one username from one address; the other limits are in throttle.py
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+# Attempts refused while locked out check no password: they are not counted again.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "incidents:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -259,6 +290,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+    # The client address of DRF's throttles, as for the password throttle: never a raw header.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Concord API",
@@ -344,7 +377,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # django-axes logs every sign-in at INFO; failures and lockouts are warnings.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Production hardening: on whenever DEBUG is off.

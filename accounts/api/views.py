@@ -1,10 +1,11 @@
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import viewsets
+from rest_framework import exceptions, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.throttling import AnonRateThrottle
 
+from accounts import throttle
 from accounts.api.filtersets import AgencyFilterSet
 from accounts.api.serializers import AgencySerializer
 from accounts.models import Agency
@@ -37,5 +38,14 @@ class ObtainTokenView(ObtainAuthToken):
 
     # Credentials are in the body: no session (and so no CSRF dance) is involved.
     authentication_classes = []
-    # Limits password guessing (rate "anon" in REST_FRAMEWORK's DEFAULT_THROTTLE_RATES).
+    # Requests per client address (rate "anon" in REST_FRAMEWORK's DEFAULT_THROTTLE_RATES);
+    # failed passwords are counted and refused by accounts.throttle, as everywhere.
     throttle_classes = [AnonRateThrottle]
+
+    def post(self, request, *args, **kwargs):
+        try:
+            return super().post(request, *args, **kwargs)
+        except exceptions.ValidationError:
+            if getattr(request, "axes_locked_out", False):
+                raise exceptions.Throttled(detail=throttle.LOCKOUT_MESSAGE) from None
+            raise

@@ -13,6 +13,8 @@ from rest_framework.authentication import (
     get_authorization_header,
 )
 
+from accounts import throttle
+
 REALM = "Concord"
 
 
@@ -21,7 +23,21 @@ class BearerAuthentication(TokenAuthentication):
 
 
 class ExchangeBasicAuthentication(BasicAuthentication):
+    """HTTP Basic, counted and refused by the password throttle (``accounts.throttle``).
+
+    A locked-out caller is refused before its password is checked, as is a deactivated
+    user or one of a deactivated agency (``accounts.backends``).
+    """
+
     www_authenticate_realm = REALM
+
+    def authenticate_credentials(self, userid, password, request=None):
+        try:
+            return super().authenticate_credentials(userid, password, request)
+        except exceptions.AuthenticationFailed:
+            if getattr(request, "axes_locked_out", False):
+                raise exceptions.AuthenticationFailed(throttle.LOCKOUT_MESSAGE) from None
+            raise
 
 
 AUTHENTICATORS = (ExchangeBasicAuthentication, TokenAuthentication, BearerAuthentication)

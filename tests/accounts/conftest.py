@@ -19,6 +19,16 @@ def _private_cache(settings):
 
 
 @pytest.fixture
+def run_reset_tasks(monkeypatch):
+    """Password reset emails are sent by a Celery task: run it here, when it is queued."""
+    from accounts import tasks
+
+    monkeypatch.setattr(
+        tasks.send_password_reset, "delay", lambda *args: tasks.send_password_reset.apply(args)
+    )
+
+
+@pytest.fixture
 def agency_admin(lead_agency):
     """Agency admin of the lead agency (Germany)."""
     return UserFactory(

@@ -231,7 +231,12 @@ class TestCreateUser:
             {"new_password1": "violet-harbour-42-lamp", "new_password2": "violet-harbour-42-lamp"},
         )
         assert done["Location"] == reverse("accounts:password_reset_complete")
-        assert client.login(username="nadia", password="violet-harbour-42-lamp")
+        signed_in = client.post(
+            reverse("accounts:login"),
+            {"username": "nadia", "password": "violet-harbour-42-lamp"},
+        )
+        assert signed_in.status_code == 302
+        assert "_auth_user_id" in client.session
 
     def test_invalid_input_keeps_values_and_shows_errors(
         self, login, agency_admin, lead_user, mailoutbox
