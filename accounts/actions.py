@@ -17,8 +17,11 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from accounts import throttle
 from accounts.choices import Role
 from accounts.models import User
+from coordination.audit import record
+from coordination.audit.choices import AuditAction
 
 # Fields an agency admin may set; agency, staff and superuser flags are never among them.
 MANAGED_FIELDS = ("username", "first_name", "last_name", "email", "role", "language", "timezone")
@@ -92,6 +95,20 @@ def set_active(admin, user, active):
     User.objects.filter(pk=user.pk).update(is_active=active)
     user.is_active = active
     return user
+
+
+@transaction.atomic
+def unlock_sign_in(admin, user, *, request=None):
+    """Forget the failed sign-ins of ``user``: they can sign in again at once."""
+    _require_manager(admin, user)
+    throttle.unlock(user.get_username())
+    record(
+        AuditAction.USER_CHANGED,
+        request=request,
+        actor=admin,
+        target=user,
+        details={"sign_in": "unlocked"},
+    )
 
 
 def password_link(user, base_url=None):

@@ -1,11 +1,8 @@
 """Celery tasks of the accounts app: ids and plain values in, safe to run twice."""
 
-import logging
 import smtplib
 
 from celery import shared_task
-
-log = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -25,9 +22,16 @@ def send_password_reset(email, address=""):
     a second link, which is as harmless as the user asking twice.
     """
     from accounts.forms import LocalisedPasswordResetForm
+    from coordination.audit import record
+    from coordination.audit.choices import AuditAction
 
     form = LocalisedPasswordResetForm({"email": email})
     if not form.is_valid():
         return
     for user in form.deliver():
-        log.info("Password reset link sent to user %s (asked from %s)", user.pk, address or "?")
+        record(
+            AuditAction.PASSWORD_RESET_REQUESTED,
+            actor=None,
+            target=user,
+            details={"requested_from": address},
+        )

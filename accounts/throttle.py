@@ -31,6 +31,7 @@ from axes.conf import settings
 from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt, AccessLog
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import Q, Sum
 from django.shortcuts import render
@@ -155,6 +156,30 @@ class ThrottleHandler(AxesDatabaseHandler):
             username=username, ip_address=request.axes_ip_address
         ).delete()
         return deleted
+
+
+def record_lockout(sender, request, username, ip_address, **kwargs):
+    """Audit a lockout when it begins (axes signals every refused attempt as well)."""
+    from coordination.audit import record
+    from coordination.audit.choices import AuditAction
+
+    if request is None or getattr(request, "throttle_refused", False):
+        return
+    user_model = get_user_model()
+    target = user_model.objects.filter(username=username).only("agency_id").first()
+    record(
+        AuditAction.LOCKED_OUT,
+        request=getattr(request, "_request", request),
+        actor=None,
+        object_type="user",
+        object_ref=username or "",
+        agency=getattr(target, "agency_id", None),
+        details={
+            "username": username or "",
+            "locked": getattr(request, "throttle_scope", None) or "pair",
+            "counted_as": ip_address or "",
+        },
+    )
 
 
 def lockout_response(request, original_response, credentials=None):

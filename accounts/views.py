@@ -9,6 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +21,8 @@ from django_countries import countries
 from accounts import actions, throttle
 from accounts.forms import AgencyUserFilterForm, AgencyUserForm, DirectoryFilterForm, ProfileForm
 from accounts.models import Agency
+from coordination.audit import record
+from coordination.audit.choices import AuditAction
 
 DIRECTORY_PAGE_SIZE = 25
 USERS_PAGE_SIZE = 25
@@ -47,10 +50,17 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
-        response = super().form_valid(form)
-        # The owner of the mailbox chose a new password: failed guesses at the old one
-        # no longer hold their sign-in.
-        throttle.unlock(form.user.get_username())
+        with transaction.atomic():
+            response = super().form_valid(form)
+            # The owner of the mailbox chose a new password: failed guesses at the old
+            # one no longer hold their sign-in.
+            throttle.unlock(form.user.get_username())
+            record(
+                AuditAction.PASSWORD_RESET_DONE,
+                request=self.request,
+                actor=form.user,
+                target=form.user,
+            )
         return response
 
 
@@ -223,7 +233,7 @@ def agency_user_send_reset(request, pk):
 def agency_user_unlock(request, pk):
     """Lift the sign-in lockout of a user: their failed attempts are forgotten."""
     user = _managed_user(request, pk)
-    throttle.unlock(user.get_username())
+    actions.unlock_sign_in(request.user, user, request=request)
     messages.success(
         request, _("%(name)s can sign in again at once.") % {"name": user.display_name}
     )

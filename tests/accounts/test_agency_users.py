@@ -7,6 +7,8 @@ from django.urls import reverse
 from accounts.choices import Role
 from accounts.models import User
 from accounts.views import USERS_PAGE_SIZE
+from coordination.audit.choices import AuditAction
+from coordination.audit.models import AuditRecord
 from tests.factories import TEST_PASSWORD, UserFactory
 
 LIST = reverse("accounts:agency_users")
@@ -453,6 +455,10 @@ class TestSignInLockout:
         assert response["Location"] == edit_url(lead_user)
         # and the user signs in again at once
         assert signs_in(lead_user)
+        # and the trail says who lifted the lockout
+        record = AuditRecord.objects.get(action=AuditAction.USER_CHANGED, object_ref="lena")
+        assert record.actor_id == agency_admin.pk
+        assert record.details == {"sign_in": "unlocked"}
 
     def test_a_user_without_failures_shows_no_lockout(self, login, agency_admin, lead_user):
         page = login(agency_admin).get(edit_url(lead_user))

@@ -6,6 +6,7 @@ the deployment has one, the TLS proxy at PROXY in front of both.
 """
 
 import base64
+import re
 
 import pytest
 from axes.models import AccessAttempt
@@ -19,6 +20,8 @@ from rest_framework.throttling import AnonRateThrottle
 
 from accounts import throttle
 from accounts.models import User
+from coordination.audit.choices import AuditAction
+from coordination.audit.models import AuditRecord
 from tests.factories import TEST_PASSWORD, UserFactory
 
 ATTACKER = "203.0.113.66"
@@ -349,3 +352,61 @@ def test_one_client_asking_for_many_addresses_is_told_to_wait(
         # Another client is served.
         assert client.post(url, {"email": lead_user.email}, REMOTE_ADDR=VICTIM).status_code == 302
     assert len(mailoutbox) == 1
+
+
+# --- What the audit trail keeps ---------------------------------------------------------
+
+
+def test_a_lockout_is_recorded_once_when_it_begins(client, lead_user):
+    for _attempt in range(8):
+        sign_in(client, "lena", "wrong")
+
+    lockouts = AuditRecord.objects.filter(action=AuditAction.LOCKED_OUT)
+    assert lockouts.count() == 1
+    record = lockouts.get()
+    assert record.object_ref == "lena"
+    assert record.agency_id == lead_user.agency_id
+    assert record.client_address == ATTACKER
+    assert record.details["locked"] == "pair"
+
+
+def test_a_spraying_lockout_is_recorded_as_the_addresss(client, lead_agency):
+    for n in range(throttle.ADDRESS_LIMIT + 5):
+        sign_in(client, f"nobody{n}", "Winter-2026-Concord!")
+
+    record = AuditRecord.objects.get(action=AuditAction.LOCKED_OUT)
+    assert record.details["locked"] == "address"
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_audit_records_name_the_real_client_not_a_forged_one(client, lead_user, settings, proxies):
+    settings.TRUSTED_PROXY_COUNT = proxies
+    sign_in(client, "lena", "wrong", **behind(proxies, ATTACKER, VICTIM))
+
+    record = AuditRecord.objects.get(action=AuditAction.SIGN_IN_FAILED)
+    assert record.client_address == ATTACKER
+
+
+def test_password_reset_request_and_completion_are_recorded(
+    client, lead_user, mailoutbox, run_reset_tasks, django_capture_on_commit_callbacks
+):
+    url = reverse("accounts:password_reset")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"email": "nobody@example.org"}, REMOTE_ADDR=VICTIM)
+        client.post(url, {"email": lead_user.email}, REMOTE_ADDR=VICTIM)
+
+    requested = AuditRecord.objects.get(action=AuditAction.PASSWORD_RESET_REQUESTED)
+    assert requested.object_ref == "lena"
+    assert requested.agency_id == lead_user.agency_id
+    assert requested.details == {"requested_from": VICTIM}
+
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/\S+/)", mailoutbox[0].body)[1]
+    form_page = client.get(link, follow=True)
+    client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "quiet-lantern-orbit-7421", "new_password2": "quiet-lantern-orbit-7421"},
+    )
+
+    done = AuditRecord.objects.get(action=AuditAction.PASSWORD_RESET_DONE)
+    assert done.actor_id == lead_user.pk
+    assert done.agency_id == lead_user.agency_id
