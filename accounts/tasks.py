@@ -35,3 +35,10 @@ def send_password_reset(email, address=""):
             target=user,
             details={"requested_from": address},
         )
+
+
+@shared_task(name="accounts.purge_sign_in_history", ignore_result=True)
+def purge_sign_in_history():
+    from accounts import throttle
+
+    throttle.purge_history()

@@ -234,6 +234,21 @@ def is_locked(request, username):
     return AxesProxyHandler.is_locked(request, {"username": username})
 
 
+def purge_history():
+    """Forget sign-ins older than ``FAMILIAR_DAYS`` and failures older than the window.
+
+    Neither counts any more; what is left of who signed in when is the audit trail's.
+    """
+    now = timezone.now()
+    signed_in, _kinds = AccessLog.objects.filter(
+        attempt_time__lt=now - timedelta(days=FAMILIAR_DAYS)
+    ).delete()
+    failed, _kinds = AccessAttempt.objects.filter(
+        attempt_time__lt=now - settings.AXES_COOLOFF_TIME
+    ).delete()
+    return signed_in, failed
+
+
 def count_hit(key, window):
     """Count one event under ``key`` in a window that starts with the first; the new count."""
     if cache.add(key, 1, window):

@@ -379,6 +379,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.digests",
         "schedule": env.float("DIGEST_SWEEP_SECONDS", default=900.0),
     },
+    # The password throttle's history of sign-ins and failures (accounts/throttle.py).
+    "accounts-purge-sign-in-history": {
+        "task": "accounts.purge_sign_in_history",
+        "schedule": 24 * 3600.0,
+    },
 }
 
 # Audit trail (coordination/audit): consultations and exports wait in a Redis list on the

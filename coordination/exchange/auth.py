@@ -32,6 +32,9 @@ class ExchangeBasicAuthentication(BasicAuthentication):
     www_authenticate_realm = REALM
 
     def authenticate_credentials(self, userid, password, request=None):
+        if "\x00" in userid or "\x00" in password:
+            # No account is named so; the database would refuse to even look.
+            raise exceptions.AuthenticationFailed(_("Invalid username/password."))
         try:
             return super().authenticate_credentials(userid, password, request)
         except exceptions.AuthenticationFailed:

@@ -77,3 +77,10 @@ def test_bad_database_url_names_the_variable():
     result = manage("check", **{**PRODUCTION, "DATABASE_URL": "nosuchdb://x"})
     assert result.returncode != 0
     assert "DATABASE_URL" in result.stderr
+
+
+def test_bad_trusted_proxy_count_names_the_variable():
+    for value in ("one", "-1"):
+        result = manage("check", **{**PRODUCTION, "TRUSTED_PROXY_COUNT": value})
+        assert result.returncode != 0
+        assert "TRUSTED_PROXY_COUNT" in result.stderr
