@@ -72,7 +72,7 @@ class LocalisedPasswordResetForm(auth_forms.PasswordResetForm):
         if throttle.count_hit(key, throttle.RESET_WINDOW) > throttle.RESET_PER_EMAIL:
             return
         address = throttle.client_address(request) if request is not None else None
-        transaction.on_commit(partial(tasks.send_password_reset.delay, email, address or ""))
+        transaction.on_commit(partial(tasks.queue_password_reset, email, address or ""))
 
     def deliver(self):
         """Email every account of the address its link, rendered now; the users emailed.

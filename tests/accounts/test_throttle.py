@@ -95,3 +95,16 @@ def test_basic_auth_with_a_strange_username_is_refused_not_a_crash(client, lead_
             HTTP_ACCEPT="application/taxii+json;version=2.1",
         )
         assert response.status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_broker_outage_does_not_break_the_reset_page(
+    client, lead_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    def refuse(*args):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.send_password_reset, "delay", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("accounts:password_reset"), {"email": lead_user.email})
+    assert response["Location"] == reverse("accounts:password_reset_done")
