@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from accounts import throttle
+from accounts import tasks, throttle
 from accounts.choices import AgencyKind, Role
 from accounts.models import User
 from accounts.timezones import TIMEZONE_CHOICES
@@ -65,8 +65,6 @@ class LocalisedPasswordResetForm(auth_forms.PasswordResetForm):
     html_email_template_name = "emails/password_reset-body.html"
 
     def save(self, request=None, **kwargs):
-        from accounts import tasks
-
         email = self.cleaned_data["email"]
         key = "password-reset:email:" + hashlib.sha256(email.casefold().encode()).hexdigest()
         if throttle.count_hit(key, throttle.RESET_WINDOW) > throttle.RESET_PER_EMAIL:
