@@ -8,7 +8,7 @@ from tests.factories import UserFactory
 
 @pytest.fixture(autouse=True)
 def _private_cache(settings):
-    # The sign-in throttle counts failures in the cache: keep each test's count its own.
+    # Password reset requests are counted in the cache: keep each test's counts its own.
     settings.CACHES = {
         **settings.CACHES,
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"},

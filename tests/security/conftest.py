@@ -1,21 +1,9 @@
-"""Fixtures of the attack replays: a private cache per test, a superuser, Celery run inline."""
+"""Fixtures of the attack replays: a superuser, Celery tasks run inline."""
 
 import pytest
 
 from accounts.choices import Role
 from tests.factories import UserFactory
-
-
-@pytest.fixture(autouse=True)
-def _private_cache(settings):
-    # Reset requests are counted in the cache: keep each test's counts its own.
-    settings.CACHES = {
-        **settings.CACHES,
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "s"},
-    }
-    from django.core.cache import cache
-
-    cache.clear()
 
 
 @pytest.fixture

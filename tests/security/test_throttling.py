@@ -33,6 +33,18 @@ LOCKOUT = b"Too many failed sign-in attempts"
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(settings):
+    # Reset requests and API calls are counted in the cache: keep each test's counts its own.
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "s"},
+    }
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def sign_in(client, username, password, address=ATTACKER, **meta):
     """Post the sign-in form from ``address`` (or with the request ``meta`` given)."""
     return client.post(
