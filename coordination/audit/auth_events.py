@@ -23,7 +23,7 @@ def signed_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="audit-sign-in-failed")
 def sign_in_failed(sender, credentials, request=None, **kwargs):
-    username = str(credentials.get("username") or "")[:150]
+    username = str(credentials.get("username") or "").replace("\x00", "")[:150]
     # The attempt is shown to the admins of the agency whose account was tried.
     target = (
         get_user_model()
