@@ -17,7 +17,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(
+        views.PasswordChangeView.as_view(
             success_url=reverse_lazy("accounts:password_change_done")
         ),
         name="password_change",
@@ -45,7 +45,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        views.PasswordResetConfirmView.as_view(
             success_url=reverse_lazy("accounts:password_reset_complete")
         ),
         name="password_reset_confirm",
@@ -69,6 +69,11 @@ urlpatterns = [
         "agency/users/<int:pk>/reactivate/",
         views.agency_user_reactivate,
         name="agency_user_reactivate",
+    ),
+    path(
+        "agency/users/<int:pk>/tokens/<int:token_pk>/revoke/",
+        views.agency_user_token_revoke,
+        name="agency_user_token_revoke",
     ),
     path(
         "agency/users/<int:pk>/send-password-link/",
