@@ -212,7 +212,9 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description=_("Revoke the selected tokens"), permissions=["view"])
     def revoke_tokens(self, request, queryset):
         revoked = account_actions.revoke_api_tokens(
-            queryset, reason=TokenRevocation.PLATFORM_ADMIN, request=request,
+            queryset,
+            reason=TokenRevocation.PLATFORM_ADMIN,
+            request=request,
             actor=request.user,
         )
         self.message_user(

@@ -56,7 +56,6 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "in": "header",
             "name": "Authorization",
             "description": _(
-                'An API token, as "Token <key>" or "Bearer <key>". Read-only tokens may '
-                "only read."
+                'An API token, as "Token <key>" or "Bearer <key>". Read-only tokens may only read.'
             ),
         }

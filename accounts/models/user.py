@@ -65,6 +65,12 @@ class User(AbstractUser):
     def has_role(self, *roles):
         return self.is_active and self.role in roles
 
+    def set_password(self, raw_password):
+        # An account saved without any password hash ("", not even an unusable one) is
+        # being set up (demo data, test factories): its first password is no change.
+        self._password_first = not self.password
+        super().set_password(raw_password)
+
     def set_unusable_password(self):
         super().set_unusable_password()
         self._password_discarded = True
@@ -74,10 +80,11 @@ class User(AbstractUser):
         # ``changepassword``) ends here; a hash upgrade at sign-in leaves ``_password`` None.
         adding = self._state.adding
         password_changed = not adding and (
-            self._password is not None or getattr(self, "_password_discarded", False)
+            (self._password is not None and not getattr(self, "_password_first", False))
+            or getattr(self, "_password_discarded", False)
         )
         super().save(*args, **kwargs)
-        self._password_discarded = False
+        self._password_discarded = self._password_first = False
         self.sync_agency_group()
         if password_changed or (not adding and not self.is_active):
             from accounts import actions

@@ -24,7 +24,6 @@ from rest_framework import exceptions
 from accounts import actions, mfa
 from accounts import tokens as api_tokens
 from accounts.forms import ApiTokenForm
-
 from coordination.exchange import auth
 from coordination.exchange.collections import find_collection, incident_collection_id
 from coordination.exchange.export import incident_bundle
@@ -220,7 +219,9 @@ def api_token(request):
         if action == "create":
             return _create_token(request)
         if action == "revoke":
-            token = get_object_or_404(actions.own_tokens(request.user), pk=request.POST.get("token"))
+            token = get_object_or_404(
+                actions.own_tokens(request.user), pk=request.POST.get("token")
+            )
             if actions.revoke_api_token(token, by=request.user, request=request):
                 messages.success(
                     request,
