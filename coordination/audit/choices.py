@@ -46,6 +46,7 @@ CATEGORY_OF = {
     AuditAction.VIEWED: Category.CONSULTATION,
     AuditAction.EXPORTED: Category.DISCLOSURE,
     AuditAction.DOWNLOADED: Category.DISCLOSURE,
+    AuditAction.INCIDENT_SHARED: Category.DISCLOSURE,
 }
 
 

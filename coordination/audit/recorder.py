@@ -276,14 +276,48 @@ def pending():
 
 
 def _resolve_subject_agencies(events):
-    """Fill in the owning agency of consulted or exported objects, one query per kind."""
-    from coordination.audit.subjects import owning_agencies
+    """For consulted or exported objects: the owning agency and, when no one gave one,
+    the justification (the reader's agency's part in the case), one query per kind."""
+    from coordination.audit.subjects import participation_roles, subjects
 
     wanted = {}
     for item in events:
-        if item.get("agency_id") is None and item.get("object_type") and item.get("object_ref"):
+        unresolved = item.get("agency_id") is None or not item.get("justification")
+        if item.get("object_type") and item.get("object_ref") and unresolved:
             wanted.setdefault(item["object_type"], set()).add(item["object_ref"])
-    owners = owning_agencies(wanted)
+    if not wanted:
+        return
+    found = subjects(wanted)
+    roles = participation_roles(
+        {
+            (subject.incident_id, item["actor_agency_id"])
+            for item in events
+            if (subject := found.get((item.get("object_type"), item.get("object_ref"))))
+            and subject.incident_id
+            and item.get("actor_agency_id")
+        }
+    )
     for item in events:
+        subject = found.get((item.get("object_type"), item.get("object_ref")))
+        if subject is None:
+            continue
         if item.get("agency_id") is None:
-            item["agency_id"] = owners.get((item.get("object_type"), item.get("object_ref")))
+            item["agency_id"] = subject.owner_agency_id
+        if not item.get("justification"):
+            item["justification"] = justification(item, subject, roles)
+
+
+def justification(item, subject, roles):
+    """Why the reader could open the object: their agency's part in the case."""
+    agency = item.get("actor_agency_id")
+    if subject.requesting_agency_id is not None:
+        if agency == subject.requesting_agency_id:
+            return f"requesting agency of {item['object_ref']}"
+        if agency in subject.requested_agency_ids:
+            return f"requested agency of {item['object_ref']}"
+    role = roles.get((subject.incident_id, agency))
+    if role and subject.incident_ref:
+        return f"{role} agency of {subject.incident_ref}"
+    if subject.incident_ref:
+        return f"named reader of {subject.incident_ref}"
+    return ""

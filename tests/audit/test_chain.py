@@ -146,3 +146,19 @@ def test_consulted_object_names_its_owning_agency(incident, invited_user):
     )
     assert item.agency_id == incident.lead_agency_id
     assert item.actor_agency_id == invited_user.agency_id
+
+
+def test_sharing_and_removing_an_agency_is_recorded(incident, lead_user, other_agency):
+    from incidents.actions import remove_participation, share_incident
+    from incidents.choices import ParticipationRole
+
+    participation = share_incident(incident, other_agency, ParticipationRole.OBSERVER, lead_user)
+    remove_participation(participation, lead_user, "not needed")
+
+    shared = AuditRecord.objects.get(
+        action=AuditAction.INCIDENT_SHARED, recipient__startswith="CCN"
+    )
+    assert shared.category == Category.DISCLOSURE
+    assert shared.agency_id == incident.lead_agency_id
+    removed = AuditRecord.objects.get(action=AuditAction.PARTICIPATION_REMOVED)
+    assert removed.recipient == "CCN-CERT"

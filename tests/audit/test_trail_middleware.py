@@ -60,3 +60,23 @@ def test_buffered_records_wait_in_redis_until_flushed(settings, login, incident,
     assert not AuditRecord.objects.filter(action=AuditAction.VIEWED).exists()
     assert recorder.flush() == 1
     assert recorder.pending() == 0
+
+
+def test_consultation_names_the_readers_part_in_the_case(login, incident, invited_user):
+    login(invited_user).get(reverse("incidents:detail", args=[incident.reference]))
+
+    item = _flushed().get(action=AuditAction.VIEWED)
+    assert item.justification == f"contributor agency of {incident.reference}"
+
+
+def test_given_justification_is_kept(incident, lead_user):
+    from coordination.audit import record
+
+    item = record(
+        AuditAction.DOWNLOADED,
+        actor=lead_user,
+        object_type="incident",
+        object_ref=incident.reference,
+        justification="forensic analysis",
+    )
+    assert item.justification == "forensic analysis"
