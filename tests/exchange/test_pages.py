@@ -250,5 +250,5 @@ def test_token_page_query_budget(client, lead_user, token_for, django_assert_max
         token_for(lead_user)
     client.force_login(lead_user)
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(3):
         assert client.get(TOKEN_URL).status_code == 200
