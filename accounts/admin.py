@@ -150,7 +150,12 @@ class UserAdmin(DjangoUserAdmin):
                 details={"role": obj.role},
             )
             return
-        changed = [name for name in form.changed_data if name not in ("password",)]
+        # A split date-time redrawn in another zone counts as changed to the form; not here.
+        changed = [
+            name
+            for name in form.changed_data
+            if name != "password" and form.initial.get(name) != form.cleaned_data.get(name)
+        ]
         if "is_active" in changed:
             changed.remove("is_active")
             account_actions.record_activation(obj, request=request, actor=request.user)

@@ -1,7 +1,10 @@
 """Account events in the audit trail, and an agency admin's view of their users' API tokens."""
 
+import zoneinfo
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts import actions
 from accounts.choices import Role, TokenRevocation, TokenScope
@@ -177,3 +180,77 @@ def test_user_edit_page_query_budget(login, agency_admin, lead_user, django_asse
 
     with django_assert_max_num_queries(4):
         assert client.get(edit_url(lead_user)).status_code == 200
+
+
+# The same events from the Django admin
+
+
+def admin_user_form(client, admin, user, **changes):
+    """POST the admin's change form as drawn, with ``changes``."""
+    type(user).objects.filter(pk=user.pk).update(
+        date_joined=user.date_joined.replace(microsecond=0)
+    )
+    user.refresh_from_db()
+    url = reverse("admin:accounts_user_change", args=[user.pk])
+    form = client.get(url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and name not in ("password", "user_permissions")
+    }
+    data["groups"] = [group.pk for group in user.groups.all()]
+    joined = timezone.localtime(user.date_joined, zoneinfo.ZoneInfo(admin.timezone))
+    data.update(
+        {
+            "agency": user.agency_id,
+            "date_joined_0": joined.strftime("%Y-%m-%d"),
+            "date_joined_1": joined.strftime("%H:%M:%S"),
+        }
+    )
+    data.pop("last_login", None)
+    data = {name: ("on" if value is True else value) for name, value in data.items()}
+    data = {name: value for name, value in data.items() if value is not False}
+    data.update(changes)
+    return client.post(url, data)
+
+
+def test_role_change_in_the_django_admin_records_user_changed(client, superuser, lead_user):
+    client.force_login(superuser)
+
+    response = admin_user_form(client, superuser, lead_user, role=Role.SUPERVISOR)
+
+    assert response.status_code == 302
+    changed = AuditRecord.objects.get(action=AuditAction.USER_CHANGED)
+    assert changed.actor_id == superuser.pk
+    assert changed.agency_id == lead_user.agency_id
+    assert changed.details == {
+        "fields": ["role"],
+        "role": {"old": Role.INVESTIGATOR, "new": Role.SUPERVISOR},
+    }
+
+
+def test_user_added_in_the_django_admin_records_user_created(client, superuser, lead_agency):
+    client.force_login(superuser)
+
+    response = client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "newbie",
+            "password1": "a-long-enough-passphrase-7",
+            "password2": "a-long-enough-passphrase-7",
+            "usable_password": "true",
+            "agency": lead_agency.pk,
+            "role": Role.INVESTIGATOR,
+            "language": "en",
+            "timezone": "Europe/Berlin",
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    created = AuditRecord.objects.get(action=AuditAction.USER_CREATED)
+    assert (created.actor_id, created.object_ref, created.agency_id) == (
+        superuser.pk,
+        "newbie",
+        lead_agency.pk,
+    )
+    assert not AuditRecord.objects.filter(action=AuditAction.PASSWORD_CHANGED).exists()
