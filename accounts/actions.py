@@ -226,11 +226,6 @@ def own_tokens(user):
     return ApiToken.objects.filter(user=user)
 
 
-def managed_tokens(admin):
-    """The tokens an agency admin may see and revoke: those of the users they manage."""
-    return ApiToken.objects.filter(user__in=managed_users(admin))
-
-
 @transaction.atomic
 def revoke_api_token(token, *, by, request=None):
     """Revoke one token: its owner, an admin of the owner's agency, or a platform admin."""

@@ -22,7 +22,6 @@ from django.views.decorators.http import require_GET
 from rest_framework import exceptions
 
 from accounts import actions, mfa
-from accounts import tokens as api_tokens
 from accounts.forms import ApiTokenForm
 from coordination.exchange import auth
 from coordination.exchange.collections import find_collection, incident_collection_id
@@ -203,7 +202,6 @@ def _token_context(request, form, **extra):
         "tokens": actions.own_tokens(request.user)[:TOKENS_LISTED],
         "form": form,
         "may_create": mfa.second_factor_passed(request),
-        "max_days": api_tokens.max_days(),
         "discovery_url": request.build_absolute_uri(reverse("taxii:discovery")),
         **extra,
     }
@@ -219,9 +217,10 @@ def api_token(request):
         if action == "create":
             return _create_token(request)
         if action == "revoke":
-            token = get_object_or_404(
-                actions.own_tokens(request.user), pk=request.POST.get("token")
-            )
+            token_id = request.POST.get("token", "")
+            if not token_id.isdigit():
+                raise Http404
+            token = get_object_or_404(actions.own_tokens(request.user), pk=token_id)
             if actions.revoke_api_token(token, by=request.user, request=request):
                 messages.success(
                     request,

@@ -231,6 +231,14 @@ def test_revoking_another_users_token_answers_404(client, lead_user, invited_use
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("token", ["", "abc", "99999"])
+def test_revoking_a_token_that_is_not_there_answers_404(client, lead_user, token):
+    client.force_login(lead_user)
+
+    assert client.post(TOKEN_URL, {"action": "revoke", "token": token}).status_code == 404
+
+
+@pytest.mark.django_db
 def test_unknown_token_action_is_400(client, lead_user):
     client.force_login(lead_user)
 
