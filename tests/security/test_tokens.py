@@ -458,3 +458,13 @@ def test_steady_reads_with_a_token_cost_one_query_for_authentication(
     with django_assert_num_queries(1):
         response = client.get(url, HTTP_AUTHORIZATION=f"Bearer {key}", HTTP_ACCEPT=TAXII)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("value", ["0", "soon", "4000"])
+def test_bad_token_lifetime_setting_names_the_variable(value):
+    from tests.infra.test_settings import manage
+
+    result = manage("check", DEBUG="true", API_TOKEN_MAX_DAYS=value)
+
+    assert result.returncode != 0
+    assert "API_TOKEN_MAX_DAYS" in result.stderr
