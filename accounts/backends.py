@@ -1,4 +1,8 @@
-"""Authentication backend: refuses who may not sign in, loads the agency with the user."""
+"""Authentication backend: refuses who may not sign in, loads the agency with the user.
+
+The users of an inactive agency are refused like inactive users: sign-in, their
+sessions at the next request, and HTTP Basic (DRF asks this backend too).
+"""
 
 from django.contrib.auth import backends, get_user_model
 from django.db import connection
@@ -54,6 +58,11 @@ class ModelBackend(backends.ModelBackend):
         if hasattr(user, "group_ids_read"):
             user.remember_visibility_group_ids(user.group_ids_read)
         return user if self.user_can_authenticate(user) else None
+
+    def user_can_authenticate(self, user):
+        if not super().user_can_authenticate(user):
+            return False
+        return user.agency_id is None or user.agency.is_active
 
 
 def _group_ids(user_model):

@@ -8,14 +8,15 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import transaction
 from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from accounts import tasks, throttle
-from accounts.choices import AgencyKind, Role
+from accounts import tasks, throttle, tokens
+from accounts.choices import AgencyKind, Role, TokenScope
 from accounts.models import User
 from accounts.timezones import TIMEZONE_CHOICES
 
@@ -219,3 +220,36 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["language", "timezone"]
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token: its name, what it may do, and for how long."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What uses it, e.g. “MISP pull” or “firewall blocklist”."),
+    )
+    scope = forms.ChoiceField(
+        label=_("Scope"),
+        choices=TokenScope.choices,
+        initial=TokenScope.READ,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Read only is enough for TAXII, STIX downloads and blocklists. Read and write "
+            "lets the tool change cases through the REST API as you could."
+        ),
+    )
+    days = forms.IntegerField(label=_("Valid for (days)"), min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = tokens.max_days()
+        self.fields["days"].max_value = limit
+        self.fields["days"].validators.append(MaxValueValidator(limit))
+        self.fields["days"].widget.attrs["max"] = limit
+        self.fields["days"].initial = tokens.default_days()
+        self.fields["days"].help_text = _("At most %(days)s days.") % {"days": limit}
+
+    def clean_name(self):
+        return self.cleaned_data["name"].strip()

@@ -17,9 +17,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(
-            success_url=reverse_lazy("accounts:password_change_done")
-        ),
+        views.PasswordChangeView.as_view(success_url=reverse_lazy("accounts:password_change_done")),
         name="password_change",
     ),
     path(
@@ -71,6 +69,11 @@ urlpatterns = [
         "agency/users/<int:pk>/unlock/",
         views.agency_user_unlock,
         name="agency_user_unlock",
+    ),
+    path(
+        "agency/users/<int:pk>/tokens/<int:token_pk>/revoke/",
+        views.agency_user_token_revoke,
+        name="agency_user_token_revoke",
     ),
     path(
         "agency/users/<int:pk>/send-password-link/",

@@ -1,7 +1,9 @@
 """Accounts pages: agency directory, own profile, agency user management.
 
 Sign-in, sign-out and the password pages are Django's auth views configured in
-``accounts/urls.py``; the password reset ones are extended here.
+``accounts/urls.py``; the password reset ones are extended here, and the password
+change and reset views tell the user model who is changing the password, for the
+audit trail.
 """
 
 from django.contrib import messages
@@ -26,6 +28,7 @@ from coordination.audit.choices import AuditAction
 
 DIRECTORY_PAGE_SIZE = 25
 USERS_PAGE_SIZE = 25
+TOKENS_LISTED = 50
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -50,6 +53,7 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
+        form.user.audit_request = self.request
         with transaction.atomic():
             response = super().form_valid(form)
             # The owner of the mailbox chose a new password: failed guesses at the old
@@ -156,7 +160,7 @@ def agency_user_create(request):
     )
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in actions.MANAGED_FIELDS}
-        user = actions.create_user(request.user, **fields)
+        user = actions.create_user(request.user, request=request, **fields)
         actions.send_password_email(request.user, user, invitation=True)
         messages.success(
             request,
@@ -173,7 +177,7 @@ def agency_user_edit(request, pk):
     form = AgencyUserForm(request.POST or None, instance=user, acting_user=request.user)
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        actions.update_user(request.user, user, **changes)
+        actions.update_user(request.user, user, request=request, **changes)
         messages.success(request, _("%(name)s was updated.") % {"name": user.display_name})
         return redirect("accounts:agency_users")
     return render(
@@ -184,8 +188,24 @@ def agency_user_edit(request, pk):
             "agency": request.user.agency,
             "managed": user,
             "sign_in": throttle.lock_status(user.get_username()),
+            "tokens": actions.own_tokens(user)[:TOKENS_LISTED],
         },
     )
+
+
+@agency_admin_required
+@require_POST
+def agency_user_token_revoke(request, pk, token_pk):
+    """An agency admin revokes an API token of one of their agency's users."""
+    user = _managed_user(request, pk)
+    token = get_object_or_404(actions.own_tokens(user), pk=token_pk)
+    if actions.revoke_api_token(token, by=request.user, request=request):
+        messages.success(
+            request,
+            _("The token “%(name)s” of %(user)s was revoked.")
+            % {"name": token.name, "user": user.display_name},
+        )
+    return redirect("accounts:agency_user_edit", pk=user.pk)
 
 
 @agency_admin_required
@@ -195,7 +215,7 @@ def agency_user_deactivate(request, pk):
     if user.pk == request.user.pk:
         raise PermissionDenied(_("You cannot deactivate your own account."))
     if request.method == "POST":
-        actions.set_active(request.user, user, False)
+        actions.set_active(request.user, user, False, request=request)
         messages.success(
             request,
             _("%(name)s was deactivated and can no longer sign in.") % {"name": user.display_name},
@@ -208,7 +228,7 @@ def agency_user_deactivate(request, pk):
 @require_POST
 def agency_user_reactivate(request, pk):
     user = _managed_user(request, pk)
-    actions.set_active(request.user, user, True)
+    actions.set_active(request.user, user, True, request=request)
     messages.success(request, _("%(name)s was reactivated.") % {"name": user.display_name})
     return redirect("accounts:agency_user_edit", pk=user.pk)
 
@@ -238,3 +258,9 @@ def agency_user_unlock(request, pk):
         request, _("%(name)s can sign in again at once.") % {"name": user.display_name}
     )
     return redirect("accounts:agency_user_edit", pk=user.pk)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    def form_valid(self, form):
+        form.user.audit_request = self.request
+        return super().form_valid(form)

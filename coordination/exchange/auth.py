@@ -1,25 +1,19 @@
 """Who is calling an exchange endpoint: a signed-in browser or a tool with credentials.
 
 Tools authenticate as TAXII clients do: HTTP Basic with username and password, or
-an API token as ``Authorization: Token <key>`` or ``Authorization: Bearer <key>``.
-Without an ``Authorization`` header the browser session counts (reads only).
+an API token as ``Authorization: Token <key>`` or ``Authorization: Bearer <key>``
+(``accounts.authentication``, the same check as the REST API's; read-only tokens
+suffice). Without an ``Authorization`` header the browser session counts (reads only).
 """
 
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
-from rest_framework.authentication import (
-    BasicAuthentication,
-    TokenAuthentication,
-    get_authorization_header,
-)
+from rest_framework.authentication import BasicAuthentication, get_authorization_header
 
 from accounts import throttle
+from accounts.authentication import ApiTokenAuthentication
 
 REALM = "Concord"
-
-
-class BearerAuthentication(TokenAuthentication):
-    keyword = "Bearer"
 
 
 class ExchangeBasicAuthentication(BasicAuthentication):
@@ -43,7 +37,7 @@ class ExchangeBasicAuthentication(BasicAuthentication):
             raise
 
 
-AUTHENTICATORS = (ExchangeBasicAuthentication, TokenAuthentication, BearerAuthentication)
+AUTHENTICATORS = (ExchangeBasicAuthentication, ApiTokenAuthentication)
 CHALLENGE = f'Basic realm="{REALM}", Bearer realm="{REALM}"'
 
 
@@ -52,6 +46,7 @@ def authenticate(request):
 
     Raises ``AuthenticationFailed`` for credentials that are given but wrong, or an
     unknown scheme: a tool with a bad token must hear so, not see an empty feed.
+    ``PermissionDenied`` for a read-only token on a method that could write.
     """
     header = get_authorization_header(request).split()
     if not header:

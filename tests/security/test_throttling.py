@@ -145,7 +145,7 @@ def test_fifty_wrong_passwords_on_the_token_endpoint_then_the_right_one_is_refus
     response = api_client.post(
         url, {"username": "lena", "password": TEST_PASSWORD}, REMOTE_ADDR=VICTIM
     )
-    assert response.status_code == 200
+    assert response.status_code == 201
     assert response.json()["token"]
 
 
