@@ -20,7 +20,7 @@ class SecondFactorAdminSite(admin.AdminSite):
     def has_permission(self, request):
         from accounts import mfa
 
-        return super().has_permission(request) and mfa.second_factor_passed(request)
+        return super().has_permission(request) and mfa.session_verified(request)
 
     def login(self, request, extra_context=None):
         from accounts import mfa
@@ -35,7 +35,7 @@ class SecondFactorAdminSite(admin.AdminSite):
             return redirect_to_login(next_url)
         if not (user.is_active and user.is_staff):
             raise PermissionDenied(_("Your account does not administer the platform."))
-        if mfa.second_factor_passed(request):
+        if mfa.session_verified(request):
             return redirect(next_url)
         query = urlencode({REDIRECT_FIELD_NAME: next_url})
         if mfa.has_second_factor(user):

@@ -5,8 +5,9 @@ django-otp does the verification: authenticator apps (``otp_totp``), recovery co
 security keys and passkeys. A session has passed the second factor when django-otp's
 middleware found the device that verified it (``request.user.is_verified()``).
 
-Other parts of Concord ask two things here: ``second_factor_passed(request)`` (the API
-token issuance, the admin site) and ``required_for(user)``.
+Other parts of Concord ask here ``second_factor_passed(request)`` (the API token
+issuance), ``session_verified(request)`` (the admin site, which asks a factor of staff
+whatever the rule) and ``required_for(user)``.
 """
 
 import enum
@@ -135,7 +136,23 @@ def _has_primary_factor(user):
 
 
 def second_factor_passed(request) -> bool:
-    """True when this session passed the second factor (a Django or DRF request)."""
+    """True when this session (a Django or DRF request) passed the second factor, or its
+    user has none and needs none: the password was then all there was to pass.
+
+    False for a user with a factor whose session has not used it, for a user who must
+    have one and has none, and for anonymous requests. Where a factor is required of
+    everyone (``MFA_REQUIRED``), True means the session used one.
+    """
+    request = getattr(request, "_request", request)
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return False
+    return gate(request) is Gate.OPEN
+
+
+def session_verified(request) -> bool:
+    """True when a device of the user verified this session (``django_otp``'s
+    ``is_verified()``), whether or not the user needed one."""
     request = getattr(request, "_request", request)
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
@@ -147,7 +164,7 @@ def second_factor_passed(request) -> bool:
 def gate(request) -> Gate:
     """What this request's session must do before it may use Concord."""
     user = request.user
-    if not user.is_authenticated or second_factor_passed(request):
+    if not user.is_authenticated or session_verified(request):
         return Gate.OPEN
     if has_second_factor(user):
         return Gate.VERIFY
@@ -331,7 +348,7 @@ def _enrolled(request, kind, device):
         request,
         details={"factor": str(kind), "device": device.pk, "name": device.name},
     )
-    if not second_factor_passed(request):
+    if not session_verified(request):
         # Proven just now: the new factor verifies this session.
         mark_passed(request, device)
 

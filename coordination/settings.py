@@ -5,6 +5,7 @@ production hardening below is switched on and ``SECRET_KEY`` must be given.
 Every secret may also come from ``NAME_FILE`` (a path whose content is the value).
 """
 
+import datetime
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -77,12 +78,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
     "django_countries",
+    # Password guessing limits (accounts/throttle.py).
+    "axes",
     # Second factor (accounts/mfa.py): authenticator apps, recovery codes, security keys.
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -115,6 +117,8 @@ MIDDLEWARE = [
     "coordination.audit.middleware.AuditTrailMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "coordination.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: turns a lockout flagged during the view into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "coordination.urls"
@@ -220,6 +224,8 @@ SESSION_CACHE_ALIAS = "sessions"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out attempt before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "accounts.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -234,6 +240,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Password guessing and password reset limits (accounts/throttle.py explains them), counted
+# for every caller of authenticate(): sign-in form, admin login, HTTP Basic, API token.
+# TRUSTED_PROXY_COUNT: proxies in front of Django that each append to X-Forwarded-For
+# (0: none, the client address is REMOTE_ADDR). No other header is ever read.
+try:
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0").strip() or "0")
+except ValueError:
+    TRUSTED_PROXY_COUNT = -1
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXY_COUNT: expected 0 or more, got {os.environ['TRUSTED_PROXY_COUNT']!r}"
+    )
+AXES_HANDLER = "accounts.throttle.ThrottleHandler"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.throttle_address"
+AXES_USERNAME_CALLABLE = "accounts.throttle.attempted_username"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["ip_address"], ["username"]]
+AXES_FAILURE_LIMIT = 5  # one username from one address; the other limits are in throttle.py
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+# Attempts refused while locked out check no password: they are not counted again.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "incidents:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -290,11 +320,19 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=60)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Concord <concord@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# API tokens (accounts.ApiToken): hashed, scoped, and valid for at most this many days.
+try:
+    API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "90"))
+except ValueError:
+    API_TOKEN_MAX_DAYS = 0
+if not 1 <= API_TOKEN_MAX_DAYS <= 3650:
+    raise ImproperlyConfigured("API_TOKEN_MAX_DAYS: a whole number of days from 1 to 3650")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # A session counts once it passed the second factor.
         "accounts.api.authentication.SecondFactorSessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -305,6 +343,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+    # The client address of DRF's throttles, as for the password throttle: never a raw header.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Concord API",
@@ -391,6 +431,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.digests",
         "schedule": env.float("DIGEST_SWEEP_SECONDS", default=900.0),
     },
+    # The password throttle's history of sign-ins and failures (accounts/throttle.py).
+    "accounts-purge-sign-in-history": {
+        "task": "accounts.purge_sign_in_history",
+        "schedule": 24 * 3600.0,
+    },
 }
 
 # Audit trail (coordination/audit): consultations and exports wait in a Redis list on the
@@ -408,7 +453,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # django-axes logs every sign-in at INFO; failures and lockouts are warnings.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Production hardening: on whenever DEBUG is off.

@@ -33,10 +33,9 @@ def client_address(request):
     """The client's address as the throttle sees it (trusted proxies applied)."""
     if request is None:
         return ""
-    address = getattr(request, "axes_ip_address", None)
-    if not address:
-        address = request.META.get("REMOTE_ADDR", "")
-    return (address or "")[:45]
+    from accounts.throttle import client_address as trusted_client_address
+
+    return (trusted_client_address(request) or "")[:45]
 
 
 def _via(request):

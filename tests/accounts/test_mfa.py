@@ -104,6 +104,25 @@ class TestPolicy:
         assert counts[0] == counts[1]
         assert mfa.second_factor_passed(client.get(url).wsgi_request)
 
+    def test_second_factor_passed_means_the_session_did_what_the_user_needs(
+        self, client, settings, lead_user
+    ):
+        url = reverse("accounts:profile")
+        client.force_login(lead_user)
+        # No factor and none required: the password was all there was to pass.
+        assert mfa.second_factor_passed(client.get(url).wsgi_request) is True
+        assert mfa.session_verified(client.get(url).wsgi_request) is False
+        settings.MFA_REQUIRED = True
+        assert mfa.second_factor_passed(client.get(SECURITY).wsgi_request) is False
+        settings.MFA_REQUIRED = False
+        device = give_totp(lead_user)
+        assert mfa.second_factor_passed(client.get(VERIFY).wsgi_request) is False
+        client.post(VERIFY, {"code": current_code(device)})
+        request = client.get(url).wsgi_request
+        assert mfa.second_factor_passed(request) is True
+        assert mfa.session_verified(request) is True
+        assert mfa.second_factor_passed(RequestFactory().get("/")) is False  # no user
+
     def test_second_factor_passed_reads_django_and_drf_requests(self, client, lead_user):
         device = give_totp(lead_user)
         request = RequestFactory().get("/")

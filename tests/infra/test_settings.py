@@ -170,3 +170,10 @@ def test_a_password_is_never_shown_in_messages():
     with pytest.raises(ImproperlyConfigured) as refused:
         redis_locations("redis://:s3cret@h:6379/zero")
     assert "s3cret" not in str(refused.value)
+
+
+def test_bad_trusted_proxy_count_names_the_variable():
+    for value in ("one", "-1"):
+        result = manage("check", **{**PRODUCTION, "TRUSTED_PROXY_COUNT": value})
+        assert result.returncode != 0
+        assert "TRUSTED_PROXY_COUNT" in result.stderr

@@ -16,6 +16,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import mfa
 from accounts.choices import Role
 from accounts.middleware import SecondFactorMiddleware, _is_api_view
+from accounts.models import ApiToken
 from coordination.audit.choices import AuditAction
 from coordination.audit.models import AuditRecord
 from incidents.models import Incident
@@ -159,6 +160,39 @@ def test_a_stolen_password_cannot_add_the_attackers_own_factor(client, lead_user
         response = attacker.post(url)
         assert response.status_code == 302 and response["Location"].startswith(VERIFY), url
     assert TOTPDevice.objects.filter(user=lead_user).count() == 1
+
+
+@pytest.mark.parametrize("why", ["has an app", "must have one"])
+def test_a_stolen_password_gets_no_api_token(client, settings, lead_user, why):
+    if why == "has an app":
+        give_totp(lead_user)
+    else:
+        settings.MFA_REQUIRED = True
+    response = client.post(
+        reverse("accounts-api:token"),
+        {"username": lead_user.username, "password": TEST_PASSWORD, "name": "loot"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert not ApiToken.objects.exists()
+
+    attacker = _password_only(client, lead_user)
+    response = attacker.post(
+        reverse("exchange:api_token"),
+        {"action": "create", "name": "loot", "scope": "read", "days": "30"},
+    )
+    assert response.status_code == 302
+    assert not ApiToken.objects.exists()
+
+
+def test_the_token_page_creates_tokens_once_the_session_passed(client, lead_user):
+    verified_login(client, lead_user)
+    response = client.post(
+        reverse("exchange:api_token"),
+        {"action": "create", "name": "MISP", "scope": "read", "days": "30"},
+    )
+    assert response.status_code == 200
+    assert ApiToken.objects.filter(user=lead_user).count() == 1
 
 
 def test_the_attackers_own_app_does_not_pass_the_victims_step(client, lead_user, outsider):

@@ -1,0 +1,23 @@
+"""Fixtures of the attack replays: a superuser, Celery tasks run inline."""
+
+import pytest
+
+from accounts.choices import Role
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(
+        username="root", agency=None, role=Role.INVESTIGATOR, is_staff=True, is_superuser=True
+    )
+
+
+@pytest.fixture
+def run_reset_tasks(monkeypatch):
+    """Password reset emails are sent by a Celery task: run it here, when it is queued."""
+    from accounts import tasks
+
+    monkeypatch.setattr(
+        tasks.send_password_reset, "delay", lambda *args: tasks.send_password_reset.apply(args)
+    )
