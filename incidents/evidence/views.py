@@ -11,11 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Agency
 from incidents.choices import Action
@@ -328,17 +328,36 @@ def evidence_report_pdf(request, reference):
     return response
 
 
+DOWNLOAD_IS_A_POST = _(
+    "Downloading an evidence file records an access in its chain of custody: use the "
+    "Download button on the item's page (a form that posts the purpose)."
+)
+
+
 @login_required
-@require_POST
 def evidence_download(request, reference):
-    """The stored file; each download is an ``accessed`` step of the chain."""
+    """The stored file; each download is an ``accessed`` step of the chain.
+
+    A POST only (with its CSRF token): a link, however it is made, writes nothing to
+    the chain in the reader's name.
+    """
+    if request.method != "POST":
+        return HttpResponseNotAllowed(
+            ["POST"], DOWNLOAD_IS_A_POST, content_type="text/plain; charset=utf-8"
+        )
     item = _visible_evidence(request, reference)
     if not item.has_file:
         raise Http404(_("No file is stored for this item."))
     form = DownloadForm(request.POST)
-    purpose = form.cleaned_data["purpose"] if form.is_valid() else ""
+    if not form.is_valid():
+        return render(
+            request,
+            "evidence/evidence_detail.html",
+            _detail_context(request, item, download_form=form),
+            status=400,
+        )
     try:
-        actions.record_access(item, request.user, purpose)
+        actions.record_access(item, request.user, form.cleaned_data["purpose"])
     except TransitionNotAllowed as exc:
         messages.error(request, exc.message)
         return render(

@@ -17,11 +17,6 @@ def no_store(response):
     return "no-store" in directives and "public" not in directives
 
 
-@pytest.fixture(autouse=True)
-def _media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.mark.parametrize(
     "url",
     [

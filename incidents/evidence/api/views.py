@@ -24,6 +24,7 @@ from incidents.evidence import actions, chain, storage
 from incidents.evidence.api.serializers import (
     CustodyEventCreateSerializer,
     CustodyEventSerializer,
+    DownloadSerializer,
     EvidenceCreateSerializer,
     EvidenceDetailSerializer,
     EvidenceSerializer,
@@ -33,6 +34,11 @@ from incidents.evidence.api.serializers import (
 from incidents.evidence.filtersets import EvidenceFilterSet
 from incidents.models import Evidence, Incident
 from incidents.permissions import allowed_actions
+
+DOWNLOAD_IS_A_POST = _(
+    "Downloading an evidence file records an access in its chain of custody: send a POST "
+    "with the purpose (with the CSRF token when signed in through a browser)."
+)
 
 
 class HashingMultiPartParser(MultiPartParser):
@@ -86,6 +92,11 @@ class EvidenceViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
             return self.get_queryset().get(reference=self.kwargs["reference"])
         except Evidence.DoesNotExist as exc:
             raise Http404 from exc
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        if request.method == "GET" and self.action_map.get("post") == "file":
+            raise exceptions.MethodNotAllowed(request.method, detail=DOWNLOAD_IS_A_POST)
+        return super().http_method_not_allowed(request, *args, **kwargs)
 
     def get_serializer_class(self):
         return {
@@ -183,9 +194,14 @@ class EvidenceViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
         return Response(VerificationSerializer(result.as_dict()).data)
 
     @extend_schema(
-        methods=["GET"],
+        methods=["POST"],
         summary=_("Download the item's file"),
-        description=_("Recorded as an ``accessed`` custody step."),
+        description=_(
+            "Recorded as an ``accessed`` custody step in the caller's name, with the "
+            "``purpose`` given. A POST (with the CSRF token when called with a browser "
+            "session): a GET answers 405 and records nothing."
+        ),
+        request=DownloadSerializer,
         responses={
             (200, "application/octet-stream"): OpenApiTypes.BINARY,
             409: CONFLICT_RESPONSE,
@@ -198,7 +214,7 @@ class EvidenceViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
         request={"multipart/form-data": FileUploadSerializer},
         responses={200: EvidenceDetailSerializer, 400: OpenApiResponse(description="Mismatch")},
     )
-    @action(detail=True, methods=["get", "put"], url_path="file")
+    @action(detail=True, methods=["post", "put"], url_path="file")
     def file(self, request, reference):
         item = self.get_object()
         if request.method == "PUT":
@@ -209,7 +225,9 @@ class EvidenceViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
             return self.detail_response(item)
         if not item.has_file:
             raise Http404
-        actions.record_access(item, request.user, request.query_params.get("purpose", ""))
+        serializer = DownloadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actions.record_access(item, request.user, serializer.validated_data["purpose"])
         return FileResponse(
             open(storage.absolute(item.file_path), "rb"),
             as_attachment=True,
