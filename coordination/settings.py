@@ -226,6 +226,26 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+
+
+def _positive_int(name, default):
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip().replace("_", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name}: expected a whole number above 0, got {raw!r}")
+    return value
+
+
+# Evidence files (incidents/evidence/storage.py): one upload at most this many bytes, and
+# an agency's stored files at most this many in all. Large images stay with their holder
+# and are logged by their SHA-256 alone.
+EVIDENCE_MAX_UPLOAD_BYTES = _positive_int("EVIDENCE_MAX_UPLOAD_BYTES", 512 * 1024**2)
+EVIDENCE_AGENCY_QUOTA_BYTES = _positive_int("EVIDENCE_AGENCY_QUOTA_BYTES", 50 * 1024**3)
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -135,8 +135,35 @@ def evidence_create(request, reference):
     # The hashing upload handler must be installed before anything reads the body,
     # CSRF included; CSRF is checked right after, by csrf_protect.
     if request.method == "POST":
+        refused = _refuse_before_reading(request, reference)
+        if refused is not None:
+            return refused
         storage.install_handler(request)
     return _evidence_create(request, reference)
+
+
+def _refuse_before_reading(request, reference):
+    """The form with the reason beside its file field (413) when the request's declared
+    size is more than one upload may be or than the agency has left; the body is not
+    read. Nothing is written, so the CSRF token (in the body) is not needed."""
+    incident = _visible_incident(request, reference)
+    _require_contribute(allowed_actions(request.user, incident))
+    size = storage.declared_upload_size(request)
+    if not size:
+        return None
+    try:
+        actions.check_upload(request.user.agency_id, size)
+    except ValidationError as exc:
+        form = EvidenceForm()
+        form.cleaned_data = {}  # unbound (the body is not read), yet it shows the error
+        apply_validation_error(form, exc)
+        return render(
+            request,
+            "evidence/evidence_form.html",
+            {"form": form, "incident": incident},
+            status=413,
+        )
+    return None
 
 
 @csrf_protect
@@ -144,6 +171,15 @@ def _evidence_create(request, reference):
     incident = _visible_incident(request, reference)
     _require_contribute(allowed_actions(request.user, incident))
     form = EvidenceForm(request.POST or None, request.FILES or None)
+    refused = storage.refusal(request) if request.method == "POST" else None
+    if refused:
+        form.add_error("file", refused)
+        return render(
+            request,
+            "evidence/evidence_form.html",
+            {"form": form, "incident": incident},
+            status=413,
+        )
     if request.method == "POST":
         if form.is_valid():
             data = form.action_fields()
