@@ -246,6 +246,12 @@ def _positive_int(name, default):
 # and are logged by their SHA-256 alone.
 EVIDENCE_MAX_UPLOAD_BYTES = _positive_int("EVIDENCE_MAX_UPLOAD_BYTES", 512 * 1024**2)
 EVIDENCE_AGENCY_QUOTA_BYTES = _positive_int("EVIDENCE_AGENCY_QUOTA_BYTES", 50 * 1024**3)
+
+# Markdown texts (timeline entries and the reasons and comments quoted in them,
+# incidents/markdown.py): at most this many characters, lists and quotes nested at most
+# this deep. Their HTML is rendered once, when they are written.
+MARKDOWN_MAX_CHARS = _positive_int("MARKDOWN_MAX_CHARS", 20_000)
+MARKDOWN_MAX_DEPTH = _positive_int("MARKDOWN_MAX_DEPTH", 8)
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
