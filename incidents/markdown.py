@@ -13,13 +13,14 @@ padded to the header's width, so a wide header alone multiplies the HTML), and a
 plain text instead: never slow, never large.
 """
 
+import html as html_lib
 import re
 
 import cmarkgfm
 import nh3
 from cmarkgfm.cmark import Options
 from django.conf import settings
-from django.utils.html import escape
+from django.utils.html import escape, strip_tags
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -56,6 +57,10 @@ OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8
 
 MAX_TABLE_CELLS = 2_000
 HTML_PER_CHARACTER = 10
+# What lists of entries (the dashboard's latest activity) show of each: its first words.
+EXCERPT_CHARS = 280
+# Markup enough to hold that much text; the rest of a long entry's HTML is not read.
+EXCERPT_SOURCE_CHARS = 20 * EXCERPT_CHARS
 # Entries written by Concord quote checked text (a reason, a comment) in a sentence or two.
 QUOTED_ALLOWANCE = 2_000
 
@@ -87,6 +92,17 @@ def render_markdown(text):
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     ).strip()
+
+
+def excerpt(html):
+    """The first words of an entry's sanitised HTML, as plain text (escape it to show it)."""
+    head = html[:EXCERPT_SOURCE_CHARS]
+    if len(html) > EXCERPT_SOURCE_CHARS and head.rfind("<") > head.rfind(">"):
+        head = head[: head.rfind("<")]  # a tag cut in two
+    text = " ".join(html_lib.unescape(strip_tags(head)).split())
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    return text[: EXCERPT_CHARS - 1].rstrip() + "…"
 
 
 def _checked(text, max_chars):

@@ -190,13 +190,84 @@ def test_pages_draw_the_stored_html_and_never_render_markdown(
 ):
     entry = actions.add_timeline_entry(incident, lead_user, "Servers **isolated**.")
     assert entry.body_html == "<p>Servers <strong>isolated</strong>.</p>"
+    assert entry.excerpt == "Servers isolated."
 
     def refuse(*args, **kwargs):
         raise AssertionError("Markdown rendered while drawing a page")
 
     monkeypatch.setattr(markdown.cmarkgfm, "markdown_to_html_with_extensions", refuse)
     client = login(lead_user)
-    for url in ("/", incident.get_absolute_url(), timeline(incident)):
+    for url, shown in (
+        ("/", "Servers isolated."),
+        (incident.get_absolute_url(), "Servers <strong>isolated</strong>."),
+        (timeline(incident), "Servers <strong>isolated</strong>."),
+    ):
         response = client.get(url)
         assert response.status_code == 200, url
-        assert "Servers <strong>isolated</strong>." in response.content.decode(), url
+        assert shown in response.content.decode(), url
+
+
+def test_dashboard_shows_the_first_words_without_reading_the_whole_html(login, lead_user, incident):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    body = "Beginning of a long report. " + "Details follow. " * 1_000 + "THE-END"
+    actions.add_timeline_entry(incident, lead_user, body)
+    with CaptureQueriesContext(connection) as queries:
+        html = login(lead_user).get("/").content.decode()
+    assert "Beginning of a long report." in html and "THE-END" not in html
+    timeline_reads = [q["sql"] for q in queries if "incidents_timelineentry" in q["sql"]]
+    assert timeline_reads and not any('"body_html"' in sql for sql in timeline_reads)
+
+
+def test_excerpt_is_short_plain_text():
+    html = render_markdown("**Bold** <b>x</b> & " + "word " * 500)
+    text = markdown.excerpt(html)
+    assert text.startswith("Bold x & word") and text.endswith("…")
+    assert len(text) <= markdown.EXCERPT_CHARS
+    assert markdown.excerpt("<p>" + "a" * 10_000 + "</p>").endswith("…")
+
+
+class _Editor:
+    """What the migration's function uses of a schema editor, inside the test's transaction."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def execute(self, sql):
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql)
+
+
+def test_migration_fills_excerpts_and_redraws_oversized_html(lead_user, incident, settings):
+    """Entries written before the excerpt existed, one of them the finding's 28 MB kind."""
+    import importlib
+
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    migration = importlib.import_module("incidents.migrations.0005_timeline_excerpt")
+    small = actions.add_timeline_entry(incident, lead_user, "Servers **isolated**.")
+    huge = actions.add_timeline_entry(incident, lead_user, "Placeholder")
+    with connection.cursor() as cursor:  # as they were before: no excerpt, huge HTML
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(migration.TRIGGER.format("DISABLE"))
+        cursor.execute("UPDATE incidents_timelineentry SET excerpt = ''")
+        cursor.execute(
+            "UPDATE incidents_timelineentry SET body = %s, body_html = %s WHERE id = %s",
+            [attack(2_000_000), "<ul><li>" * 300_000, huge.pk],
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute(migration.TRIGGER.format("ENABLE"))
+    settings.MARKDOWN_MAX_CHARS = 20_000
+    state = MigrationLoader(connection).project_state(("incidents", "0005_timeline_excerpt"))
+    migration.forward(state.apps, _Editor(connection))
+    small.refresh_from_db()
+    huge.refresh_from_db()
+    assert small.excerpt == "Servers isolated."
+    assert small.body_html == "<p>Servers <strong>isolated</strong>.</p>"  # untouched
+    assert len(huge.body) == 2_000_000  # the text stays as written
+    assert len(huge.body_html) < 30_000 and "<ul>" not in huge.body_html
+    assert huge.excerpt.startswith('- item "quoted"')
+    assert not TimelineEntry.objects.filter(excerpt="").exists()
