@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from coordination.celery_config import broker_settings
+from coordination.redis_config import redis_locations
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CONCORD_VAR_DIR", BASE_DIR / "var"))
@@ -86,6 +87,8 @@ INSTALLED_APPS = [
     "coordination.assistance",
     "coordination.intel",
     "coordination.exchange",
+    "coordination.audit",
+    "coordination",  # the project's system checks (coordination/checks.py)
 ]
 
 MIDDLEWARE = [
@@ -100,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "coordination.audit.middleware.AuditTrailMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "coordination.middleware.ContentSecurityPolicyMiddleware",
 ]
@@ -151,15 +155,17 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env.str("REDIS_URL", default="")
+# Redis: the Celery broker and result backend on REDIS_URL; the caches and the sessions each
+# in a Redis database of their own, CACHE_REDIS_URL and SESSION_REDIS_URL, by default the
+# broker's database + 1 and + 2 (coordination/redis_config.py). Every Redis cache signs what it
+# pickles and ignores what it did not sign (coordination/redis_cache.py).
+REDIS_URL, CACHE_REDIS_URL, SESSION_REDIS_URL = redis_locations(
+    _secret("REDIS_URL", ""), _secret("CACHE_REDIS_URL", ""), _secret("SESSION_REDIS_URL", "")
+)
+_REDIS_CACHE = "coordination.redis_cache.SignedRedisCache"
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
-    }
+if CACHE_REDIS_URL:
+    CACHES = {"default": {"BACKEND": _REDIS_CACHE, "LOCATION": CACHE_REDIS_URL}}
 else:
     CACHES = {
         "default": {
@@ -178,22 +184,30 @@ CACHES["fragments"] = {
 }
 
 # Whole pages kept while nothing is written to the database (coordination/page_cache.py).
-# Shared by all web processes when Redis is there; at most 60 s (keys name the minute);
-# 0 turns it off.
+# Shared by all web processes when Redis is there (in the cache database, under their own
+# prefix); at most 60 s (keys name the minute); 0 turns it off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
 CACHES["pages"] = (
-    {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "page",
-    }
-    if REDIS_URL
+    {"BACKEND": _REDIS_CACHE, "LOCATION": CACHE_REDIS_URL, "KEY_PREFIX": "page"}
+    if CACHE_REDIS_URL
     else {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "concord-pages",
         "OPTIONS": {"MAX_ENTRIES": 500},
     }
 )
+
+# Sessions are written to the database and read through this cache (coordination/sessions.py),
+# shared by every process: a session ended in one is ended in all.
+CACHES["sessions"] = (
+    {"BACKEND": _REDIS_CACHE, "LOCATION": SESSION_REDIS_URL}
+    if SESSION_REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "sessions"),
+    }
+)
+SESSION_CACHE_ALIAS = "sessions"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -331,6 +345,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_ACCEPT_CONTENT = ["json"]  # a result planted in the backend is not unpickled
 CELERY_TIMEZONE = "UTC"
 CELERY_RESULT_EXPIRES = 3600
 # Publishing happens in on_commit callbacks of web requests: when the broker is down,
@@ -360,11 +375,28 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assistance.escalate",
         "schedule": env.float("ESCALATION_SWEEP_SECONDS", default=300.0),
     },
+    "audit-flush": {
+        "task": "audit.flush",
+        "schedule": env.float("AUDIT_FLUSH_SECONDS", default=5.0),
+    },
+    "audit-purge": {
+        "task": "audit.purge",
+        "schedule": 24 * 3600.0,
+    },
     "notifications-digests": {
         "task": "notifications.digests",
         "schedule": env.float("DIGEST_SWEEP_SECONDS", default=900.0),
     },
 }
+
+# Audit trail (coordination/audit): consultations and exports wait in a Redis list on the
+# broker's server and are appended every AUDIT_FLUSH_SECONDS, so reading a page writes
+# nothing to the database; without Redis they are appended at once. Records older than
+# AUDIT_RETENTION_DAYS are purged daily (0 keeps everything).
+AUDIT_BUFFER_URL = env.str("AUDIT_BUFFER_URL", default=REDIS_URL)
+AUDIT_BUFFER_KEY = env.str("AUDIT_BUFFER_KEY", default="concord:audit:pending")
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=3 * 365)
+AUDIT_PAGE_SIZE = 50
 
 LOGGING = {
     "version": 1,
@@ -388,7 +420,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# Sessions are written to the database and read through the cache: one query less on
-# every signed-in request.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions are written to the database and read through the "sessions" cache (above): one
+# query less on every signed-in request; the cache key is a keyed hash of the session id.
+SESSION_ENGINE = "coordination.sessions"
 SESSION_COOKIE_AGE = 60 * 60 * 12
