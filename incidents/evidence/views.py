@@ -392,6 +392,8 @@ def evidence_download(request, reference):
             _detail_context(request, item, download_form=form),
             status=400,
         )
+    # The audit trail's record of this disclosure gives the same purpose.
+    request.audit_justification = form.cleaned_data["purpose"]
     try:
         actions.record_access(item, request.user, form.cleaned_data["purpose"])
     except TransitionNotAllowed as exc:

@@ -12,6 +12,9 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from coordination.audit import recorder
+from coordination.audit.choices import AuditAction
+from coordination.audit.models import AuditRecord
 from incidents.evidence.choices import CustodyAction
 from tests.evidence.conftest import CONTENT_SHA256, upload_of
 
@@ -23,6 +26,15 @@ PLANTED = "Handed to the defence (link sent by mail)"
 @pytest.fixture
 def item(incident, lead_user, make_evidence):
     return make_evidence(incident, lead_user, upload=upload_of())
+
+
+def downloads(item):
+    recorder.flush()
+    return list(
+        AuditRecord.objects.filter(action=AuditAction.DOWNLOADED, object_ref=item.reference)
+        .order_by("pk")
+        .values_list("actor_id", "justification")
+    )
 
 
 def steps(item):
@@ -59,6 +71,7 @@ def test_api_link_with_a_purpose_writes_nothing_and_answers_405(invited_user, it
     assert "POST" in response.json()["detail"] and "chain of custody" in response.json()["detail"]
     assert "POST" in response["Allow"] and "GET" not in response["Allow"]
     assert steps(item) == before
+    assert downloads(item) == []
 
 
 def test_api_link_followed_by_a_token_holder_writes_nothing(invited_user, item):
@@ -89,6 +102,7 @@ def test_api_post_with_session_and_csrf_token_downloads_and_records_the_purpose(
     assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == CONTENT_SHA256
     assert steps(item)[-1] == (CustodyAction.ACCESSED, "Malware analysis")
     assert item.custody.order_by("-seq").first().recorded_by == invited_user
+    assert downloads(item) == [(invited_user.pk, "Malware analysis")]
 
 
 def test_api_post_with_a_token_needs_no_csrf_token(invited_user, item):
@@ -120,6 +134,7 @@ def test_page_link_writes_nothing_and_answers_405_with_a_message(invited_user, i
     assert response.status_code == 405 and response["Allow"] == "POST"
     assert "chain of custody" in response.content.decode()
     assert steps(item) == before
+    assert downloads(item) == []
 
 
 def test_page_post_from_another_site_is_refused(invited_user, item):
@@ -144,6 +159,7 @@ def test_download_button_is_a_form_posting_the_purpose(invited_user, item):
     assert response.status_code == 200
     b"".join(response.streaming_content)
     assert steps(item)[-1] == (CustodyAction.ACCESSED, "Copy for the court file")
+    assert downloads(item) == [(invited_user.pk, "Copy for the court file")]
 
 
 def test_page_purpose_too_long_shows_the_error_beside_the_field(invited_user, item):
