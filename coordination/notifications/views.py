@@ -22,6 +22,16 @@ def _inbox(user):
     return Notification.objects.filter(recipient=user, channel=Channel.APP)
 
 
+def _same_site(request, target, fallback="notifications:inbox"):
+    """``target`` if it stays on this site, else ``fallback``: a posted ``next`` or a
+    stored link must never send the reader elsewhere."""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
 @login_required
 @require_GET
 def bell(request):
@@ -53,12 +63,7 @@ def open_notification(request, pk):
     notification = get_object_or_404(_inbox(request.user), pk=pk)
     if notification.read_at is None:
         _inbox(request.user).filter(pk=pk).update(read_at=timezone.now())
-    target = notification.link
-    if not target or not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = "notifications:inbox"
-    return redirect(target)
+    return redirect(_same_site(request, notification.link))
 
 
 @login_required
@@ -66,7 +71,7 @@ def open_notification(request, pk):
 def mark_read(request, pk):
     get_object_or_404(_inbox(request.user), pk=pk)
     _inbox(request.user).filter(pk=pk, read_at__isnull=True).update(read_at=timezone.now())
-    return redirect(request.POST.get("next") or "notifications:inbox")
+    return redirect(_same_site(request, request.POST.get("next")))
 
 
 @login_required

@@ -1,9 +1,17 @@
-"""Fixtures of the attack replays: a superuser, Celery tasks run inline."""
+"""Fixtures of the attack replays: a superuser, Celery tasks run inline, evidence
+fixtures, and a private MEDIA_ROOT per test."""
 
 import pytest
 
 from accounts.choices import Role
+from tests.evidence.conftest import evidence, make_evidence  # noqa: F401
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
 
 
 @pytest.fixture
