@@ -316,6 +316,39 @@ class Committer:
         self._thread.join(timeout=10)
 
 
+class AuditFlusher:
+    """Appends the buffered audit records every N seconds, as the Celery beat task does
+    in production: each flush commits, so the page cache starts again after it."""
+
+    def __init__(self, every):
+        import threading
+
+        self.every = every
+        self.appended = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        from django.db import connection
+
+        from coordination.audit import recorder
+
+        try:
+            while not self._stop.wait(self.every):
+                self.appended += recorder.flush()
+            self.appended += recorder.flush()
+        finally:
+            connection.close()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+
 def machine():
     cpu = platform.processor() or ""
     try:
@@ -384,6 +417,13 @@ def main(argv=None):
         help="commit this many empty transactions a second during each wrk run",
     )
     parser.add_argument("--redis-url", default="", help="give the server Redis (REDIS_URL)")
+    parser.add_argument(
+        "--audit-flush-seconds",
+        type=float,
+        default=5.0,
+        help="with --redis-url, append the buffered audit records this often during each "
+        "wrk run (the production default); 0 leaves them in Redis",
+    )
     args = parser.parse_args(argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")):
         sys.exit("set DATABASE_URL (or --database-url) to the seeded PostgreSQL database")
@@ -454,10 +494,17 @@ def main(argv=None):
                     if args.commits_per_second > 0
                     else contextlib.nullcontext()
                 )
-                with committer:
+                flusher = (
+                    AuditFlusher(args.audit_flush_seconds)
+                    if args.redis_url and args.audit_flush_seconds > 0
+                    else contextlib.nullcontext()
+                )
+                with committer, flusher:
                     result.update(run_wrk(wrk, port, result["path"], cookie, args))
                 if isinstance(committer, Committer):
                     result["commits"] = committer.commits
+                if isinstance(flusher, AuditFlusher):
+                    result["audit_records"] = flusher.appended
                 print(
                     f"{result['page']:>10}: {result['rps']:7.1f} req/s  "
                     f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  "
@@ -480,6 +527,7 @@ def main(argv=None):
             "page_cache": args.page_cache,
             "commits_per_second": args.commits_per_second,
             "redis": bool(args.redis_url),
+            "audit_flush_seconds": args.audit_flush_seconds if args.redis_url else None,
         },
         "pages": [{k: v for k, v in r.items() if k != "sql"} for r in results],
         "seconds": round(time.monotonic() - started, 1),

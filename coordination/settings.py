@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "coordination.assistance",
     "coordination.intel",
     "coordination.exchange",
+    "coordination.audit",
 ]
 
 MIDDLEWARE = [
@@ -98,6 +99,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "coordination.audit.middleware.AuditTrailMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "coordination.middleware.ContentSecurityPolicyMiddleware",
 ]
@@ -332,11 +334,28 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assistance.escalate",
         "schedule": env.float("ESCALATION_SWEEP_SECONDS", default=300.0),
     },
+    "audit-flush": {
+        "task": "audit.flush",
+        "schedule": env.float("AUDIT_FLUSH_SECONDS", default=5.0),
+    },
+    "audit-purge": {
+        "task": "audit.purge",
+        "schedule": 24 * 3600.0,
+    },
     "notifications-digests": {
         "task": "notifications.digests",
         "schedule": env.float("DIGEST_SWEEP_SECONDS", default=900.0),
     },
 }
+
+# Audit trail (coordination/audit): consultations and exports wait in a Redis list on the
+# broker's server and are appended every AUDIT_FLUSH_SECONDS, so reading a page writes
+# nothing to the database; without Redis they are appended at once. Records older than
+# AUDIT_RETENTION_DAYS are purged daily (0 keeps everything).
+AUDIT_BUFFER_URL = env.str("AUDIT_BUFFER_URL", default=REDIS_URL)
+AUDIT_BUFFER_KEY = env.str("AUDIT_BUFFER_KEY", default="concord:audit:pending")
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=3 * 365)
+AUDIT_PAGE_SIZE = 50
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,7 @@ urlpatterns = [
     path("notifications/", include("coordination.notifications.urls")),
     path("api/", include("coordination.api_urls")),
     path("taxii2/", include("coordination.exchange.taxii_urls")),
+    path("audit/", include("coordination.audit.urls")),
     path("health/", health.health, name="health"),
     path("admin/", admin.site.urls),
 ]

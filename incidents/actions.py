@@ -11,6 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coordination import audit
+from coordination.audit.choices import AuditAction
 from incidents import alerts, events
 from incidents.choices import (
     REOPENING,
@@ -156,6 +158,15 @@ def share_incident(incident, agency, role, by):
     Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
     events.agency_invited(incident, by, participation)
     alerts.incident_shared(incident, participation, by)
+    audit.record(
+        AuditAction.INCIDENT_SHARED,
+        actor=by,
+        object_type="incident",
+        object_ref=incident.reference,
+        agency=incident.lead_agency_id,
+        recipient=f"{agency.short_name} ({agency.country.code})",
+        details={"role": role.value, "agency_id": agency.pk},
+    )
     return participation
 
 
@@ -174,6 +185,15 @@ def change_participation_role(participation, role, by):
     participation.save(update_fields=["role"])
     grant_participation(incident, participation.agency, role)
     events.participation_role_changed(incident, by, participation, old_label)
+    audit.record(
+        AuditAction.PARTICIPATION_CHANGED,
+        actor=by,
+        object_type="incident",
+        object_ref=incident.reference,
+        agency=incident.lead_agency_id,
+        recipient=participation.agency.short_name,
+        details={"role": role.value, "agency_id": participation.agency_id},
+    )
     return participation
 
 
@@ -189,6 +209,15 @@ def remove_participation(participation, by, reason=""):
     participation.delete()
     Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
     events.agency_removed(incident, by, agency, (reason or "").strip())
+    audit.record(
+        AuditAction.PARTICIPATION_REMOVED,
+        actor=by,
+        object_type="incident",
+        object_ref=incident.reference,
+        agency=incident.lead_agency_id,
+        recipient=agency.short_name,
+        details={"agency_id": agency.pk},
+    )
 
 
 @transaction.atomic

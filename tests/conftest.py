@@ -45,6 +45,24 @@ def _incident_permission_ids_read(request):
     incident_permission_id("view_incident")
 
 
+@pytest.fixture(autouse=True)
+def _audit_buffer_of_this_test(settings, worker_id):
+    """Each test process keeps its buffered audit records under its own key (another
+    process's flush would append them to that process's database), emptied per test.
+    Without Redis the buffer is the process's own: reads cost no query either way."""
+    settings.AUDIT_BUFFER_KEY = f"concord:test:{worker_id}:audit"
+    if not settings.AUDIT_BUFFER_URL:
+        settings.AUDIT_BUFFER_URL = "memory://"
+    from coordination.audit import recorder
+
+    client = recorder.buffer_client()
+    if client is not None:
+        client.delete(settings.AUDIT_BUFFER_KEY)
+    yield
+    if client is not None:
+        client.delete(settings.AUDIT_BUFFER_KEY)
+
+
 @pytest.fixture
 def lead_agency(db):
     return AgencyFactory(

@@ -40,5 +40,6 @@ def authenticate(request):
     for authenticator in AUTHENTICATORS:
         result = authenticator().authenticate(request)
         if result is not None:
+            request.user = result[0]  # the audit trail names who took the export
             return result[0]
     raise exceptions.AuthenticationFailed(_("Unsupported authorization scheme."))

@@ -1,0 +1,159 @@
+"""Which URLs consult or disclose case data, and so leave an audit record.
+
+Every named URL of the project is in exactly one of CONSULTATIONS, DISCLOSURES or
+NOT_RECORDED (with the reason); tests/security/test_audit_coverage.py walks the resolver
+and fails on a URL in none of them, so a new view cannot escape the trail by default.
+"""
+
+from dataclasses import dataclass
+
+from coordination.audit.choices import AuditAction
+
+READS = ("GET", "HEAD")
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: str
+    object_type: str
+    kwarg: str | None = "reference"
+    methods: tuple = READS
+
+
+def _viewed(object_type, kwarg="reference"):
+    return Rule(AuditAction.VIEWED, object_type, kwarg)
+
+
+def _exported(object_type, kwarg="reference", methods=READS):
+    return Rule(AuditAction.EXPORTED, object_type, kwarg, methods)
+
+
+def _downloaded(object_type, kwarg="reference", methods=READS):
+    return Rule(AuditAction.DOWNLOADED, object_type, kwarg, methods)
+
+
+CONSULTATIONS = {
+    # Pages
+    "incidents:detail": _viewed("incident"),
+    "incidents:timeline": _viewed("incident"),
+    "evidence:incident_list": _viewed("incident"),
+    "evidence:incident_panel": _viewed("incident"),
+    "evidence:detail": _viewed("evidence"),
+    "intel:panel": _viewed("incident"),
+    "intel:search": _viewed("indicator search", kwarg=None),
+    "assistance:detail": _viewed("request"),
+    "assistance:incident_panel": _viewed("incident"),
+    "assistance:escalation": _viewed("request"),
+    "exchange:incident_panel": _viewed("incident"),
+    # REST API reads: lists too (a tool reads in bulk)
+    "incidents-api:incident-list": _viewed("incident list", kwarg=None),
+    "incidents-api:incident-detail": _viewed("incident"),
+    "incidents-api:incident-timeline-list": _viewed("incident"),
+    "incidents-api:incident-timeline-detail": _viewed("incident"),
+    "incidents-api:incident-participant-list": _viewed("incident"),
+    "incidents-api:incident-participant-detail": _viewed("incident"),
+    "evidence-api:evidence-list": _viewed("evidence list", kwarg=None),
+    "evidence-api:evidence-detail": _viewed("evidence"),
+    "evidence-api:evidence-custody": _viewed("evidence"),
+    "evidence-api:evidence-verify": _viewed("evidence"),
+    "intel-api:indicator-list": _viewed("indicator list", kwarg=None),
+    "intel-api:indicator-detail": _viewed("indicator", kwarg="pk"),
+    "assistance-api:request-list": _viewed("request list", kwarg=None),
+    "assistance-api:request-detail": _viewed("request"),
+    "assistance-api:request-history": _viewed("request"),
+    # TAXII: what a collection holds, without the objects themselves
+    "taxii:manifest": _viewed("collection", kwarg="collection_id"),
+}
+
+DISCLOSURES = {
+    "exchange:incident_stix": _exported("incident"),
+    "exchange-api:incident-stix": _exported("incident"),
+    "exchange:incident_blocklist": _exported("incident"),
+    "exchange:collection_blocklist": _exported("collection", kwarg="collection_id"),
+    "taxii:objects": _exported("collection", kwarg="collection_id"),
+    "taxii:object": _exported("collection", kwarg="collection_id"),
+    "taxii:object_versions": _exported("collection", kwarg="collection_id"),
+    "evidence:report": _exported("evidence"),
+    "evidence:report_pdf": _exported("evidence"),
+    "evidence:download": _downloaded("evidence", methods=("GET", "HEAD", "POST")),
+    "evidence-api:evidence-file": _downloaded("evidence", methods=("GET", "HEAD", "POST")),
+    "assistance:print": _exported("request"),
+    "assistance:attachment_download": _downloaded("request"),
+    "audit:export": Rule(AuditAction.EXPORTED, "audit records", None),
+}
+
+_LIST = "a list of titles and references; what is opened from it is recorded"
+_WRITE = "a form or an action: the change is recorded in the case's own timeline or history"
+_ACCOUNT = "the caller's own account; security events are recorded where they happen"
+_NO_CASE = "shows no case data"
+
+NOT_RECORDED = {
+    "incidents:dashboard": _LIST,
+    "incidents:list": _LIST,
+    "incidents:create": _WRITE,
+    "incidents:edit": _WRITE,
+    "incidents:status_change": _WRITE,
+    "incidents:timeline_add": _WRITE,
+    "incidents:invite": _WRITE,
+    "incidents:participant_remove": _WRITE,
+    "incidents:participant_role": _WRITE,
+    "incidents:agency_options": "agency names for the invite form",
+    "evidence:all": _LIST,
+    "evidence:create": _WRITE,
+    "evidence:custody_add": _WRITE,
+    "evidence:verify": "recomputes hashes; the item page it belongs to is recorded",
+    "intel:add": _WRITE,
+    "intel:paste": _WRITE,
+    "intel:request_contact": _WRITE,
+    "assistance:requests": _LIST,
+    "assistance:desk": _LIST,
+    "assistance:create": _WRITE,
+    "assistance:form_adapt": "form fields for a legal basis",
+    "assistance:policy": "deadline rules, no case data",
+    "assistance:delay_notice": _WRITE,
+    "assistance:edit": _WRITE,
+    "assistance:attachment_upload": _WRITE,
+    "assistance:attachment_remove": _WRITE,
+    "assistance:action": _WRITE,
+    "exchange:api_token": _ACCOUNT,
+    "exchange:incident_import": _WRITE,
+    "accounts-api:token": _ACCOUNT,
+    "accounts-api:agency-list": "the agency directory",
+    "accounts-api:agency-detail": "the agency directory",
+    "incidents-api:incident-change-status": _WRITE,
+    "intel-api:indicator-bulk": _WRITE,
+    "intel-api:indicator-request-contact": _WRITE,
+    "assistance-api:request-action": _WRITE,
+    "taxii:discovery": _NO_CASE,
+    "taxii:api_root": _NO_CASE,
+    "taxii:collections": "collection names",
+    "taxii:collection": "collection names",
+    "notifications:inbox": "the reader's own notifications, drawn by the visibility rule",
+    "notifications:bell": "an unread count",
+    "notifications:open": "redirects to the object, whose page is recorded",
+    "notifications:read": _WRITE,
+    "notifications:read_all": _WRITE,
+    "notifications:preferences": _ACCOUNT,
+    "notifications:failed": "delivery failures for agency admins",
+    "notifications:retry": _WRITE,
+    "audit:records": "the audit trail itself, read by its admins",
+    "api-schema": _NO_CASE,
+    "api-docs": _NO_CASE,
+    "health": _NO_CASE,
+}
+# The accounts pages and the Django admin (whose changes become ADMIN_ACTION records).
+NOT_RECORDED_NAMESPACES = {
+    "accounts": _ACCOUNT,
+    "admin": "configuration only; changes are recorded from the admin's log",
+}
+
+
+def rule_for(view_name):
+    return CONSULTATIONS.get(view_name) or DISCLOSURES.get(view_name)
+
+
+def is_classified(view_name):
+    if rule_for(view_name) or view_name in NOT_RECORDED:
+        return True
+    namespace = view_name.split(":", 1)[0] if ":" in view_name else ""
+    return namespace in NOT_RECORDED_NAMESPACES

@@ -1,0 +1,181 @@
+"""Every URL and API operation is classified for the audit trail, and every consultation
+or export, called for real, leaves its record. Walks the resolver and the OpenAPI schema,
+not a hand-kept list: a new view that shows case data fails here until it is classified."""
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from drf_spectacular.generators import SchemaGenerator
+
+from coordination.assistance import actions as request_actions
+from coordination.audit import recorder
+from coordination.audit.models import AuditRecord
+from coordination.audit.registry import (
+    CONSULTATIONS,
+    DISCLOSURES,
+    NOT_RECORDED,
+    is_classified,
+    rule_for,
+)
+from coordination.exchange import collections, stix
+from coordination.intel.choices import IndicatorType
+from coordination.intel.models import Indicator
+from incidents.choices import TLP
+from incidents.evidence import actions as evidence_actions
+from tests.assistance.conftest import DATA, complete_fields
+from tests.evidence.conftest import CONTENT, evidence_fields
+
+TAXII = "application/taxii+json;version=2.1"
+
+
+def _view_names(patterns=None, namespace=""):
+    for pattern in patterns if patterns is not None else get_resolver().url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = ":".join(part for part in (namespace, pattern.namespace) if part)
+            yield from _view_names(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+
+def test_every_named_url_is_classified():
+    unclassified = sorted({name for name in _view_names() if not is_classified(name)})
+    assert unclassified == [], "classify these in coordination/audit/registry.py"
+
+
+def test_registry_names_only_urls_that_exist():
+    names = set(_view_names())
+    registered = set(CONSULTATIONS) | set(DISCLOSURES) | set(NOT_RECORDED)
+    assert sorted(registered - names) == []
+
+
+def test_every_api_read_operation_is_classified():
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    reads = [path for path, item in schema["paths"].items() if "get" in item]
+    assert reads, "the schema lists read operations"
+    for path in reads:
+        concrete = re.sub(r"\{[^}]+\}", "1", path)
+        match = resolve(concrete)
+        assert is_classified(match.view_name), f"{path} ({match.view_name}) is not classified"
+        if match.view_name.startswith(("incidents-api", "evidence-api", "assistance-api")):
+            assert rule_for(match.view_name) or match.view_name in NOT_RECORDED
+
+
+@pytest.fixture
+def world(settings, tmp_path, incident, lead_user, nl_agency_for_requests):
+    """One object of every kind the recorded URLs take, all visible to ``lead_user``."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    evidence = evidence_actions.create_evidence(
+        incident,
+        lead_user,
+        upload=SimpleUploadedFile("fs02.dd", CONTENT),
+        **evidence_fields(),
+    )
+    indicator = Indicator.objects.create(
+        incident=incident,
+        type=IndicatorType.DOMAIN,
+        value="evil.example",
+        tlp=TLP.AMBER,
+        added_by=lead_user,
+        added_by_agency=lead_user.agency,
+    )
+    request = request_actions.create_request(
+        lead_user,
+        incident=incident,
+        data_sought=DATA,
+        **complete_fields(receiving_agency=nl_agency_for_requests),
+    )
+    attachment = request_actions.add_attachment(
+        request, lead_user, SimpleUploadedFile("order.pdf", b"%PDF-1.4 order")
+    )
+    collection_id = collections.incident_collection_id(incident.reference)
+    object_id = stix.indicator_id(incident.reference, indicator.type, indicator.value)
+    return {
+        "reference": incident.reference,
+        "evidence": evidence.reference,
+        "request": request.reference,
+        "indicator": indicator.pk,
+        "attachment": attachment.pk,
+        "collection_id": collection_id,
+        "object_id": object_id,
+        "lead_agency": incident.lead_agency_id,
+        "entry": incident.timeline.order_by("pk").values_list("pk", flat=True).first(),
+    }
+
+
+@pytest.fixture
+def nl_agency_for_requests(db):
+    from accounts.choices import AgencyKind
+    from tests.factories import AgencyFactory
+
+    return AgencyFactory(
+        name="Team High Tech Crime",
+        short_name="THTC",
+        country="NL",
+        kind=AgencyKind.POLICE,
+        timezone="Europe/Amsterdam",
+    )
+
+
+def _url_of(name, world):
+    """The concrete URL of ``name`` for the objects of ``world``."""
+    rule = rule_for(name)
+    kwargs = dict(EXTRA_KWARGS.get(name, lambda w: {})(world))
+    if rule.kwarg == "reference":
+        kwargs["reference"] = world[
+            rule.object_type if rule.object_type in ("evidence", "request") else "reference"
+        ]
+    elif rule.kwarg == "pk":
+        kwargs["pk"] = world[rule.object_type]
+    elif rule.kwarg == "collection_id":
+        kwargs["collection_id"] = world["collection_id"]
+    return reverse(name, kwargs=kwargs)
+
+
+# Other URL arguments than the recorded object's.
+EXTRA_KWARGS = {
+    "assistance:attachment_download": lambda w: {"pk": w["attachment"]},
+    "taxii:object": lambda w: {"object_id": w["object_id"]},
+    "taxii:object_versions": lambda w: {"object_id": w["object_id"]},
+    "incidents-api:incident-participant-detail": lambda w: {"agency_id": w["lead_agency"]},
+    "incidents-api:incident-timeline-detail": lambda w: {"pk": w["entry"]},
+}
+
+
+RECORDED = sorted(set(CONSULTATIONS) | set(DISCLOSURES) - {"audit:export"})
+
+
+@pytest.mark.parametrize("name", RECORDED)
+def test_each_consultation_and_export_leaves_its_record(name, world, lead_user, client):
+    client.force_login(lead_user)
+    rule = rule_for(name)
+    url = _url_of(name, world)
+    headers = {"HTTP_ACCEPT": TAXII} if name.startswith("taxii:") else {}
+    if "GET" in rule.methods:
+        response = client.get(url, {"purpose": "analysis"}, **headers)
+        if response.status_code == 405 and "POST" in rule.methods:
+            response = client.post(url, {"purpose": "analysis"}, **headers)
+    else:
+        response = client.post(url, {"purpose": "analysis"}, **headers)
+    assert 200 <= response.status_code < 300, (name, response.status_code)
+    if hasattr(response, "streaming_content"):
+        b"".join(response.streaming_content)
+    recorder.flush()
+
+    records = AuditRecord.objects.filter(action=rule.action, actor_id=lead_user.pk)
+    assert records.count() == 1, name
+    item = records.get()
+    assert item.object_type == rule.object_type
+    if rule.kwarg:
+        assert item.object_ref == str(_expected_ref(rule, world))
+    if rule.action != "viewed":
+        assert item.recipient == lead_user.username
+
+
+def _expected_ref(rule, world):
+    if rule.kwarg == "collection_id":
+        return world["collection_id"]
+    if rule.object_type in ("evidence", "request", "indicator"):
+        return world[rule.object_type]
+    return world["reference"]
