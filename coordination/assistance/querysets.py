@@ -54,6 +54,8 @@ class AssistanceRequestQuerySet(models.QuerySet):
         The requested side sees a request, not the case it was drafted from: pages and
         the API show the incident's reference only where this is true.
         """
+        if not _active_agency_user(user):
+            return self.annotate(sees_incident=models.Value(False))
         return self.annotate(
             sees_incident=models.ExpressionWrapper(
                 permission_exists(user, Action.VIEW, "incident_id"),
