@@ -1,10 +1,16 @@
 from django import forms
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from accounts.models import Agency, User
+from accounts import actions as account_actions
+from accounts.choices import TokenRevocation
+from accounts.models import Agency, ApiToken, User
+from coordination.audit import record
+from coordination.audit.choices import AuditAction
 
 
 def _language_formfield(db_field, formfield):
@@ -41,9 +47,58 @@ class AgencyAdmin(admin.ModelAdmin):
         (_("Record"), {"fields": ["group", "created_at"]}),
     ]
 
+    actions = ["deactivate_agencies", "activate_agencies"]
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         return _language_formfield(
             db_field, super().formfield_for_dbfield(db_field, request, **kwargs)
+        )
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        acting_agency_id = request.user.agency_id
+
+        class AgencyForm(form):
+            def clean_is_active(self):
+                active = self.cleaned_data["is_active"]
+                if self.instance.pk and not active and self.instance.pk == acting_agency_id:
+                    raise ValidationError(_("You cannot deactivate your own agency."))
+                return active
+
+        return AgencyForm
+
+    def save_model(self, request, obj, form, change):
+        # Activation goes through the action: it revokes tokens and is audited.
+        if change and "is_active" in form.changed_data:
+            account_actions.set_agency_active(obj, obj.is_active, by=request.user, request=request)
+        super().save_model(request, obj, form, change)
+
+    def _set_active(self, request, queryset, active):
+        done = 0
+        for agency in queryset:
+            try:
+                account_actions.set_agency_active(agency, active, by=request.user, request=request)
+                done += 1
+            except PermissionDenied as refused:
+                self.message_user(request, f"{agency}: {refused}", messages.ERROR)
+        return done
+
+    @admin.action(description=_("Deactivate the selected agencies (revokes their API tokens)"))
+    def deactivate_agencies(self, request, queryset):
+        done = self._set_active(request, queryset, False)
+        self.message_user(
+            request,
+            ngettext("%(count)d agency deactivated.", "%(count)d agencies deactivated.", done)
+            % {"count": done},
+        )
+
+    @admin.action(description=_("Reactivate the selected agencies"))
+    def activate_agencies(self, request, queryset):
+        done = self._set_active(request, queryset, True)
+        self.message_user(
+            request,
+            ngettext("%(count)d agency reactivated.", "%(count)d agencies reactivated.", done)
+            % {"count": done},
         )
 
 
@@ -75,4 +130,100 @@ class UserAdmin(DjangoUserAdmin):
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         return _language_formfield(
             db_field, super().formfield_for_dbfield(db_field, request, **kwargs)
+        )
+
+    def get_object(self, request, object_id, from_field=None):
+        user = super().get_object(request, object_id, from_field)
+        if user is not None:
+            # Password changes and deactivations saved from here name their actor.
+            user.audit_request = request
+        return user
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            record(
+                AuditAction.USER_CREATED,
+                request=request,
+                target=obj,
+                agency=obj.agency_id,
+                details={"role": obj.role},
+            )
+            return
+        # A split date-time redrawn in another zone counts as changed to the form; not here.
+        changed = [
+            name
+            for name in form.changed_data
+            if name != "password" and form.initial.get(name) != form.cleaned_data.get(name)
+        ]
+        if "is_active" in changed:
+            changed.remove("is_active")
+            account_actions.record_activation(obj, request=request, actor=request.user)
+        if changed:
+            account_actions.record_user_changed(
+                obj,
+                changed,
+                form.initial.get("role", obj.role),
+                request=request,
+                actor=request.user,
+            )
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """What is known of a token besides its key: the key is never stored, its hash never shown."""
+
+    list_display = [
+        "name",
+        "user",
+        "prefix_shown",
+        "scope",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "revoked_reason",
+    ]
+    list_filter = ["scope", "revoked_reason", "user__agency__country"]
+    list_select_related = ["user"]
+    search_fields = ["name", "prefix", "user__username", "user__agency__short_name"]
+    fields = [
+        "name",
+        "user",
+        "prefix_shown",
+        "scope",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+        "revoked_reason",
+    ]
+    readonly_fields = fields
+    actions = ["revoke_tokens"]
+
+    @admin.display(description=_("token"))
+    def prefix_shown(self, token):
+        return f"{token.prefix}…"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["view"])
+    def revoke_tokens(self, request, queryset):
+        revoked = account_actions.revoke_api_tokens(
+            queryset,
+            reason=TokenRevocation.PLATFORM_ADMIN,
+            request=request,
+            actor=request.user,
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", len(revoked))
+            % {"count": len(revoked)},
         )

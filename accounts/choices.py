@@ -78,3 +78,19 @@ def stored_country_codes(instance, field_name):
     hundreds of them, reads them here.
     """
     return instance.__dict__[field_name]
+
+
+class TokenScope(models.TextChoices):
+    READ = "read", _("Read only")
+    READ_WRITE = "read_write", _("Read and write")
+
+
+class TokenRevocation(models.TextChoices):
+    """Why an API token stopped working before its expiry."""
+
+    OWNER = "owner", _("Revoked by its owner")
+    AGENCY_ADMIN = "agency_admin", _("Revoked by an agency admin")
+    PLATFORM_ADMIN = "platform_admin", _("Revoked by a platform admin")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    USER_DEACTIVATED = "user_deactivated", _("Account deactivated")
+    AGENCY_DEACTIVATED = "agency_deactivated", _("Agency deactivated")

@@ -1,23 +1,24 @@
 """Forms of the accounts pages: sign-in, password reset, directory filters, user management."""
 
+import hashlib
+from functools import partial
+from urllib.parse import urlsplit
+
 from django import forms
 from django.conf import settings
 from django.contrib.auth import forms as auth_forms
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+from django.db import transaction
 from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from accounts.choices import AgencyKind, Role
+from accounts import tasks, throttle, tokens
+from accounts.choices import AgencyKind, Role, TokenScope
 from accounts.models import User
 from accounts.timezones import TIMEZONE_CHOICES
-
-# Sign-in throttle: this many failed attempts for one (address, username) pair
-# within the window lock that pair out until the window has passed.
-LOGIN_FAILURE_LIMIT = 5
-LOGIN_FAILURE_WINDOW = 15 * 60
 
 
 def _language_field(**kwargs):
@@ -29,45 +30,78 @@ def _timezone_field(**kwargs):
 
 
 class ThrottledAuthenticationForm(auth_forms.AuthenticationForm):
-    """Django's sign-in form, refusing further attempts after repeated failures."""
+    """Django's sign-in form, saying so beside the fields when the throttle refuses.
+
+    The counting and the refusal are django-axes' (``accounts.throttle``), shared with
+    every other place that takes a password.
+    """
 
     error_messages = {
         **auth_forms.AuthenticationForm.error_messages,
-        "throttled": _(
-            "Too many failed sign-in attempts. Wait a few minutes or reset your password."
-        ),
+        "throttled": throttle.LOCKOUT_MESSAGE,
     }
 
-    def _throttle_key(self):
-        username = (self.data.get("username") or "").strip().lower()
-        address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
-        return f"login-failures:{address}:{username}"[:250]
-
     def clean(self):
-        key = self._throttle_key()
-        if cache.get(key, 0) >= LOGIN_FAILURE_LIMIT:
-            raise ValidationError(self.error_messages["throttled"], code="throttled")
         try:
-            cleaned = super().clean()
+            return super().clean()
         except ValidationError:
-            # add() starts the window on the first failure; incr() keeps its expiry.
-            if not cache.add(key, 1, LOGIN_FAILURE_WINDOW):
-                try:
-                    cache.incr(key)
-                except ValueError:  # expired between add() and incr()
-                    cache.add(key, 1, LOGIN_FAILURE_WINDOW)
+            if self.request is not None and getattr(self.request, "axes_locked_out", False):
+                self.request.lockout_explained = True
+                raise ValidationError(self.error_messages["throttled"], code="throttled") from None
             raise
-        cache.delete(key)
-        return cleaned
 
 
 class LocalisedPasswordResetForm(auth_forms.PasswordResetForm):
-    """Password reset whose email speaks the recipient's language."""
+    """Password reset whose email speaks the recipient's language, sent by Celery.
+
+    The request itself looks no account up and sends nothing: it counts the request and
+    queues a task with the address typed, once the transaction commits. The task finds the
+    account and renders the link when it sends (``accounts.tasks``), so the page answers
+    in the same time and the same words whether the address is known or not, and no live
+    reset link is ever stored.
+    """
+
+    subject_template_name = "emails/password_reset-subject.txt"
+    email_template_name = "emails/password_reset-body.txt"
+    html_email_template_name = "emails/password_reset-body.html"
+
+    def save(self, request=None, **kwargs):
+        email = self.cleaned_data["email"]
+        key = "password-reset:email:" + hashlib.sha256(email.casefold().encode()).hexdigest()
+        if throttle.count_hit(key, throttle.RESET_WINDOW) > throttle.RESET_PER_EMAIL:
+            return
+        address = throttle.client_address(request) if request is not None else None
+        transaction.on_commit(partial(tasks.queue_password_reset, email, address or ""))
+
+    def deliver(self):
+        """Email every account of the address its link, rendered now; the users emailed.
+
+        Run by the Celery task, outside any request: the link's host is ``SITE_URL``.
+        """
+        site = urlsplit(settings.SITE_URL)
+        self.emailed = []
+        super().save(
+            domain_override=site.netloc,
+            use_https=site.scheme == "https",
+            subject_template_name=self.subject_template_name,
+            email_template_name=self.email_template_name,
+            html_email_template_name=self.html_email_template_name,
+        )
+        return self.emailed
+
+    def get_users(self, email):
+        """Active users with a usable password and this address, of an active agency."""
+        return (
+            user
+            for user in super().get_users(email)
+            if user.agency_id is None or user.agency.is_active
+        )
 
     def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
         language = getattr(context.get("user"), "language", None) or settings.LANGUAGE_CODE
         with translation.override(language):
             super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
+        self.emailed.append(context["user"])
 
 
 class DirectoryFilterForm(forms.Form):
@@ -186,3 +220,36 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["language", "timezone"]
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token: its name, what it may do, and for how long."""
+
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What uses it, e.g. “MISP pull” or “firewall blocklist”."),
+    )
+    scope = forms.ChoiceField(
+        label=_("Scope"),
+        choices=TokenScope.choices,
+        initial=TokenScope.READ,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "Read only is enough for TAXII, STIX downloads and blocklists. Read and write "
+            "lets the tool change cases through the REST API as you could."
+        ),
+    )
+    days = forms.IntegerField(label=_("Valid for (days)"), min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit = tokens.max_days()
+        self.fields["days"].max_value = limit
+        self.fields["days"].validators.append(MaxValueValidator(limit))
+        self.fields["days"].widget.attrs["max"] = limit
+        self.fields["days"].initial = tokens.default_days()
+        self.fields["days"].help_text = _("At most %(days)s days.") % {"days": limit}
+
+    def clean_name(self):
+        return self.cleaned_data["name"].strip()

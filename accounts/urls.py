@@ -17,9 +17,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password/",
-        auth_views.PasswordChangeView.as_view(
-            success_url=reverse_lazy("accounts:password_change_done")
-        ),
+        views.PasswordChangeView.as_view(success_url=reverse_lazy("accounts:password_change_done")),
         name="password_change",
     ),
     path(
@@ -29,11 +27,8 @@ urlpatterns = [
     ),
     path(
         "password/reset/",
-        auth_views.PasswordResetView.as_view(
+        views.PasswordResetView.as_view(
             form_class=LocalisedPasswordResetForm,
-            subject_template_name="emails/password_reset-subject.txt",
-            email_template_name="emails/password_reset-body.txt",
-            html_email_template_name="emails/password_reset-body.html",
             success_url=reverse_lazy("accounts:password_reset_done"),
         ),
         name="password_reset",
@@ -45,7 +40,7 @@ urlpatterns = [
     ),
     path(
         "password/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
+        views.PasswordResetConfirmView.as_view(
             success_url=reverse_lazy("accounts:password_reset_complete")
         ),
         name="password_reset_confirm",
@@ -69,6 +64,16 @@ urlpatterns = [
         "agency/users/<int:pk>/reactivate/",
         views.agency_user_reactivate,
         name="agency_user_reactivate",
+    ),
+    path(
+        "agency/users/<int:pk>/unlock/",
+        views.agency_user_unlock,
+        name="agency_user_unlock",
+    ),
+    path(
+        "agency/users/<int:pk>/tokens/<int:token_pk>/revoke/",
+        views.agency_user_token_revoke,
+        name="agency_user_token_revoke",
     ),
     path(
         "agency/users/<int:pk>/send-password-link/",

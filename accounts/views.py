@@ -1,27 +1,71 @@
 """Accounts pages: agency directory, own profile, agency user management.
 
 Sign-in, sign-out and the password pages are Django's auth views configured in
-``accounts/urls.py``.
+``accounts/urls.py``; the password reset ones are extended here, and the password
+change and reset views tell the user model who is changing the password, for the
+audit trail.
 """
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
-from django.http import QueryDict
+from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_countries import countries
 
-from accounts import actions
+from accounts import actions, throttle
 from accounts.forms import AgencyUserFilterForm, AgencyUserForm, DirectoryFilterForm, ProfileForm
 from accounts.models import Agency
+from coordination.audit import record
+from coordination.audit.choices import AuditAction
 
 DIRECTORY_PAGE_SIZE = 25
 USERS_PAGE_SIZE = 25
+TOKENS_LISTED = 50
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link: the same answer, in the same time, for any address.
+
+    A client asking more than ``RESET_PER_CLIENT`` times an hour is told to wait; an
+    address asked for more than ``RESET_PER_EMAIL`` times an hour gets no more email,
+    and the page does not say so.
+    """
+
+    def form_valid(self, form):
+        address = throttle.throttle_address(self.request) or ""
+        if (
+            throttle.count_hit(f"password-reset:client:{address}", throttle.RESET_WINDOW)
+            > throttle.RESET_PER_CLIENT
+        ):
+            form.add_error(None, _("Too many reset requests from your network. Try again later."))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        form.save(request=self.request)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form):
+        form.user.audit_request = self.request
+        with transaction.atomic():
+            response = super().form_valid(form)
+            # The owner of the mailbox chose a new password: failed guesses at the old
+            # one no longer hold their sign-in.
+            throttle.unlock(form.user.get_username())
+            record(
+                AuditAction.PASSWORD_RESET_DONE,
+                request=self.request,
+                actor=form.user,
+                target=form.user,
+            )
+        return response
 
 
 def _paginate(request, queryset, per_page):
@@ -116,7 +160,7 @@ def agency_user_create(request):
     )
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in actions.MANAGED_FIELDS}
-        user = actions.create_user(request.user, **fields)
+        user = actions.create_user(request.user, request=request, **fields)
         actions.send_password_email(request.user, user, invitation=True)
         messages.success(
             request,
@@ -133,14 +177,35 @@ def agency_user_edit(request, pk):
     form = AgencyUserForm(request.POST or None, instance=user, acting_user=request.user)
     if request.method == "POST" and form.is_valid():
         changes = {name: form.cleaned_data[name] for name in form.changed_data}
-        actions.update_user(request.user, user, **changes)
+        actions.update_user(request.user, user, request=request, **changes)
         messages.success(request, _("%(name)s was updated.") % {"name": user.display_name})
         return redirect("accounts:agency_users")
     return render(
         request,
         "accounts/agency_user_form.html",
-        {"form": form, "agency": request.user.agency, "managed": user},
+        {
+            "form": form,
+            "agency": request.user.agency,
+            "managed": user,
+            "sign_in": throttle.lock_status(user.get_username()),
+            "tokens": actions.own_tokens(user)[:TOKENS_LISTED],
+        },
     )
+
+
+@agency_admin_required
+@require_POST
+def agency_user_token_revoke(request, pk, token_pk):
+    """An agency admin revokes an API token of one of their agency's users."""
+    user = _managed_user(request, pk)
+    token = get_object_or_404(actions.own_tokens(user), pk=token_pk)
+    if actions.revoke_api_token(token, by=request.user, request=request):
+        messages.success(
+            request,
+            _("The token “%(name)s” of %(user)s was revoked.")
+            % {"name": token.name, "user": user.display_name},
+        )
+    return redirect("accounts:agency_user_edit", pk=user.pk)
 
 
 @agency_admin_required
@@ -150,7 +215,7 @@ def agency_user_deactivate(request, pk):
     if user.pk == request.user.pk:
         raise PermissionDenied(_("You cannot deactivate your own account."))
     if request.method == "POST":
-        actions.set_active(request.user, user, False)
+        actions.set_active(request.user, user, False, request=request)
         messages.success(
             request,
             _("%(name)s was deactivated and can no longer sign in.") % {"name": user.display_name},
@@ -163,7 +228,7 @@ def agency_user_deactivate(request, pk):
 @require_POST
 def agency_user_reactivate(request, pk):
     user = _managed_user(request, pk)
-    actions.set_active(request.user, user, True)
+    actions.set_active(request.user, user, True, request=request)
     messages.success(request, _("%(name)s was reactivated.") % {"name": user.display_name})
     return redirect("accounts:agency_user_edit", pk=user.pk)
 
@@ -181,3 +246,21 @@ def agency_user_send_reset(request, pk):
             _("A link to set a new password went to %(email)s.") % {"email": user.email},
         )
     return redirect("accounts:agency_user_edit", pk=user.pk)
+
+
+@agency_admin_required
+@require_POST
+def agency_user_unlock(request, pk):
+    """Lift the sign-in lockout of a user: their failed attempts are forgotten."""
+    user = _managed_user(request, pk)
+    actions.unlock_sign_in(request.user, user, request=request)
+    messages.success(
+        request, _("%(name)s can sign in again at once.") % {"name": user.display_name}
+    )
+    return redirect("accounts:agency_user_edit", pk=user.pk)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    def form_valid(self, form):
+        form.user.audit_request = self.request
+        return super().form_valid(form)

@@ -261,12 +261,15 @@ def upload_child(size_mb):
     setup_django(tmp)
     from django.core.handlers.wsgi import WSGIHandler
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
+    from accounts import actions as account_actions
+    from accounts.choices import TokenScope
     from incidents.models import Evidence
 
     _agency, user, incident = fixtures("upload")
-    token = Token.objects.create(user=user)
+    _token, key = account_actions.create_api_token(
+        user, name="bench", scope=TokenScope.READ_WRITE, days=1
+    )
     app = WSGIHandler()
     body = MultipartBody(
         {
@@ -290,7 +293,7 @@ def upload_child(size_mb):
         "SERVER_PROTOCOL": "HTTP/1.1",
         "HTTP_HOST": "127.0.0.1",
         "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_AUTHORIZATION": f"Token {token.key}",
+        "HTTP_AUTHORIZATION": f"Token {key}",
         "CONTENT_TYPE": f"multipart/form-data; boundary={MultipartBody.BOUNDARY}",
         "CONTENT_LENGTH": str(body.length),
         "wsgi.input": body,

@@ -32,9 +32,9 @@ from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
-from accounts.choices import Role
+from accounts import actions as account_actions
+from accounts.choices import Role, TokenScope
 from accounts.models import Agency, User
 from coordination.exchange import stix
 from coordination.exchange.collections import (
@@ -116,7 +116,9 @@ def main():
         sys.exit("Set DATABASE_URL to a PostgreSQL database of your own.")
     call_command("migrate", verbosity=0)
     user = seed(args.incidents, args.per_incident)
-    key = Token.objects.get_or_create(user=user)[0].key
+    _token, key = account_actions.create_api_token(
+        user, name="bench", scope=TokenScope.READ, days=1
+    )
     headers = {
         "HTTP_AUTHORIZATION": f"Bearer {key}",
         "HTTP_ACCEPT": TAXII,

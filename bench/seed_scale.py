@@ -233,9 +233,9 @@ def reset():
         users = User.objects.filter(agency__in=seeded_agencies())
         user_ids = list(users.values_list("pk", flat=True))
         group_ids = list(seeded_agencies().values_list("group_id", flat=True))
-        from rest_framework.authtoken.models import Token
+        from accounts.models import ApiToken
 
-        Token.objects.filter(user_id__in=user_ids).delete()
+        ApiToken.objects.filter(user_id__in=user_ids).delete()
         User.groups.through.objects.filter(user_id__in=user_ids).delete()
         users.delete()
         seeded_agencies().delete()

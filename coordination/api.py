@@ -14,12 +14,13 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from accounts.authentication import ApiTokenAuthentication
 from accounts.choices import stored_country_codes
 from coordination import page_cache
 from coordination.parsers import too_deep_message
@@ -27,7 +28,7 @@ from incidents.exceptions import ConcurrentChange, TransitionNotAllowed
 
 # Token first: DRF takes the first class's challenge for its WWW-Authenticate header,
 # so an anonymous call answers 401 (with "Token") rather than a bare 403.
-API_AUTHENTICATION_CLASSES = [TokenAuthentication, SessionAuthentication]
+API_AUTHENTICATION_CLASSES = [ApiTokenAuthentication, SessionAuthentication]
 
 
 class Pagination(PageNumberPagination):

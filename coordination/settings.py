@@ -5,6 +5,7 @@ production hardening below is switched on and ``SECRET_KEY`` must be given.
 Every secret may also come from ``NAME_FILE`` (a path whose content is the value).
 """
 
+import datetime
 import os
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from coordination.celery_config import broker_settings
+from coordination.redis_config import redis_locations
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CONCORD_VAR_DIR", BASE_DIR / "var"))
@@ -74,12 +76,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "guardian",
     "django_countries",
+    # Password guessing limits (accounts/throttle.py).
+    "axes",
     "accounts",
     "incidents",
     "coordination.notifications",
@@ -87,6 +90,7 @@ INSTALLED_APPS = [
     "coordination.intel",
     "coordination.exchange",
     "coordination.audit",
+    "coordination",  # the project's system checks (coordination/checks.py)
 ]
 
 MIDDLEWARE = [
@@ -102,6 +106,8 @@ MIDDLEWARE = [
     "coordination.audit.middleware.AuditTrailMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "coordination.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: turns a lockout flagged during the view into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "coordination.urls"
@@ -151,15 +157,17 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = env.str("REDIS_URL", default="")
+# Redis: the Celery broker and result backend on REDIS_URL; the caches and the sessions each
+# in a Redis database of their own, CACHE_REDIS_URL and SESSION_REDIS_URL, by default the
+# broker's database + 1 and + 2 (coordination/redis_config.py). Every Redis cache signs what it
+# pickles and ignores what it did not sign (coordination/redis_cache.py).
+REDIS_URL, CACHE_REDIS_URL, SESSION_REDIS_URL = redis_locations(
+    _secret("REDIS_URL", ""), _secret("CACHE_REDIS_URL", ""), _secret("SESSION_REDIS_URL", "")
+)
+_REDIS_CACHE = "coordination.redis_cache.SignedRedisCache"
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-        }
-    }
+if CACHE_REDIS_URL:
+    CACHES = {"default": {"BACKEND": _REDIS_CACHE, "LOCATION": CACHE_REDIS_URL}}
 else:
     CACHES = {
         "default": {
@@ -178,16 +186,12 @@ CACHES["fragments"] = {
 }
 
 # Whole pages kept while nothing is written to the database (coordination/page_cache.py).
-# Shared by all web processes when Redis is there; at most 60 s (keys name the minute);
-# 0 turns it off.
+# Shared by all web processes when Redis is there (in the cache database, under their own
+# prefix); at most 60 s (keys name the minute); 0 turns it off.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
 CACHES["pages"] = (
-    {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "page",
-    }
-    if REDIS_URL
+    {"BACKEND": _REDIS_CACHE, "LOCATION": CACHE_REDIS_URL, "KEY_PREFIX": "page"}
+    if CACHE_REDIS_URL
     else {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "concord-pages",
@@ -195,8 +199,22 @@ CACHES["pages"] = (
     }
 )
 
+# Sessions are written to the database and read through this cache (coordination/sessions.py),
+# shared by every process: a session ended in one is ended in all.
+CACHES["sessions"] = (
+    {"BACKEND": _REDIS_CACHE, "LOCATION": SESSION_REDIS_URL}
+    if SESSION_REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "sessions"),
+    }
+)
+SESSION_CACHE_ALIAS = "sessions"
+
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out attempt before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "accounts.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -211,6 +229,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Password guessing and password reset limits (accounts/throttle.py explains them), counted
+# for every caller of authenticate(): sign-in form, admin login, HTTP Basic, API token.
+# TRUSTED_PROXY_COUNT: proxies in front of Django that each append to X-Forwarded-For
+# (0: none, the client address is REMOTE_ADDR). No other header is ever read.
+try:
+    TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0").strip() or "0")
+except ValueError:
+    TRUSTED_PROXY_COUNT = -1
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXY_COUNT: expected 0 or more, got {os.environ['TRUSTED_PROXY_COUNT']!r}"
+    )
+AXES_HANDLER = "accounts.throttle.ThrottleHandler"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.throttle_address"
+AXES_USERNAME_CALLABLE = "accounts.throttle.attempted_username"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.lockout_response"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["ip_address"], ["username"]]
+AXES_FAILURE_LIMIT = 5  # one username from one address; the other limits are in throttle.py
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+# Attempts refused while locked out check no password: they are not counted again.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "incidents:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -247,10 +289,18 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=60)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Concord <concord@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# API tokens (accounts.ApiToken): hashed, scoped, and valid for at most this many days.
+try:
+    API_TOKEN_MAX_DAYS = int(os.environ.get("API_TOKEN_MAX_DAYS", "90"))
+except ValueError:
+    API_TOKEN_MAX_DAYS = 0
+if not 1 <= API_TOKEN_MAX_DAYS <= 3650:
+    raise ImproperlyConfigured("API_TOKEN_MAX_DAYS: a whole number of days from 1 to 3650")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON with a bound on nesting: a deeply nested body is a 400, not a RecursionError.
@@ -269,6 +319,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+    # The client address of DRF's throttles, as for the password throttle: never a raw header.
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Concord API",
@@ -313,6 +365,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_ACCEPT_CONTENT = ["json"]  # a result planted in the backend is not unpickled
 CELERY_TIMEZONE = "UTC"
 CELERY_RESULT_EXPIRES = 3600
 # Publishing happens in on_commit callbacks of web requests: when the broker is down,
@@ -354,6 +407,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.digests",
         "schedule": env.float("DIGEST_SWEEP_SECONDS", default=900.0),
     },
+    # The password throttle's history of sign-ins and failures (accounts/throttle.py).
+    "accounts-purge-sign-in-history": {
+        "task": "accounts.purge_sign_in_history",
+        "schedule": 24 * 3600.0,
+    },
 }
 
 # Audit trail (coordination/audit): consultations and exports wait in a Redis list on the
@@ -371,7 +429,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # django-axes logs every sign-in at INFO; failures and lockouts are warnings.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Production hardening: on whenever DEBUG is off.
@@ -387,7 +449,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-# Sessions are written to the database and read through the cache: one query less on
-# every signed-in request.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions are written to the database and read through the "sessions" cache (above): one
+# query less on every signed-in request; the cache key is a keyed hash of the session id.
+SESSION_ENGINE = "coordination.sessions"
 SESSION_COOKIE_AGE = 60 * 60 * 12

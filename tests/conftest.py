@@ -6,6 +6,9 @@
 - anonymous: the plain ``client`` fixture, not logged in
 """
 
+import os
+from urllib.parse import urlsplit
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -142,8 +145,6 @@ def api_login(api_client):
 
 def services_required():
     """True in CI: a test that needs a real service fails instead of skipping."""
-    import os
-
     return os.environ.get("CONCORD_REQUIRE_SERVICES") == "1"
 
 
@@ -155,3 +156,82 @@ def require_postgres(db):
         if services_required():
             pytest.fail("This test needs PostgreSQL (DATABASE_URL) in CI.")
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
+
+
+@pytest.fixture
+def require_redis():
+    if not os.environ.get("REDIS_URL"):
+        if services_required():
+            pytest.fail("This test needs Redis (REDIS_URL) in CI.")
+        pytest.skip("needs Redis: set REDIS_URL=redis://...")
+    return os.environ["REDIS_URL"]
+
+
+# The run leaves nothing in Redis: the keys it created (queued tasks, kombu bindings, unacked
+# sets, results, sessions, kept pages) are deleted at its end, in the databases it is configured
+# with and no other. Done by the controlling process, once every xdist worker has finished,
+# never by a worker while another still uses its queues.
+_REDIS_KEYS_BEFORE = pytest.StashKey[dict]()
+
+
+def configured_redis_databases():
+    """One URL per Redis database the settings use: broker, results, audit buffer, caches."""
+    from django.conf import settings
+
+    from coordination.redis_cache import queue_databases
+    from coordination.redis_config import SCHEMES, same_database
+
+    urls = queue_databases()
+    for config in settings.CACHES.values():
+        if "redis" in config["BACKEND"].lower():
+            urls += config["LOCATION"].replace(";", ",").split(",")
+    databases = []
+    for url in urls:
+        if urlsplit(url).scheme in SCHEMES and not any(same_database(url, u) for u in databases):
+            databases.append(url)
+    return databases
+
+
+def _redis(url):
+    import redis
+
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=10)
+
+
+def redis_keys(url, match="*"):
+    return set(_redis(url).scan_iter(match=match, count=1000))
+
+
+def delete_keys_created_since(url, before, match="*"):
+    """Delete the keys matching ``match`` that are not in ``before``; return how many."""
+    client = _redis(url)
+    created = [key for key in client.scan_iter(match=match, count=1000) if key not in before]
+    for start in range(0, len(created), 500):
+        client.delete(*created[start : start + 500])
+    return len(created)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session):
+    import redis
+
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the controlling process cleans up
+    before = {}
+    for url in configured_redis_databases():
+        try:
+            before[url] = redis_keys(url)
+        except redis.RedisError:
+            continue  # unreachable: the tests that need it say so
+    session.config.stash[_REDIS_KEYS_BEFORE] = before
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session):
+    import redis
+
+    for url, before in session.config.stash.get(_REDIS_KEYS_BEFORE, {}).items():
+        try:
+            delete_keys_created_since(url, before)
+        except redis.RedisError:
+            continue

@@ -1,4 +1,5 @@
 from .agency import Agency
+from .token import ApiToken
 from .user import User
 
-__all__ = ["Agency", "User"]
+__all__ = ["Agency", "ApiToken", "User"]

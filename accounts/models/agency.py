@@ -93,3 +93,9 @@ class Agency(models.Model):
             if self.group_id is None:
                 self.group, _created = Group.objects.get_or_create(name=f"agency:{self.short_name}")
             super().save(*args, **kwargs)
+            if not self.is_active:
+                # The users of an inactive agency keep no live token, however it was
+                # deactivated (``accounts.actions.set_agency_active`` records who did it).
+                from accounts import actions
+
+                actions.revoke_agency_tokens(self)

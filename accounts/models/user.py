@@ -30,6 +30,10 @@ class User(AbstractUser):
         validators=[validate_timezone],
     )
 
+    # The request changing this user, where a view knows it (the admin, the password
+    # views): the audit records of ``save()`` name its actor and address.
+    audit_request = None
+
     class Meta:
         ordering = ["last_name", "first_name", "username"]
 
@@ -61,9 +65,35 @@ class User(AbstractUser):
     def has_role(self, *roles):
         return self.is_active and self.role in roles
 
+    def set_password(self, raw_password):
+        # An account saved without any password hash ("", not even an unusable one) is
+        # being set up (demo data, test factories): its first password is no change.
+        self._password_first = not self.password
+        super().set_password(raw_password)
+
+    def set_unusable_password(self):
+        super().set_unusable_password()
+        self._password_discarded = True
+
     def save(self, *args, **kwargs):
+        # Whatever path sets or removes a password (own change, reset link, Django admin,
+        # ``changepassword``) ends here; a hash upgrade at sign-in leaves ``_password`` None.
+        adding = self._state.adding
+        password_changed = not adding and (
+            (self._password is not None and not getattr(self, "_password_first", False))
+            or getattr(self, "_password_discarded", False)
+        )
         super().save(*args, **kwargs)
+        self._password_discarded = self._password_first = False
         self.sync_agency_group()
+        if password_changed or (not adding and not self.is_active):
+            from accounts import actions
+
+            if password_changed:
+                actions.password_changed(self, request=self.audit_request)
+            if not self.is_active:
+                # An inactive account keeps no live token, however it was deactivated.
+                actions.revoke_user_tokens(self, request=self.audit_request)
 
     def sync_agency_group(self):
         """Keep the user in exactly their agency's group (object permissions hang on it)."""

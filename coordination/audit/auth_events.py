@@ -23,7 +23,7 @@ def signed_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed, dispatch_uid="audit-sign-in-failed")
 def sign_in_failed(sender, credentials, request=None, **kwargs):
-    username = str(credentials.get("username") or "")[:150]
+    username = str(credentials.get("username") or "").replace("\x00", "")[:150]
     # The attempt is shown to the admins of the agency whose account was tried.
     target = (
         get_user_model()
@@ -50,13 +50,15 @@ def admin_changed(sender, instance, created, **kwargs):
         return
     user = get_user_model().objects.filter(pk=instance.user_id).first()
     model = instance.content_type.model if instance.content_type_id else ""
+    # The admin hands the object's pk over as it is (an int here), not as stored text.
+    object_id = str(instance.object_id or "")
     target_agency = None
-    if model == "agency" and instance.object_id and instance.object_id.isdigit():
-        target_agency = int(instance.object_id)
-    elif model == "user" and instance.object_id and instance.object_id.isdigit():
+    if model == "agency" and object_id.isdigit():
+        target_agency = int(object_id)
+    elif model == "user" and object_id.isdigit():
         target_agency = (
             get_user_model()
-            .objects.filter(pk=int(instance.object_id))
+            .objects.filter(pk=int(object_id))
             .values_list("agency_id", flat=True)
             .first()
         )
@@ -64,7 +66,7 @@ def admin_changed(sender, instance, created, **kwargs):
         AuditAction.ADMIN_ACTION,
         actor=user,
         object_type=model,
-        object_ref=instance.object_id or "",
+        object_ref=object_id,
         agency=target_agency,
         details={
             "change": instance.get_action_flag_display(),

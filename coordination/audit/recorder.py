@@ -33,10 +33,9 @@ def client_address(request):
     """The client's address as the throttle sees it (trusted proxies applied)."""
     if request is None:
         return ""
-    address = getattr(request, "axes_ip_address", None)
-    if not address:
-        address = request.META.get("REMOTE_ADDR", "")
-    return (address or "")[:45]
+    from accounts.throttle import client_address as trusted_client_address
+
+    return (trusted_client_address(request) or "")[:45]
 
 
 def _via(request):
@@ -76,7 +75,11 @@ def event(
 ):
     """The fields of one record, before it has a place in the chain."""
     actor = _actor_of(request, actor)
-    actor_agency = getattr(actor, "agency", None) if actor is not None else None
+    actor_agency_id = getattr(actor, "agency_id", None) if actor is not None else None
+    # The agency's short name only if already loaded: a token-authenticated user was read
+    # without it, and recording must not cost the request a query (append fills it in).
+    loaded = getattr(getattr(actor, "_state", None), "fields_cache", {})
+    actor_agency = loaded.get("agency")
     if target is not None:
         object_type = object_type or target._meta.model_name
         object_ref = object_ref or str(
@@ -84,8 +87,8 @@ def event(
         )
     if agency is None and target is not None:
         agency = getattr(target, "agency_id", None)
-    if agency is None and not object_ref and actor_agency is not None:
-        agency = actor_agency.pk  # nothing to resolve an owner from: the actor's agency
+    if agency is None and not object_ref and actor_agency_id is not None:
+        agency = actor_agency_id  # nothing to resolve an owner from: the actor's agency
     actor_name = ""
     if actor is not None:
         actor_name = getattr(actor, "username", "") or str(actor)
@@ -96,7 +99,7 @@ def event(
         "action": str(action),
         "actor_id": getattr(actor, "pk", None),
         "actor_name": actor_name[:150],
-        "actor_agency_id": getattr(actor_agency, "pk", None),
+        "actor_agency_id": actor_agency_id,
         "actor_agency_name": (getattr(actor_agency, "short_name", "") or "")[:40],
         "agency_id": _agency_id(agency),
         "object_type": object_type[:32],
@@ -124,10 +127,34 @@ def record_buffered(action, **kwargs):
         append([fields])
         return
     try:
-        client.rpush(_key(), json.dumps(fields))
+        client.rpush(_key(), _signed(fields))
     except Exception:  # Redis unreachable: the record is written now, not lost
         logger.warning("audit buffer unreachable; appending the record directly", exc_info=True)
         append([fields])
+
+
+def _signed(fields):
+    """The buffered entry with its HMAC: whoever can write to Redis cannot plant records
+    that the flush would chain as genuine."""
+    from django.utils.crypto import salted_hmac
+
+    payload = json.dumps(fields, sort_keys=True)
+    return salted_hmac(_SALT, payload, algorithm="sha256").hexdigest() + payload
+
+
+def _verified(raw):
+    """The fields of a buffered entry, or None when its HMAC does not match."""
+    from django.utils.crypto import constant_time_compare, salted_hmac
+
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    mac, payload = text[:64], text[64:]
+    expected = salted_hmac(_SALT, payload, algorithm="sha256").hexdigest()
+    if not constant_time_compare(mac, expected):
+        return None
+    return json.loads(payload)
+
+
+_SALT = "concord.audit.buffer"
 
 
 def _key(suffix=""):
@@ -186,6 +213,7 @@ def append(events):
     from coordination.audit.models import AuditChainHead, AuditRecord
 
     _resolve_subject_agencies(events)
+    _fill_agency_names(events)
     with transaction.atomic():
         head = _locked_head()
         ids = [item["event_id"] for item in events]
@@ -256,11 +284,15 @@ def flush(*, limit=None):
             events = []
             for item in raw:
                 try:
-                    events.append(json.loads(item))
+                    fields = _verified(item)
                 except ValueError:
-                    logger.error("audit buffer held an unreadable entry; kept aside: %r", item)
-                    client.rpush(_key(":unreadable"), item)
-            total += len(append(events))
+                    fields = None
+                if fields is None:
+                    logger.error("audit buffer held an unsigned or altered entry; kept aside")
+                    client.rpush(_key(":refused"), item)
+                    continue
+                events.append(fields)
+            total += len(append(coalesce(events)))
             client.ltrim(_key(), len(raw), -1)
     finally:
         try:
@@ -270,9 +302,61 @@ def flush(*, limit=None):
     return total
 
 
+COALESCE_SECONDS = 60
+
+
+def coalesce(events):
+    """One record for a reader's requests of the same object through the same channel
+    within a minute (a page and the fragments it loads): the paths are listed in it."""
+    import datetime
+
+    kept, latest = [], {}
+    for item in events:
+        key = (
+            item["action"],
+            item["actor_id"],
+            item["object_type"],
+            item["object_ref"],
+            item["via"],
+            item["recipient"],
+            item["justification"],
+        )
+        first = latest.get(key)
+        at = _datetime(item["at"])
+        if (
+            first is not None
+            and item["object_ref"]
+            and at - _datetime(first["at"]) <= datetime.timedelta(seconds=COALESCE_SECONDS)
+        ):
+            paths = first["details"].setdefault("paths", [first["path"]])
+            if item["path"] not in paths and len(paths) < 20:
+                paths.append(item["path"])
+            first["details"]["requests"] = first["details"].get("requests", 1) + 1
+            continue
+        latest[key] = item
+        kept.append(item)
+    return kept
+
+
 def pending():
     client = buffer_client()
     return client.llen(_key()) if client is not None else 0
+
+
+def _fill_agency_names(events):
+    missing = {
+        item["actor_agency_id"]
+        for item in events
+        if item.get("actor_agency_id") and not item.get("actor_agency_name")
+    }
+    if not missing:
+        return
+    from accounts.models import Agency
+
+    names = dict(Agency.objects.filter(pk__in=missing).values_list("pk", "short_name"))
+    for item in events:
+        if item.get("actor_agency_id") in names and not item.get("actor_agency_name"):
+            item["actor_agency_name"] = names[item["actor_agency_id"]][:40]
 
 
 def _resolve_subject_agencies(events):

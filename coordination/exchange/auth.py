@@ -1,30 +1,43 @@
 """Who is calling an exchange endpoint: a signed-in browser or a tool with credentials.
 
 Tools authenticate as TAXII clients do: HTTP Basic with username and password, or
-an API token as ``Authorization: Token <key>`` or ``Authorization: Bearer <key>``.
-Without an ``Authorization`` header the browser session counts (reads only).
+an API token as ``Authorization: Token <key>`` or ``Authorization: Bearer <key>``
+(``accounts.authentication``, the same check as the REST API's; read-only tokens
+suffice). Without an ``Authorization`` header the browser session counts (reads only).
 """
 
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
-from rest_framework.authentication import (
-    BasicAuthentication,
-    TokenAuthentication,
-    get_authorization_header,
-)
+from rest_framework.authentication import BasicAuthentication, get_authorization_header
+
+from accounts import throttle
+from accounts.authentication import ApiTokenAuthentication
 
 REALM = "Concord"
 
 
-class BearerAuthentication(TokenAuthentication):
-    keyword = "Bearer"
-
-
 class ExchangeBasicAuthentication(BasicAuthentication):
+    """HTTP Basic, counted and refused by the password throttle (``accounts.throttle``).
+
+    A locked-out caller is refused before its password is checked, as is a deactivated
+    user or one of a deactivated agency (``accounts.backends``).
+    """
+
     www_authenticate_realm = REALM
 
+    def authenticate_credentials(self, userid, password, request=None):
+        if "\x00" in userid or "\x00" in password:
+            # No account is named so; the database would refuse to even look.
+            raise exceptions.AuthenticationFailed(_("Invalid username/password."))
+        try:
+            return super().authenticate_credentials(userid, password, request)
+        except exceptions.AuthenticationFailed:
+            if getattr(request, "axes_locked_out", False):
+                raise exceptions.AuthenticationFailed(throttle.LOCKOUT_MESSAGE) from None
+            raise
 
-AUTHENTICATORS = (ExchangeBasicAuthentication, TokenAuthentication, BearerAuthentication)
+
+AUTHENTICATORS = (ExchangeBasicAuthentication, ApiTokenAuthentication)
 CHALLENGE = f'Basic realm="{REALM}", Bearer realm="{REALM}"'
 
 
@@ -33,6 +46,7 @@ def authenticate(request):
 
     Raises ``AuthenticationFailed`` for credentials that are given but wrong, or an
     unknown scheme: a tool with a bad token must hear so, not see an empty feed.
+    ``PermissionDenied`` for a read-only token on a method that could write.
     """
     header = get_authorization_header(request).split()
     if not header:

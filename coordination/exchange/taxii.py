@@ -132,6 +132,8 @@ class TAXIIView(View):
             user = auth.authenticate(request)
         except exceptions.AuthenticationFailed as exc:
             raise TAXIIError(401, _("Authentication failed."), exc.detail) from exc
+        except exceptions.PermissionDenied as exc:
+            raise TAXIIError(403, _("Forbidden."), exc.detail) from exc
         if user is None:
             raise TAXIIError(
                 401,

@@ -11,17 +11,18 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from rest_framework import exceptions
-from rest_framework.authtoken.models import Token
 
+from accounts import actions, mfa
+from accounts.forms import ApiTokenForm
 from coordination.exchange import auth
 from coordination.exchange.collections import find_collection, incident_collection_id
 from coordination.exchange.export import incident_bundle
@@ -43,6 +44,10 @@ class Unauthorised(Exception):
     pass
 
 
+class Forbidden(Exception):
+    pass
+
+
 def text_response(message, status):
     response = HttpResponse(f"{message}\n", content_type=TEXT, status=status)
     if status == 401:
@@ -56,6 +61,8 @@ def download_user(request):
         user = auth.authenticate(request)
     except exceptions.AuthenticationFailed as exc:
         raise Unauthorised(str(exc.detail)) from exc
+    except exceptions.PermissionDenied as exc:
+        raise Forbidden(str(exc.detail)) from exc
     if user is None:
         raise Unauthorised(_("Sign in, or use HTTP Basic or an API token."))
     return user
@@ -76,6 +83,8 @@ def incident_stix(request, reference):
         user = download_user(request)
     except Unauthorised as exc:
         return text_response(exc, 401)
+    except Forbidden as exc:
+        return text_response(exc, 403)
     incident = visible_incident(user, reference)
     machine = is_machine_request(request)
     if machine and incident.tlp == TLP.RED:
@@ -134,6 +143,8 @@ def incident_blocklist(request, reference):
         user = download_user(request)
     except Unauthorised as exc:
         return text_response(exc, 401)
+    except Forbidden as exc:
+        return text_response(exc, 403)
     incident = visible_incident(user, reference)
     indicators = exportable_indicators(user, machine=True).filter(incident=incident)
     return blocklist_response(indicators, request, f"{incident.reference}-blocklist.txt")
@@ -145,6 +156,8 @@ def collection_blocklist(request, collection_id):
         user = download_user(request)
     except Unauthorised as exc:
         return text_response(exc, 401)
+    except Forbidden as exc:
+        return text_response(exc, 403)
     collection = find_collection(user, collection_id)
     if collection is None:
         raise Http404
@@ -153,7 +166,7 @@ def collection_blocklist(request, collection_id):
     )
 
 
-# Pages: the export panel of an incident and the user's own API token.
+# Pages: the export panel of an incident and the user's own API tokens.
 
 BLOCKLIST_GROUPS = (
     (_lazy("IP addresses and networks"), "ipv4,ipv6,cidr"),
@@ -187,37 +200,62 @@ def incident_panel(request, reference):
     return render(request, "exchange/_export_panel.html", context)
 
 
-def _token_context(request, **extra):
-    token = Token.objects.filter(user=request.user).first()
+# The tokens listed on the page: the newest, revoked and expired ones included.
+TOKENS_LISTED = 50
+
+
+def _token_context(request, form, **extra):
     return {
-        "token": token,
+        "tokens": actions.own_tokens(request.user)[:TOKENS_LISTED],
+        "form": form,
+        "may_create": mfa.second_factor_passed(request),
         "discovery_url": request.build_absolute_uri(reverse("taxii:discovery")),
         **extra,
     }
 
 
+@never_cache
 @login_required
 def api_token(request):
-    """See, create, replace or revoke one's own API token for tools (TAXII, blocklists)."""
+    """One's own API tokens for tools: list, create (the key shown once), revoke."""
+    form = ApiTokenForm()
     if request.method == "POST":
         action = request.POST.get("action")
-        if action in ("create", "replace"):
-            with transaction.atomic():
-                Token.objects.filter(user=request.user).delete()
-                token = Token.objects.create(user=request.user)
-            # The key is shown in full on this response only; afterwards a prefix.
-            return render(
-                request, "exchange/api_token.html", _token_context(request, new_key=token.key)
-            )
+        if action == "create":
+            return _create_token(request)
         if action == "revoke":
-            deleted, _rows = Token.objects.filter(user=request.user).delete()
-            if deleted:
+            token_id = request.POST.get("token", "")
+            if not token_id.isdigit():
+                raise Http404
+            token = get_object_or_404(actions.own_tokens(request.user), pk=token_id)
+            if actions.revoke_api_token(token, by=request.user, request=request):
                 messages.success(
-                    request, _("Your API token was revoked. Tools using it stop working at once.")
+                    request,
+                    _("The token “%(name)s” was revoked. Tools using it stop working at once.")
+                    % {"name": token.name},
                 )
             return redirect("exchange:api_token")
         return HttpResponse(_("Unknown action."), status=400, content_type=TEXT)
-    return render(request, "exchange/api_token.html", _token_context(request))
+    return render(request, "exchange/api_token.html", _token_context(request, form))
+
+
+def _create_token(request):
+    form = ApiTokenForm(request.POST)
+    if not mfa.second_factor_passed(request):
+        context = _token_context(request, form)
+        return render(request, "exchange/api_token.html", context, status=403)
+    if not form.is_valid():
+        return render(request, "exchange/api_token.html", _token_context(request, form), status=400)
+    token, key = actions.create_api_token(
+        request.user,
+        name=form.cleaned_data["name"],
+        scope=form.cleaned_data["scope"],
+        days=form.cleaned_data["days"],
+        request=request,
+    )
+    # The key is shown in full on this response only; afterwards its prefix.
+    context = _token_context(request, ApiTokenForm(), new_key=key, new_token=token)
+    return render(request, "exchange/api_token.html", context)
 
 
 class ImportForm(forms.Form):

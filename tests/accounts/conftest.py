@@ -8,7 +8,7 @@ from tests.factories import UserFactory
 
 @pytest.fixture(autouse=True)
 def _private_cache(settings):
-    # The sign-in throttle counts failures in the cache: keep each test's count its own.
+    # Password reset requests are counted in the cache: keep each test's counts its own.
     settings.CACHES = {
         **settings.CACHES,
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"},
@@ -16,6 +16,16 @@ def _private_cache(settings):
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def run_reset_tasks(monkeypatch):
+    """Password reset emails are sent by a Celery task: run it here, when it is queued."""
+    from accounts import tasks
+
+    monkeypatch.setattr(
+        tasks.send_password_reset, "delay", lambda *args: tasks.send_password_reset.apply(args)
+    )
 
 
 @pytest.fixture

@@ -1,11 +1,14 @@
 import re
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from accounts.choices import Role
 from accounts.models import User
 from accounts.views import USERS_PAGE_SIZE
+from coordination.audit.choices import AuditAction
+from coordination.audit.models import AuditRecord
 from tests.factories import TEST_PASSWORD, UserFactory
 
 LIST = reverse("accounts:agency_users")
@@ -68,6 +71,7 @@ MATRIX = [
     ("accounts:agency_user_deactivate", "post", True, (302, 404, 403, 302)),
     ("accounts:agency_user_reactivate", "post", True, (302, 404, 403, 302)),
     ("accounts:agency_user_send_reset", "post", True, (302, 404, 403, 302)),
+    ("accounts:agency_user_unlock", "post", True, (302, 404, 403, 302)),
 ]
 
 
@@ -105,7 +109,11 @@ def test_authorisation_matrix(
 @pytest.mark.django_db
 def test_get_on_post_only_actions_is_refused(login, agency_admin, lead_user):
     client = login(agency_admin)
-    for name in ("accounts:agency_user_reactivate", "accounts:agency_user_send_reset"):
+    for name in (
+        "accounts:agency_user_reactivate",
+        "accounts:agency_user_send_reset",
+        "accounts:agency_user_unlock",
+    ):
         assert client.get(reverse(name, args=[lead_user.pk])).status_code == 405
 
 
@@ -231,7 +239,12 @@ class TestCreateUser:
             {"new_password1": "violet-harbour-42-lamp", "new_password2": "violet-harbour-42-lamp"},
         )
         assert done["Location"] == reverse("accounts:password_reset_complete")
-        assert client.login(username="nadia", password="violet-harbour-42-lamp")
+        signed_in = client.post(
+            reverse("accounts:login"),
+            {"username": "nadia", "password": "violet-harbour-42-lamp"},
+        )
+        assert signed_in.status_code == 302
+        assert "_auth_user_id" in client.session
 
     def test_invalid_input_keeps_values_and_shows_errors(
         self, login, agency_admin, lead_user, mailoutbox
@@ -393,3 +406,83 @@ class TestActivation:
         lead_user.save()
         login(agency_admin).post(reverse("accounts:agency_user_send_reset", args=[lead_user.pk]))
         assert mailoutbox == []
+
+
+# ---------------------------------------------------------------------------
+# Sign-in lockouts
+# ---------------------------------------------------------------------------
+
+ATTACKER = "203.0.113.66"
+
+
+def fail_sign_ins(user, times=5, address=ATTACKER):
+    client = Client()
+    for _attempt in range(times):
+        client.post(
+            reverse("accounts:login"),
+            {"username": user.username, "password": "wrong"},
+            REMOTE_ADDR=address,
+        )
+
+
+def signs_in(user, address=ATTACKER):
+    response = Client().post(
+        reverse("accounts:login"),
+        {"username": user.username, "password": TEST_PASSWORD},
+        REMOTE_ADDR=address,
+    )
+    return response.status_code == 302
+
+
+@pytest.mark.django_db
+class TestSignInLockout:
+    def test_admin_sees_that_a_user_is_locked_and_unlocks_them(
+        self, login, agency_admin, lead_user
+    ):
+        # Given a user locked out after five failures
+        fail_sign_ins(lead_user)
+        assert not signs_in(lead_user)
+        # When their agency admin opens their page
+        client = login(agency_admin)
+        page = client.get(edit_url(lead_user))
+        # Then the lockout shows, with a way to lift it
+        assert page.context["sign_in"]["locked"]
+        assert b"sign-in locked" in page.content
+        assert b"5 failed attempts" in page.content
+        unlock = reverse("accounts:agency_user_unlock", args=[lead_user.pk])
+        assert unlock.encode() in page.content
+        response = client.post(unlock)
+        assert response["Location"] == edit_url(lead_user)
+        # and the user signs in again at once
+        assert signs_in(lead_user)
+        # and the trail says who lifted the lockout
+        record = AuditRecord.objects.get(action=AuditAction.USER_CHANGED, object_ref="lena")
+        assert record.actor_id == agency_admin.pk
+        assert record.details == {"sign_in": "unlocked"}
+
+    def test_a_user_without_failures_shows_no_lockout(self, login, agency_admin, lead_user):
+        page = login(agency_admin).get(edit_url(lead_user))
+        assert not page.context["sign_in"]["locked"]
+        assert b"Unlock sign-in" not in page.content
+
+    def test_failures_below_the_limit_are_shown_without_an_unlock_button(
+        self, login, agency_admin, lead_user
+    ):
+        fail_sign_ins(lead_user, times=2)
+        page = login(agency_admin).get(edit_url(lead_user))
+        assert b"2 failed attempts" in page.content
+        assert b"Unlock sign-in" not in page.content
+
+    def test_another_agencys_admin_cannot_unlock(self, login, other_admin, lead_user):
+        fail_sign_ins(lead_user)
+        response = login(other_admin).post(
+            reverse("accounts:agency_user_unlock", args=[lead_user.pk])
+        )
+        assert response.status_code == 404
+        assert not signs_in(lead_user)
+
+    def test_superuser_sees_lockouts_in_the_django_admin(self, login, superuser, lead_user):
+        fail_sign_ins(lead_user)
+        response = login(superuser).get(reverse("admin:axes_accessattempt_changelist"))
+        assert response.status_code == 200
+        assert lead_user.username.encode() in response.content

@@ -107,7 +107,7 @@ class TestToken:
             {"username": lead_user.username, "password": TEST_PASSWORD},
             format="json",
         )
-        assert response.status_code == 200
+        assert response.status_code == 201
         token = response.json()["token"]
 
         # When it calls the API with the token

@@ -115,7 +115,10 @@ class TestPasswordChange:
         assert response["Location"] == reverse("accounts:password_change_done")
         assert client.get(response["Location"]).status_code == 200
         client.post(reverse("accounts:logout"))
-        assert client.login(username="lena", password=NEW_PASSWORD)
+        response = client.post(
+            reverse("accounts:login"), {"username": "lena", "password": NEW_PASSWORD}
+        )
+        assert response.status_code == 302
 
     def test_wrong_old_password_and_weak_new_one_are_shown_beside_their_fields(
         self, login, lead_user
@@ -140,15 +143,18 @@ class TestPasswordChange:
 
 @pytest.mark.django_db
 class TestPasswordReset:
-    def test_full_reset_flow_by_email(self, client, lead_user, mailoutbox):
+    def test_full_reset_flow_by_email(
+        self, client, lead_user, mailoutbox, run_reset_tasks, django_capture_on_commit_callbacks
+    ):
         # Given a user who forgot their password
         page = client.get(reverse("accounts:password_reset"))
         assert page.status_code == 200
         # When they ask for a link
-        response = client.post(reverse("accounts:password_reset"), {"email": lead_user.email})
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(reverse("accounts:password_reset"), {"email": lead_user.email})
         assert response["Location"] == reverse("accounts:password_reset_done")
         assert client.get(response["Location"]).status_code == 200
-        # Then one email arrives, with a text and an HTML part
+        # Then one email arrives (sent by the task), with a text and an HTML part
         assert len(mailoutbox) == 1
         message = mailoutbox[0]
         assert message.to == [lead_user.email]
@@ -179,16 +185,75 @@ class TestPasswordReset:
         assert not reused.context["validlink"]
         assert b"no longer works" in reused.content
 
-    def test_unknown_address_sends_nothing_but_says_the_same(self, client, mailoutbox):
-        response = client.post(reverse("accounts:password_reset"), {"email": "nobody@example.org"})
+    def test_unknown_address_sends_nothing_but_says_the_same(
+        self, client, mailoutbox, run_reset_tasks, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                reverse("accounts:password_reset"), {"email": "nobody@example.org"}
+            )
         assert response["Location"] == reverse("accounts:password_reset_done")
         assert mailoutbox == []
 
-    def test_inactive_user_gets_no_reset_email(self, client, lead_user, mailoutbox):
+    def test_inactive_user_gets_no_reset_email(
+        self, client, lead_user, mailoutbox, run_reset_tasks, django_capture_on_commit_callbacks
+    ):
         lead_user.is_active = False
         lead_user.save()
-        client.post(reverse("accounts:password_reset"), {"email": lead_user.email})
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("accounts:password_reset"), {"email": lead_user.email})
         assert mailoutbox == []
+
+    def test_user_of_a_deactivated_agency_gets_no_reset_email(
+        self, client, lead_user, mailoutbox, run_reset_tasks, django_capture_on_commit_callbacks
+    ):
+        lead_user.agency.is_active = False
+        lead_user.agency.save()
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("accounts:password_reset"), {"email": lead_user.email})
+        assert mailoutbox == []
+
+    def test_reset_email_speaks_the_recipients_language(
+        self, client, lead_user, mailoutbox, run_reset_tasks, django_capture_on_commit_callbacks
+    ):
+        lead_user.language = "fr"
+        lead_user.save()
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("accounts:password_reset"), {"email": lead_user.email})
+        assert len(mailoutbox) == 1
+        assert mailoutbox[0].subject != "Reset your Concord password"
+        assert "Concord" in mailoutbox[0].subject
+
+    def test_link_points_at_the_configured_site(
+        self,
+        client,
+        lead_user,
+        mailoutbox,
+        run_reset_tasks,
+        settings,
+        django_capture_on_commit_callbacks,
+    ):
+        settings.SITE_URL = "https://concord.example.eu"
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("accounts:password_reset"), {"email": lead_user.email})
+        assert "https://concord.example.eu/accounts/password/reset/" in mailoutbox[0].body
+
+    def test_a_completed_reset_lifts_the_sign_in_lockout(
+        self, client, lead_user, mailoutbox, run_reset_tasks, django_capture_on_commit_callbacks
+    ):
+        for _attempt in range(5):
+            client.post(reverse("accounts:login"), {"username": "lena", "password": "wrong"})
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("accounts:password_reset"), {"email": lead_user.email})
+        page = client.get(_link_in(mailoutbox[0]), follow=True)
+        client.post(
+            page.redirect_chain[-1][0],
+            {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+        )
+        response = client.post(
+            reverse("accounts:login"), {"username": "lena", "password": NEW_PASSWORD}
+        )
+        assert response.status_code == 302
 
     def test_tampered_link_is_refused(self, client, lead_user):
         response = client.get(

@@ -80,3 +80,43 @@ def test_given_justification_is_kept(incident, lead_user):
         justification="forensic analysis",
     )
     assert item.justification == "forensic analysis"
+
+
+def test_a_page_and_its_fragments_make_one_record(login, incident, lead_user):
+    client = login(lead_user)
+    for name in ("incidents:detail", "intel:panel", "evidence:incident_panel"):
+        assert client.get(reverse(name, args=[incident.reference])).status_code == 200
+
+    item = _flushed().get(action=AuditAction.VIEWED)
+    assert item.details["requests"] == 3
+    assert len(item.details["paths"]) == 3
+
+
+def test_planted_buffer_entry_is_refused_not_chained(login, incident, lead_user):
+    import json
+
+    client = recorder.buffer_client()
+    forged = recorder.event(
+        AuditAction.VIEWED, actor=lead_user, object_type="incident", object_ref="CC-FORGED"
+    )
+    client.rpush(recorder._key(), "0" * 64 + json.dumps(forged))
+    login(lead_user).get(reverse("incidents:detail", args=[incident.reference]))
+
+    assert recorder.flush() == 1
+    assert not AuditRecord.objects.filter(object_ref="CC-FORGED").exists()
+    assert AuditRecord.objects.filter(object_ref=incident.reference).exists()
+    client.delete(recorder._key(":refused"))
+
+
+def test_token_reader_costs_no_query_to_record(
+    api_client, incident, lead_user, django_assert_num_queries
+):
+    from coordination.audit import record_buffered
+
+    user = type(lead_user).objects.get(pk=lead_user.pk)  # agency not loaded
+    with django_assert_num_queries(0):
+        record_buffered(
+            AuditAction.VIEWED, actor=user, object_type="incident", object_ref=incident.reference
+        )
+    item = _flushed().get(action=AuditAction.VIEWED)
+    assert item.actor_agency_name == lead_user.agency.short_name

@@ -52,9 +52,13 @@ def test_investigator_exports_an_incident_and_gives_a_tool_a_token(
     # ... and creates an API token for her TAXII client
     panel.get_by_role("link", name="Get an API token for your tools").click()
     snap(page, screenshot_dir, "exchange-2-token-empty")
+    page.get_by_label("Name").fill("OpenCTI TAXII feed")
+    page.get_by_label("Read only").check()
+    page.get_by_label("Valid for (days)").fill("30")
     page.get_by_role("button", name="Create token").click()
     key = page.locator("#new-token").input_value()
-    assert re.fullmatch(r"[0-9a-f]{40}", key)
+    assert re.fullmatch(r"concord_[A-Za-z0-9_-]{40}", key)
+    expect(page.locator(".api-tokens")).to_contain_text("OpenCTI TAXII feed")
     snap(page, screenshot_dir, "exchange-3-token-created")
 
     # Then a tool reads the collection with that token
@@ -68,7 +72,7 @@ def test_investigator_exports_an_incident_and_gives_a_tool_a_token(
 
     # When she revokes it (confirming), the tool is refused
     page.once("dialog", lambda dialog: dialog.accept())
-    page.get_by_role("button", name="Revoke token").click()
+    page.get_by_role("button", name="Revoke").click()
     expect(page.locator(".message--success")).to_contain_text("revoked")
     snap(page, screenshot_dir, "exchange-4-token-revoked")
     refused = requests.get(collection_url, headers={"Authorization": f"Bearer {key}"}, timeout=10)

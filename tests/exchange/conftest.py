@@ -2,9 +2,10 @@
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from stix2validator import ValidationOptions, validate_instance
 
+from accounts import actions
+from accounts.choices import TokenScope
 from coordination.intel.choices import IndicatorType
 from coordination.intel.models import Indicator
 from incidents.choices import TLP
@@ -67,7 +68,9 @@ def validation_errors(bundle):
 
 @pytest.fixture
 def token_for():
-    def _token(user):
-        return Token.objects.create(user=user).key
+    """``token_for(user)``: the key of a new read-only API token of ``user``."""
+
+    def _token(user, scope=TokenScope.READ):
+        return actions.create_api_token(user, name="TAXII client", scope=scope, days=30)[1]
 
     return _token

@@ -2,8 +2,11 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
+from django.utils import timezone
 
+from accounts import actions
+from accounts.choices import TokenRevocation, TokenScope
+from accounts.models import ApiToken
 from coordination.exchange.collections import incident_collection_id
 from coordination.intel.choices import IndicatorType
 from incidents.choices import TLP
@@ -87,6 +90,12 @@ def test_export_panel_query_budget(
 # API token page
 
 
+def create(client, **overrides):
+    data = {"action": "create", "name": "MISP pull", "scope": "read", "days": "30"}
+    data.update(overrides)
+    return client.post(TOKEN_URL, data)
+
+
 @pytest.mark.django_db
 def test_token_page_needs_sign_in(client):
     response = client.get(TOKEN_URL)
@@ -97,75 +106,136 @@ def test_token_page_needs_sign_in(client):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", ["lead_user", "invited_user", "outsider"])
-def test_every_signed_in_persona_may_manage_a_token(client, request, persona):
+def test_every_signed_in_persona_may_manage_their_tokens(client, request, persona):
     user = request.getfixturevalue(persona)
     client.force_login(user)
 
     assert client.get(TOKEN_URL).status_code == 200
-    assert client.post(TOKEN_URL, {"action": "create"}).status_code == 200
-    assert Token.objects.filter(user=user).count() == 1
+    assert create(client).status_code == 200
+    assert ApiToken.objects.filter(user=user).count() == 1
 
 
 @pytest.mark.django_db
-def test_without_a_token_the_page_shows_an_empty_state(client, lead_user):
+def test_without_a_token_the_page_shows_an_empty_state_and_the_form(client, lead_user):
     client.force_login(lead_user)
 
     html = client.get(TOKEN_URL).content.decode()
 
     assert "You have no API token" in html
     assert 'value="create"' in html
+    assert 'name="days"' in html
 
 
 @pytest.mark.django_db
-def test_new_token_is_shown_in_full_once_then_only_a_prefix(client, lead_user):
+def test_new_token_is_shown_in_full_once_then_only_its_prefix(client, lead_user):
     client.force_login(lead_user)
 
-    created = client.post(TOKEN_URL, {"action": "create"}).content.decode()
-    key = Token.objects.get(user=lead_user).key
+    created = create(client)
+    key = created.context["new_key"]
     later = client.get(TOKEN_URL).content.decode()
 
-    assert key in created
+    assert key in created.content.decode()
+    assert "no-store" in created["Cache-Control"]
     assert key not in later
-    assert key[:6] in later
-    assert "Revoke token" in later
+    assert f"{key[:14]}…" in later
+    assert "MISP pull" in later
 
 
 @pytest.mark.django_db
-def test_replacing_a_token_invalidates_the_old_one(client, lead_user):
-    client.force_login(lead_user)
-    client.post(TOKEN_URL, {"action": "create"})
-    old = Token.objects.get(user=lead_user).key
-
-    client.post(TOKEN_URL, {"action": "replace"})
-
-    assert Token.objects.get(user=lead_user).key != old
-    assert (
-        client.get(reverse("taxii:discovery"), HTTP_AUTHORIZATION=f"Bearer {old}").status_code
-        == 401
+def test_tokens_are_listed_with_scope_expiry_and_last_use(client, lead_user, token_for):
+    token_for(lead_user)
+    rw, _key = actions.create_api_token(
+        lead_user, name="Case sync", scope=TokenScope.READ_WRITE, days=7
     )
-
-
-@pytest.mark.django_db
-def test_revoking_deletes_only_ones_own_token(client, lead_user, invited_user, token_for):
-    token_for(lead_user)
-    theirs = token_for(invited_user)
-    client.force_login(lead_user)
-
-    response = client.post(TOKEN_URL, {"action": "revoke"})
-
-    assert response.status_code == 302
-    assert not Token.objects.filter(user=lead_user).exists()
-    assert Token.objects.filter(key=theirs).exists()
-
-
-@pytest.mark.django_db
-def test_revoke_and_replace_ask_for_confirmation(client, lead_user, token_for):
-    token_for(lead_user)
+    ApiToken.objects.filter(pk=rw.pk).update(last_used_at=timezone.now())
     client.force_login(lead_user)
 
     html = client.get(TOKEN_URL).content.decode()
 
-    assert html.count("data-confirm=") == 2
+    assert "TAXII client" in html and "Case sync" in html
+    assert "Read only" in html and "Read and write" in html
+    assert html.count("never") == 1  # the TAXII client's last use
+
+
+@pytest.mark.django_db
+def test_several_tokens_live_side_by_side(client, lead_user):
+    client.force_login(lead_user)
+
+    first = create(client, name="MISP").context["new_key"]
+    second = create(client, name="Firewall").context["new_key"]
+
+    for key in (first, second):
+        assert (
+            client.get(reverse("taxii:discovery"), HTTP_AUTHORIZATION=f"Bearer {key}").status_code
+            == 200
+        )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", ""), ("scope", "admin"), ("days", "0"), ("days", "91"), ("days", "soon")],
+)
+def test_bad_token_form_is_400_with_the_error_beside_the_field(client, lead_user, field, value):
+    client.force_login(lead_user)
+
+    response = create(client, **{field: value})
+
+    assert response.status_code == 400
+    assert response.context["form"].errors[field]
+    assert not ApiToken.objects.exists()
+
+
+@pytest.mark.django_db
+def test_expiry_is_limited_by_the_setting(client, lead_user, settings):
+    settings.API_TOKEN_MAX_DAYS = 10
+    client.force_login(lead_user)
+
+    assert create(client, days="11").status_code == 400
+    assert create(client, days="10").status_code == 200
+    token = ApiToken.objects.get(user=lead_user)
+    assert token.expires_at - token.created_at == timezone.timedelta(days=10)
+
+
+@pytest.mark.django_db
+def test_revoking_asks_for_confirmation_and_stops_the_token(client, lead_user, token_for):
+    key = token_for(lead_user)
+    token = ApiToken.objects.get(user=lead_user)
+    client.force_login(lead_user)
+    assert "data-confirm=" in client.get(TOKEN_URL).content.decode()
+
+    response = client.post(TOKEN_URL, {"action": "revoke", "token": token.pk})
+
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert token.revoked_reason == TokenRevocation.OWNER
+    assert (
+        client.get(reverse("taxii:discovery"), HTTP_AUTHORIZATION=f"Bearer {key}").status_code
+        == 401
+    )
+    assert "revoked" in client.get(TOKEN_URL).content.decode()
+
+
+@pytest.mark.django_db
+def test_revoking_another_users_token_answers_404(client, lead_user, invited_user, token_for):
+    token_for(invited_user)
+    theirs = ApiToken.objects.get(user=invited_user)
+    client.force_login(lead_user)
+
+    response = client.post(TOKEN_URL, {"action": "revoke", "token": theirs.pk})
+
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("token", ["", "abc", "99999"])
+def test_revoking_a_token_that_is_not_there_answers_404(client, lead_user, token):
+    client.force_login(lead_user)
+
+    assert client.post(TOKEN_URL, {"action": "revoke", "token": token}).status_code == 404
 
 
 @pytest.mark.django_db
@@ -180,3 +250,13 @@ def test_token_page_is_linked_from_the_user_menu(client, lead_user):
     client.force_login(lead_user)
 
     assert TOKEN_URL in client.get(reverse("incidents:dashboard")).content.decode()
+
+
+@pytest.mark.django_db
+def test_token_page_query_budget(client, lead_user, token_for, django_assert_max_num_queries):
+    for _n in range(5):
+        token_for(lead_user)
+    client.force_login(lead_user)
+
+    with django_assert_max_num_queries(3):
+        assert client.get(TOKEN_URL).status_code == 200

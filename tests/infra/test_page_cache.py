@@ -16,9 +16,10 @@ from django.http import HttpResponse, HttpResponseNotFound
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts import actions as account_actions
+from accounts.choices import TokenScope
 from coordination import page_cache
 from incidents import actions
 from incidents.choices import ParticipationRole
@@ -253,12 +254,16 @@ def test_the_message_storage_is_consulted(rf_user_request):
 def test_api_answers_are_kept_per_token_and_revocation_is_immediate(
     incident, lead_user, outsider, served_from_cache
 ):
-    lead_token = Token.objects.create(user=lead_user)
-    outsider_token = Token.objects.create(user=outsider)
+    lead_token, lead_key = account_actions.create_api_token(
+        lead_user, name="script", scope=TokenScope.READ, days=30
+    )
+    _token, outsider_key = account_actions.create_api_token(
+        outsider, name="script", scope=TokenScope.READ, days=30
+    )
     url = reverse("incidents-api:incident-list")
     lead, stranger = APIClient(), APIClient()
-    lead.credentials(HTTP_AUTHORIZATION=f"Token {lead_token.key}")
-    stranger.credentials(HTTP_AUTHORIZATION=f"Token {outsider_token.key}")
+    lead.credentials(HTTP_AUTHORIZATION=f"Token {lead_key}")
+    stranger.credentials(HTTP_AUTHORIZATION=f"Token {outsider_key}")
 
     first = lead.get(url)
     again = served_from_cache(lead, url)
@@ -267,7 +272,7 @@ def test_api_answers_are_kept_per_token_and_revocation_is_immediate(
     assert incident.reference in again.content.decode()
     assert incident.reference not in stranger.get(url).content.decode()
 
-    lead_token.delete()
+    account_actions.revoke_api_token(lead_token, by=lead_user)
     assert lead.get(url).status_code == 401
 
 

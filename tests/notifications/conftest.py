@@ -17,7 +17,7 @@ from aiosmtpd.controller import Controller
 from django.db import connection
 
 from coordination.notifications import tasks
-from tests.conftest import services_required
+from tests.conftest import require_redis  # noqa: F401 - imported from here by other tests
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,15 +73,6 @@ def smtp_sink():
 def database_url():
     s = connection.settings_dict
     return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-@pytest.fixture
-def require_redis():
-    if not os.environ.get("REDIS_URL"):
-        if services_required():
-            pytest.fail("This test needs Redis (REDIS_URL) in CI.")
-        pytest.skip("needs Redis: set REDIS_URL=redis://...")
-    return os.environ["REDIS_URL"]
 
 
 class Workers:

@@ -1,3 +1,25 @@
-"""Fixtures the attacks borrow from other apps' test folders (cross-border requests)."""
+"""Fixtures of the attack replays: a superuser, Celery tasks run inline, and the
+personas of cross-border requests borrowed from tests/assistance."""
 
+import pytest
+
+from accounts.choices import Role
 from tests.assistance.conftest import de_liaison, nl_agency, nl_liaison  # noqa: F401
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def superuser(db):
+    return UserFactory(
+        username="root", agency=None, role=Role.INVESTIGATOR, is_staff=True, is_superuser=True
+    )
+
+
+@pytest.fixture
+def run_reset_tasks(monkeypatch):
+    """Password reset emails are sent by a Celery task: run it here, when it is queued."""
+    from accounts import tasks
+
+    monkeypatch.setattr(
+        tasks.send_password_reset, "delay", lambda *args: tasks.send_password_reset.apply(args)
+    )
