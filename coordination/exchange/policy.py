@@ -31,10 +31,11 @@ def exportable_indicators(user, *, machine):
 def is_machine_request(request):
     """True when the caller authenticated with tool credentials (HTTP Basic, an API
     token), not with a browser session: what it downloads is a machine feed."""
-    from rest_framework.authentication import BasicAuthentication, TokenAuthentication
+    from rest_framework.authentication import BasicAuthentication
     from rest_framework.request import Request
 
     if isinstance(request, Request):
-        authenticator = request.successful_authenticator
-        return isinstance(authenticator, TokenAuthentication | BasicAuthentication)
+        # An API token authenticates with the token as ``request.auth``.
+        basic = isinstance(request.successful_authenticator, BasicAuthentication)
+        return basic or request.auth is not None
     return bool(request.headers.get("Authorization"))

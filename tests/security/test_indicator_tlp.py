@@ -18,9 +18,9 @@ import json
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
-from accounts.choices import Role
+from accounts import actions as account_actions
+from accounts.choices import Role, TokenScope
 from coordination.exchange.collections import agency_collection_id, incident_collection_id
 from coordination.exchange.export import incident_bundle
 from coordination.intel import actions
@@ -87,6 +87,11 @@ def values_in(text):
 
 def by_value(value):
     return Indicator.objects.get(value=value)
+
+
+def tool_key(user):
+    """The key of a read-only API token, as a TAXII client or firewall script holds."""
+    return account_actions.create_api_token(user, name="tool", scope=TokenScope.READ, days=30)[1]
 
 
 def basic(user):
@@ -310,7 +315,7 @@ def test_stix_api_holds_what_the_persona_may_read(api_client, case, people, pers
 
 @pytest.mark.parametrize("persona", sorted(SEES_CASE))
 def test_stix_fetched_by_a_tool_never_holds_red(client, api_client, case, people, persona):
-    key = Token.objects.create(user=people[persona]).key
+    key = tool_key(people[persona])
 
     file = client.get(
         reverse("exchange:incident_stix", args=[case.reference]),
@@ -327,7 +332,7 @@ def test_stix_fetched_by_a_tool_never_holds_red(client, api_client, case, people
 
 def test_a_tool_gets_nothing_of_a_red_incident(client, lead_user):
     red = make_incident(lead_user, title="Operation Kestrel", tlp=TLP.RED)
-    key = Token.objects.create(user=lead_user).key
+    key = tool_key(lead_user)
 
     response = client.get(
         reverse("exchange:incident_stix", args=[red.reference]),
