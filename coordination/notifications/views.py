@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.choices import Role
-from coordination.notifications import delivery
+from coordination.notifications import delivery, subjects
 from coordination.notifications.choices import Channel, Status
 from coordination.notifications.forms import PreferencesForm
 from coordination.notifications.models import Notification, Preference
@@ -48,6 +48,8 @@ def inbox(request):
     if show == "unread":
         rows = rows.filter(read_at__isnull=True)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Rendered when it happened, shown as the reader may see it now.
+    page.object_list = subjects.mark_visible(request.user, page.object_list)
     unread = _inbox(request.user).filter(read_at__isnull=True).count()
     return render(
         request,
@@ -63,7 +65,11 @@ def open_notification(request, pk):
     notification = get_object_or_404(_inbox(request.user), pk=pk)
     if notification.read_at is None:
         _inbox(request.user).filter(pk=pk).update(read_at=timezone.now())
-    return redirect(_same_site(request, notification.link))
+    target = notification.link
+    if not subjects.mark_visible(request.user, [notification])[0].is_visible:
+        messages.info(request, _("You can no longer see what this notification was about."))
+        target = ""
+    return redirect(_same_site(request, target))
 
 
 @login_required

@@ -1,9 +1,11 @@
 """Fixtures of the attack replays: a superuser, Celery tasks run inline, evidence
-fixtures, and a private MEDIA_ROOT per test."""
+fixtures, a private MEDIA_ROOT per test, and the personas of cross-border requests
+borrowed from tests/assistance."""
 
 import pytest
 
 from accounts.choices import Role
+from tests.assistance.conftest import de_liaison, nl_agency, nl_liaison  # noqa: F401
 from tests.evidence.conftest import evidence, make_evidence  # noqa: F401
 from tests.factories import UserFactory
 

@@ -15,10 +15,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from coordination.api import APIViewMixin
+from coordination.parsers import JSONParser
 from incidents.api.views import CONFLICT_RESPONSE
 from incidents.choices import Action
 from incidents.evidence import actions, chain, storage
