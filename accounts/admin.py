@@ -5,6 +5,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import actions as account_actions
 from accounts.choices import TokenRevocation
@@ -229,3 +233,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
             ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", len(revoked))
             % {"count": len(revoked)},
         )
+
+
+class _FactorAdminMixin:
+    """Second-factor devices in the admin: listed and deleted (a reset), never made here.
+
+    A factor made by someone else for a user would let them pass that user's second
+    step; keys and codes are not shown (``OTP_ADMIN_HIDE_SENSITIVE_DATA``).
+    """
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+for _model, _admin_class in ((TOTPDevice, TOTPDeviceAdmin), (StaticDevice, StaticDeviceAdmin)):
+    admin.site.unregister(_model)
+    admin.site.register(_model, type(_admin_class.__name__, (_FactorAdminMixin, _admin_class), {}))

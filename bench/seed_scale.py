@@ -56,7 +56,7 @@ from incidents.choices import (
     Status,
     TimelineKind,
 )
-from incidents.markdown import render_markdown
+from incidents.markdown import excerpt, render_markdown
 from incidents.models import (
     Incident,
     IncidentGroupObjectPermission,
@@ -343,7 +343,11 @@ def seed(scale, seed_value):
         role: [perm_ids[codename] for codename in codenames]
         for role, codenames in PARTICIPATION_PERMISSIONS.items()
     }
-    rendered = [(kind, body, render_markdown(body)) for kind, body in TIMELINE_TEMPLATES]
+    rendered = [
+        (kind, body, html, excerpt(html))
+        for kind, body in TIMELINE_TEMPLATES
+        for html in [render_markdown(body)]
+    ]
 
     # --- incidents, participations, permissions, timeline -------------------------------
     incident_w = CopyWriter(
@@ -367,8 +371,8 @@ def seed(scale, seed_value):
         TimelineEntry,
         [
             "id", "occurred_at", "recorded_at", "author_name", "kind", "body", "body_html",
-            "tlp", "subject_id", "author_id", "author_agency_id", "corrects_id", "incident_id",
-            "subject_type_id",
+            "excerpt", "tlp", "subject_id", "author_id", "author_agency_id", "corrects_id",
+            "incident_id", "subject_type_id",
         ],
     )  # fmt: skip
     writers = [incident_w, participation_w, gperm_w, uperm_w, timeline_w]
@@ -456,13 +460,16 @@ def seed(scale, seed_value):
         n_entries = rng.randint(*entries_per_incident)
         step = (updated - created) / n_entries
         for k in range(n_entries):
-            kind, body, body_html = rendered[0] if k == 0 else rng.choice(rendered[1:])
+            kind, body, body_html, excerpt_text = (
+                rendered[0] if k == 0 else rng.choice(rendered[1:])
+            )
             at = created + step * (k + 1) if k else created
             author_agency = rng.choice(participants)
             author_id, author_name = rng.choice(users_of[author_agency[0]])
             entry_tlp = tlp if rng.random() > 0.03 else TLP.RED
             timeline_w.add(
-                ids["timeline"], ts(at), ts(at), author_name, kind, body, body_html, entry_tlp,
+                ids["timeline"], ts(at), ts(at), author_name, kind, body, body_html, excerpt_text,
+                entry_tlp,
                 "", author_id, author_agency[0], None, incident_id, None,
             )  # fmt: skip
             ids["timeline"] += 1

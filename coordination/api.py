@@ -23,6 +23,7 @@ from accounts.api.authentication import SecondFactorSessionAuthentication
 from accounts.authentication import ApiTokenAuthentication
 from accounts.choices import stored_country_codes
 from coordination import page_cache
+from coordination.parsers import too_deep_message
 from incidents.exceptions import ConcurrentChange, TransitionNotAllowed
 
 # Token first: DRF takes the first class's challenge for its WWW-Authenticate header,
@@ -74,6 +75,10 @@ def exception_handler(exc, context):
         )
     elif isinstance(exc, ConcurrentChange):
         exc = Conflict(exc.message)
+    elif isinstance(exc, RecursionError):
+        # A view that names DRF's own JSON parser reads a deeply nested body without the
+        # bound of coordination.parsers: still a 400, never a 500.
+        exc = exceptions.ParseError(too_deep_message())
     return drf_exception_handler(exc, context)
 
 

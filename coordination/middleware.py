@@ -1,4 +1,7 @@
-"""Strict Content-Security-Policy: every script and style comes from our own static files."""
+"""Response headers: a strict Content-Security-Policy, and no caching of private answers."""
+
+from django.conf import settings
+from django.utils.cache import patch_cache_control
 
 CSP = "; ".join(
     [
@@ -26,3 +29,34 @@ class ContentSecurityPolicyMiddleware:
         if not request.path.startswith("/api/docs"):
             response.headers.setdefault("Content-Security-Policy", CSP)
         return response
+
+
+class NoStoreMiddleware:
+    """``Cache-Control: no-store`` on every answer given to someone signed in.
+
+    Case pages, PDFs, exports and evidence files must not stay in a browser's disk cache
+    or a shared proxy once the session ends. An answer is private when the request was
+    authenticated (session user, or an ``Authorization`` header for tools) or a session
+    cookie travels either way. Static files are answered by WhiteNoise above this
+    middleware and stay cacheable. The page cache keeps pages per user on the server
+    and stores them before this header is added.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if _private(request, response):
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+
+def _private(request, response):
+    cookie = settings.SESSION_COOKIE_NAME
+    if cookie in request.COOKIES or cookie in response.cookies:
+        return True
+    if "HTTP_AUTHORIZATION" in request.META:
+        return True
+    user = getattr(request, "user", None)
+    return user is not None and user.is_authenticated

@@ -103,6 +103,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Outside the session middleware: sees the session cookie that it sets.
+    "coordination.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -299,6 +301,32 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+
+
+def _positive_int(name, default):
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip().replace("_", ""))
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name}: expected a whole number above 0, got {raw!r}")
+    return value
+
+
+# Evidence files (incidents/evidence/storage.py): one upload at most this many bytes, and
+# an agency's stored files at most this many in all. Large images stay with their holder
+# and are logged by their SHA-256 alone.
+EVIDENCE_MAX_UPLOAD_BYTES = _positive_int("EVIDENCE_MAX_UPLOAD_BYTES", 512 * 1024**2)
+EVIDENCE_AGENCY_QUOTA_BYTES = _positive_int("EVIDENCE_AGENCY_QUOTA_BYTES", 50 * 1024**3)
+
+# Markdown texts (timeline entries and the reasons and comments quoted in them,
+# incidents/markdown.py): at most this many characters, lists and quotes nested at most
+# this deep. Their HTML is rendered once, when they are written.
+MARKDOWN_MAX_CHARS = _positive_int("MARKDOWN_MAX_CHARS", 20_000)
+MARKDOWN_MAX_DEPTH = _positive_int("MARKDOWN_MAX_DEPTH", 8)
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -335,6 +363,14 @@ REST_FRAMEWORK = {
         "accounts.authentication.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON with a bound on nesting: a deeply nested body is a 400, not a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "coordination.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Also for DRF's own views (the token endpoint): a RecursionError answers 400.
+    "EXCEPTION_HANDLER": "coordination.api.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [

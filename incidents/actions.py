@@ -24,6 +24,7 @@ from incidents.choices import (
     Status,
 )
 from incidents.exceptions import ConcurrentChange, TransitionNotAllowed
+from incidents.markdown import check_markdown
 from incidents.models import Incident, Participation, TimelineEntry, allocate_reference
 from incidents.permissions import allowed_actions, grant_participation, revoke_participation
 
@@ -97,6 +98,12 @@ def update_incident(incident, by, **changes):
     return incident
 
 
+def _check_quoted_text(field, text):
+    """Text quoted in a timeline entry (a reason) is Markdown within the same limits."""
+    if problems := check_markdown(text):
+        raise ValidationError({field: problems})
+
+
 @transaction.atomic
 def change_status(incident, by, new_status, reason=""):
     """Move the incident along its workflow by compare-and-swap on the status."""
@@ -113,6 +120,7 @@ def change_status(incident, by, new_status, reason=""):
     reason = (reason or "").strip()
     if (old_status, new_status) in REOPENING and not reason:
         raise ValidationError({"reason": _("Give a reason for reopening the incident.")})
+    _check_quoted_text("reason", reason)
     now = timezone.now()
     updated = Incident.objects.filter(pk=incident.pk, status=old_status).update(
         status=new_status, updated_at=now
@@ -204,6 +212,7 @@ def remove_participation(participation, by, reason=""):
     _require(by, incident, Action.SHARE)
     if participation.role == ParticipationRole.LEAD:
         raise ValidationError({"agency": _("The lead agency cannot be removed from its incident.")})
+    _check_quoted_text("reason", reason or "")
     agency = participation.agency
     revoke_participation(incident, agency)
     participation.delete()
@@ -230,6 +239,8 @@ def add_timeline_entry(
     body = (body or "").strip()
     if not body:
         errors["body"] = _("Write something for the timeline.")
+    elif problems := check_markdown(body):
+        errors["body"] = problems
     tlp = tlp or incident.tlp
     if TLP.rank(tlp) < TLP.rank(incident.tlp):
         errors["tlp"] = _("This incident is %(incident_tlp)s: an entry cannot be marked lower.") % {

@@ -8,6 +8,10 @@ class IncidentsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from coordination.notifications import subjects
         from incidents.querysets import forget_permission_ids
 
         post_migrate.connect(forget_permission_ids, dispatch_uid="incidents.forget_permission_ids")
+        # Notifications about a case or an evidence item show only while it is visible.
+        subjects.register("incidents:detail", "incidents.Incident")
+        subjects.register("evidence:detail", "incidents.Evidence")

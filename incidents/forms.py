@@ -1,6 +1,7 @@
 """Forms of the incident pages. They validate input shape; the rules live in actions.py."""
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -90,7 +91,6 @@ class TimelineEntryForm(forms.Form):
         label=_("Entry"),
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Markdown: **bold**, *italic*, `code`, lists, links."),
-        max_length=20000,
     )
     occurred_at = datetime_local_field(
         _("Occurred at"), _("In your time zone. Leave empty for now.")
@@ -113,6 +113,8 @@ class TimelineEntryForm(forms.Form):
     def __init__(self, *args, incident, user, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("tlp", incident.tlp)
         super().__init__(*args, **kwargs)
+        # The limits themselves are checked by the action (incidents.markdown).
+        self.fields["body"].widget.attrs["maxlength"] = settings.MARKDOWN_MAX_CHARS
         self.fields["tlp"].choices = [(v, TLP(v).label) for v in TLP.at_least(incident.tlp)]
         self.fields["audience"].queryset = (
             User.objects.filter(is_active=True, agency__participations__incident=incident)

@@ -220,24 +220,36 @@ class TimelineQuerySet(models.QuerySet):
         raise TypeError("Timeline entries are append-only.")
 
 
-class EntryReadableBy(models.Expression):
-    """The per-entry TLP rule of ``TimelineQuerySet.visible_to`` as one SQL fragment.
+class TLPReadableBy(models.Expression):
+    """The TLP 2.0 rule of a row marked with its own label, as one SQL fragment.
 
     ``tlp IN (clear, green, amber) OR (tlp = red AND (author = user OR user in the
-    audience)) OR (tlp = amber+strict AND author agency = user's agency)``. Built from
-    querysets (an ``Exists`` on the audience), it cost about 2 ms of ORM work per use and
-    an incident's page uses it four times; the columns alone go through the ORM here, so
-    it works inside subqueries (``OuterRef``) and prefetches alike.
+    audience)) OR (tlp = amber+strict AND owning agency = user's agency)``. The caller
+    has checked that the user sees the row's incident. Timeline entries and indicators
+    share it (``EntryReadableBy``, ``coordination.intel.querysets.IndicatorReadableBy``):
+    a subclass names its author, owning agency and audience columns.
+
+    Built from querysets (an ``Exists`` on the audience), it cost about 2 ms of ORM work
+    per use and an incident's page uses it four times; the columns alone go through the
+    ORM here, so it works inside subqueries (``OuterRef``) and prefetches alike.
     """
 
     conditional = True
     output_field = models.BooleanField()
+    # (model label, name of the many-to-many field holding the named recipients)
+    audience_of = None
+    author_column = "author_id"
+    agency_column = "author_agency_id"
+
+    # Further columns ``owner_sql`` needs, compiled in the same way.
+    extra_columns = ()
 
     def __init__(self, user):
         super().__init__()
         self.user_id = user.pk
         self.agency_id = user.agency_id
-        self.columns = [models.F(name) for name in ("tlp", "author_id", "author_agency_id", "pk")]
+        names = ("tlp", self.author_column, self.agency_column, "pk", *self.extra_columns)
+        self.columns = [models.F(name) for name in names]
 
     def get_source_expressions(self):
         return self.columns
@@ -245,20 +257,36 @@ class EntryReadableBy(models.Expression):
     def set_source_expressions(self, exprs):
         self.columns = list(exprs)
 
+    def owner_sql(self, agency, extra, connection):
+        """The clause "the row's owning agency is the user's" (the agency id is a param).
+
+        ``agency`` is the SQL of the agency column, ``extra`` that of ``extra_columns``.
+        """
+        return f"{agency} = %s", [self.agency_id]
+
     def as_sql(self, compiler, connection):
-        compiled = [compiler.compile(column) for column in self.columns]
-        (tlp, _), (author, _), (agency, _), (entry, _) = compiled
-        audience = apps.get_model("incidents", "TimelineEntry").audience.through._meta
-        table = connection.ops.quote_name(audience.db_table)
-        entry_column = audience.get_field("timelineentry").column
-        user_column = audience.get_field("user").column
+        compiled = [compiler.compile(column)[0] for column in self.columns]
+        tlp, author, agency, row, *extra = compiled
+        model_label, field_name = self.audience_of
+        field = apps.get_model(model_label)._meta.get_field(field_name)
+        through = field.remote_field.through._meta
+        table = connection.ops.quote_name(through.db_table)
+        row_column = through.get_field(field.m2m_field_name()).column
+        user_column = through.get_field(field.m2m_reverse_field_name()).column
         sql = (
             f"({tlp} IN (%s, %s, %s) OR ({tlp} = %s AND ({author} = %s OR EXISTS("
-            f"SELECT 1 FROM {table} cc_a WHERE cc_a.{entry_column} = {entry} "
+            f"SELECT 1 FROM {table} cc_a WHERE cc_a.{row_column} = {row} "
             f"AND cc_a.{user_column} = %s)))"
         )
         params = [TLP.CLEAR, TLP.GREEN, TLP.AMBER, TLP.RED, self.user_id, self.user_id]
         if self.agency_id is not None:  # "= NULL" is never true: leave the clause out
-            sql += f" OR ({tlp} = %s AND {agency} = %s)"
-            params += [TLP.AMBER_STRICT, self.agency_id]
+            owner, owner_params = self.owner_sql(agency, extra, connection)
+            sql += f" OR ({tlp} = %s AND {owner})"
+            params += [TLP.AMBER_STRICT, *owner_params]
         return f"{sql})", [str(p) if isinstance(p, TLP) else p for p in params]
+
+
+class EntryReadableBy(TLPReadableBy):
+    """The TLP rule of timeline entries: AMBER+STRICT stays in the author's agency."""
+
+    audience_of = ("incidents.TimelineEntry", "audience")

@@ -245,8 +245,8 @@ def my_open_rows(incidents) -> SafeString:
 def activity_items(entries) -> SafeString:
     """The ``<li>`` of each entry of the dashboard's "latest activity".
 
-    ``entries`` come with their incident and author agency; ``body_html`` was sanitised
-    when the entry was written.
+    ``entries`` come with their incident and author agency; each shows its ``excerpt``
+    (plain text, escaped here), so the page never holds a long entry's whole HTML.
     """
     head, tail = _detail_url_parts()
     clock = LocalTimes()
@@ -264,6 +264,6 @@ def activity_items(entries) -> SafeString:
             f'<a class="mono" href="{url}">{escape(reference)}</a> '
             f'<span class="badge badge--kind">{escape(kind[entry.kind])}</span> {tlp[entry.tlp]} '
             f"<span>{author}</span> <span>{clock(entry.recorded_at)}</span></div>"
-            f'<div class="activity__text">{entry.body_html}</div></li>'
+            f'<div class="activity__text">{escape(entry.excerpt)}</div></li>'
         )
-    return mark_safe("\n".join(items))  # free text escaped; body_html sanitised on write
+    return mark_safe("\n".join(items))  # every free-text value above is escaped

@@ -154,6 +154,7 @@ def dashboard(request):
     activity = (
         TimelineEntry.objects.restrict(user)
         .select_related("incident", "author_agency")
+        .defer("body", "body_html")  # the excerpt is shown
         .order_by("-recorded_at", "-pk")[:DASHBOARD_ROWS]
     )
     open_incidents = list(my_open[: DASHBOARD_ROWS + 1])

@@ -23,8 +23,8 @@ from coordination.assistance.models import (
     DataSought,
     DeadlinePolicy,
 )
-from coordination.assistance.validation import clean_measures
-from incidents.choices import Action
+from coordination.assistance.validation import clean_measures, tlp_error
+from incidents.choices import TLP, Action
 from incidents.models import Incident, allocate_reference
 
 EDITABLE_FIELDS = (
@@ -37,6 +37,7 @@ EDITABLE_FIELDS = (
     "facts",
     "offences",
     "dual_criminality",
+    "tlp",
     "confidentiality_requested",
     "confidentiality_reason",
     "issuer_deadline",
@@ -74,6 +75,9 @@ def _check_fields(request, by):
         and request.status == Status.DRAFT
     ):
         errors["issuer_deadline"] = _("The date you need the result by has already passed.")
+    marking = tlp_error(request)
+    if marking:
+        errors["tlp"] = marking
     try:
         request.full_clean(
             exclude=["reference", "requesting_agency", "created_by", "incident", "measures"]
@@ -100,6 +104,9 @@ def create_request(by, *, incident=None, data_sought=(), **fields):
                 {"incident": _("You may only request assistance for an incident you work on.")}
             )
     fields.setdefault("urgency", Urgency.ROUTINE)
+    if not fields.get("tlp"):
+        # Drafted from a case, a request starts with the case's marking.
+        fields["tlp"] = incident.tlp if incident is not None else TLP.AMBER
     request = AssistanceRequest(
         reference=allocate_reference("MLA", timezone.now().year, width=4),
         incident=incident,

@@ -29,6 +29,7 @@ from coordination.assistance.choices import (
 from coordination.notifications.choices import Event
 from coordination.notifications.services import Message, notify
 from incidents.alerts import CONFIDENTIAL_TLP, mailbox_of
+from incidents.choices import TLP
 
 # The subject line of each transition, as the recipient reads it (lazy: their language).
 HEADLINES = {
@@ -76,8 +77,11 @@ def liaison_officers(agency_id):
 
 
 def is_confidential(request):
+    """No details by email: the request is TLP:AMBER+STRICT or RED, confidentiality was
+    asked, or its incident is marked so (DESIGN.md section 3)."""
     return bool(
-        request.confidentiality_requested
+        request.tlp in CONFIDENTIAL_TLP
+        or request.confidentiality_requested
         or (request.incident_id and request.incident.tlp in CONFIDENTIAL_TLP)
     )
 
@@ -91,6 +95,7 @@ def _message(request, event, action, by, comment, row):
         confidential=is_confidential(request),
         context={
             "reference": request.reference,
+            "tlp": TLP(request.tlp).label,
             "headline": HEADLINES[action],
             "action": ActionName(action).label,
             # Lazy labels: each recipient reads them in their own language.
@@ -194,6 +199,7 @@ def deadline_escalated(request, escalation):
         confidential=is_confidential(request),
         context={
             "reference": request.reference,
+            "tlp": TLP(request.tlp).label,
             "headline": ESCALATION_HEADLINES[level],
             "level": level.value,
             "level_label": level.label,
@@ -225,6 +231,7 @@ def delay_announced(request, notice):
         confidential=is_confidential(request),
         context={
             "reference": request.reference,
+            "tlp": TLP(request.tlp).label,
             "headline": _("Delay announced"),
             "due_kind": DeadlineKind(notice.due_kind).label,
             "due_at": notice.due_at,

@@ -7,3 +7,9 @@ class AssistanceConfig(AppConfig):
     label = "assistance"
     verbose_name = _("Assistance")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from coordination.notifications import subjects
+
+        # Notifications about a request show only while the reader may see the request.
+        subjects.register("assistance:detail", "assistance.AssistanceRequest")

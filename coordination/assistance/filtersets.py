@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.choices import CountryChoices
 from coordination.assistance.choices import LegalBasis, Status, Urgency
 from coordination.assistance.models import AssistanceRequest
+from incidents.choices import Action
+from incidents.querysets import permission_exists
 
 DIRECTIONS = (("out", _("Outgoing (my agency asks)")), ("in", _("Incoming (my agency is asked)")))
 SORT_FIELDS = (
@@ -34,7 +36,9 @@ class RequestFilterSet(django_filters.FilterSet):
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices, label=_("Urgency"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("Overdue"))
     incident = django_filters.CharFilter(
-        field_name="incident__reference", label=_("Incident reference")
+        method="filter_incident",
+        label=_("Incident reference"),
+        help_text=_("Of an incident you may see."),
     )
     sort = django_filters.OrderingFilter(fields=SORT_FIELDS, label=_("Sort"))
 
@@ -62,6 +66,17 @@ class RequestFilterSet(django_filters.FilterSet):
             | Q(reference__icontains=value)
             | Q(facts__icontains=value)
             | Q(offences__icontains=value)
+        )
+
+    def filter_incident(self, queryset, name, value):
+        # Only incidents the caller sees: the requested side cannot probe which case a
+        # request was drafted from.
+        user = getattr(self.request, "user", None)
+        if user is None or not user.is_authenticated:
+            return queryset.none()
+        return queryset.filter(
+            permission_exists(user, Action.VIEW, "incident_id"),
+            incident__reference=value.strip().upper(),
         )
 
     def filter_direction(self, queryset, name, value):

@@ -72,6 +72,8 @@ class RequestForm(forms.ModelForm):
             LegalBasis.choices
         )
         self.fields["urgency"].choices = Urgency.choices
+        # Left empty: the incident's marking when drafted from one (actions.create_request).
+        self.fields["tlp"].required = False
         country = self._value("requested_country")
         agencies = Agency.objects.active().exclude(pk=getattr(user, "agency_id", None))
         if country:
@@ -169,6 +171,8 @@ class RequestForm(forms.ModelForm):
             data[text] = (data[text] or "").strip()
         data["urgency"] = data["urgency"] or Urgency.ROUTINE
         data["confidentiality_requested"] = bool(data["confidentiality_requested"])
+        if not data.get("tlp"):
+            data.pop("tlp", None)
         return data
 
 

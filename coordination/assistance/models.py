@@ -23,6 +23,7 @@ from coordination.assistance.choices import (
     Urgency,
 )
 from coordination.assistance.querysets import AssistanceRequestQuerySet
+from incidents.choices import TLP
 
 
 class AssistanceRequest(models.Model):
@@ -77,6 +78,14 @@ class AssistanceRequest(models.Model):
         _("dual criminality"),
         blank=True,
         help_text=_("Why the conduct is also an offence in the requested country."),
+    )
+    # The request's own TLP 2.0 marking, never below what it quotes (validation.tlp_floor).
+    tlp = models.CharField(
+        _("TLP"),
+        max_length=16,
+        choices=TLP.choices,
+        default=TLP.AMBER,
+        help_text=_("Never lower than the incident whose facts the request quotes."),
     )
     confidentiality_requested = models.BooleanField(_("confidentiality asked"), default=False)
     confidentiality_reason = models.TextField(_("why confidentiality"), blank=True)

@@ -48,6 +48,21 @@ class AssistanceRequestQuerySet(models.QuerySet):
         )
         return self.filter(own_side | participants | requested_side)
 
+    def with_incident_visibility(self, user):
+        """Annotate ``sees_incident``: whether ``user`` may see the request's incident.
+
+        The requested side sees a request, not the case it was drafted from: pages and
+        the API show the incident's reference only where this is true.
+        """
+        if not _active_agency_user(user):
+            return self.annotate(sees_incident=models.Value(False))
+        return self.annotate(
+            sees_incident=models.ExpressionWrapper(
+                permission_exists(user, Action.VIEW, "incident_id"),
+                output_field=models.BooleanField(),
+            )
+        )
+
     def outgoing(self, agency_id):
         return self.filter(requesting_agency_id=agency_id)
 

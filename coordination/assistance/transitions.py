@@ -35,6 +35,7 @@ from coordination.assistance.choices import (
 from coordination.assistance.models import AssistanceRequest
 from coordination.assistance.validation import missing_essentials
 from incidents.exceptions import ConcurrentChange, TransitionNotAllowed
+from incidents.markdown import check_markdown
 
 
 def side_of(user, request):
@@ -233,6 +234,8 @@ def transition_request(request, action, by, *, comment="", **data):
     comment = (comment or "").strip()
     if transition.comment == "required" and not comment:
         raise ValidationError({"comment": _("This action needs a reason or an answer.")})
+    if problems := check_markdown(comment):  # quoted in the case's timeline as Markdown
+        raise ValidationError({"comment": problems})
 
     now = timezone.now()
     from_status = request.status

@@ -5,6 +5,8 @@ its essential elements, and the check says which one is missing and why it is ne
 Returns ``{field: message}`` so a form shows each message beside its field.
 """
 
+import re
+
 from django.utils.translation import gettext as _
 
 from coordination.assistance.choices import (
@@ -15,8 +17,60 @@ from coordination.assistance.choices import (
     Measure,
     Urgency,
 )
+from incidents.choices import TLP
 
 MLA_BASES = (LegalBasis.BUDAPEST_MLA, LegalBasis.EIO, LegalBasis.BILATERAL)
+# A passage of the incident this long, found in the request's texts, is a quotation.
+QUOTED_PASSAGE = 24
+QUOTING_FIELDS = (
+    "facts",
+    "offences",
+    "dual_criminality",
+    "urgency_reason",
+    "confidentiality_reason",
+    "issuer_deadline_reason",
+)
+SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
+
+
+def _plain(text):
+    return " ".join((text or "").lower().split())
+
+
+def quotes_incident(request):
+    """Whether the request's texts quote its incident (title, or a sentence of the summary).
+
+    The drafting form starts from the incident's summary; a drafter who rewrites the facts
+    for the requested side may mark the request lower than the incident.
+    """
+    incident = request.incident
+    if incident is None:
+        return False
+    passages = [_plain(incident.title), _plain(incident.summary)]
+    passages += [_plain(part) for part in SENTENCE_END.split(incident.summary or "")]
+    passages = [p for p in passages if len(p) >= QUOTED_PASSAGE]
+    if not passages:
+        return False
+    text = _plain(" ".join(getattr(request, name) or "" for name in QUOTING_FIELDS))
+    return any(passage in text for passage in passages)
+
+
+def tlp_floor(request):
+    """The lowest TLP the request may carry: its incident's when it quotes it, else none."""
+    if request.incident_id and quotes_incident(request):
+        return request.incident.tlp
+    return None
+
+
+def tlp_error(request):
+    """The message when the request is marked lower than what it quotes, else None."""
+    floor = tlp_floor(request)
+    if floor is None or TLP.rank(request.tlp) >= TLP.rank(floor):
+        return None
+    return _(
+        "The request quotes incident %(reference)s, marked %(incident_tlp)s: mark the request "
+        "%(incident_tlp)s or higher, or rewrite its texts without quoting the incident."
+    ) % {"reference": request.incident.reference, "incident_tlp": TLP(floor).label}
 
 
 def clean_measures(values):
@@ -115,4 +169,8 @@ def missing_essentials(request, data_sought=None):
         missing["issuer_deadline_reason"] = _(
             "Give the reasons for the earlier date (Directive 2014/41/EU Art. 12(2))."
         )
+    # Checked again here: the incident's marking may have been raised since the last edit.
+    marking = tlp_error(request)
+    if marking:
+        missing["tlp"] = marking
     return missing

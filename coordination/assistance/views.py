@@ -100,6 +100,7 @@ def desk(request):
     rows = (
         AssistanceRequest.objects.restrict(user)
         .awaiting_action_of(user)
+        .with_incident_visibility(user)
         .select_related(*LIST_RELATED)
         .order_by(F("due_at").asc(nulls_last=True), "-updated_at", "-pk")
     )
@@ -122,7 +123,11 @@ def desk(request):
 @require_GET
 def request_list(request):
     user = request.user
-    queryset = AssistanceRequest.objects.restrict(user).select_related(*LIST_RELATED)
+    queryset = (
+        AssistanceRequest.objects.restrict(user)
+        .with_incident_visibility(user)
+        .select_related(*LIST_RELATED)
+    )
     filterset = RequestListFilterSet(request.GET or None, queryset=queryset, request=request)
     results = filterset.qs
     if results.query.order_by:
@@ -206,6 +211,8 @@ def request_create(request):
     if incident is not None:
         initial = {
             "facts": incident.summary,
+            # The facts start as the case's summary: so does the marking.
+            "tlp": incident.tlp,
             "confidentiality_requested": incident.tlp in ("amber+strict", "red"),
         }
         affected = [
@@ -474,6 +481,7 @@ def incident_panel(request, reference):
     rows = list(
         AssistanceRequest.objects.restrict(request.user)
         .filter(incident=incident)
+        .with_incident_visibility(request.user)
         .select_related(*LIST_RELATED)
         .order_by("-updated_at", "-pk")[:20]
     )

@@ -12,7 +12,8 @@ from rest_framework.views import APIView
 from coordination.api import APIViewMixin
 from coordination.exchange.export import incident_bundle
 from coordination.exchange.importer import MAX_BUNDLE_BYTES, import_bundle
-from incidents.choices import Action
+from coordination.exchange.policy import RED_FOR_PEOPLE_ONLY, is_machine_request
+from incidents.choices import TLP, Action
 from incidents.models import Incident
 
 
@@ -30,11 +31,18 @@ class IncidentStixView(APIViewMixin, APIView):
 
     @extend_schema(
         summary=_("Export an incident as a STIX 2.1 bundle"),
+        description=_(
+            "The indicators you may read, with their TLP markings. Called with an API token "
+            "(a tool), TLP:RED indicators are left out and a TLP:RED incident answers 403."
+        ),
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request, reference):
         incident = self.visible_incident(reference)
-        return Response(incident_bundle(incident, request.user))
+        machine = is_machine_request(request)
+        if machine and incident.tlp == TLP.RED:
+            raise exceptions.PermissionDenied(RED_FOR_PEOPLE_ONLY)
+        return Response(incident_bundle(incident, request.user, machine=machine))
 
     @extend_schema(
         summary=_("Import the indicators of a STIX 2.1 bundle into an incident"),

@@ -7,15 +7,16 @@ from coordination.exchange import stix
 from coordination.exchange.policy import exportable_indicators
 
 
-def incident_bundle(incident, user):
+def incident_bundle(incident, user, *, machine=False):
     """The incident as a STIX 2.1 bundle: what ``user`` may export of it, nothing more.
 
-    Three queries whatever the number of indicators: indicators, their agencies, none
-    per row. Texts are written in English whatever the user's language: a bundle is
-    read by tools and by partners abroad.
+    ``machine``: the bundle goes to a tool (``policy.is_machine_request``), so nothing
+    marked TLP:RED goes in. Three queries whatever the number of indicators: indicators,
+    their agencies, none per row. Texts are written in English whatever the user's
+    language: a bundle is read by tools and by partners abroad.
     """
     indicators = list(
-        exportable_indicators(user, machine=False)
+        exportable_indicators(user, machine=machine)
         .filter(incident=incident)
         .order_by("type", "value")
     )

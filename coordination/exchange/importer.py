@@ -28,6 +28,7 @@ from stix2.exceptions import STIXError
 from stix2patterns.exceptions import ParseException
 from stix2patterns.v21.pattern import Pattern
 
+from coordination import parsers
 from coordination.exchange import stix
 from coordination.intel.choices import IndicatorType
 from coordination.intel.models import Indicator
@@ -38,6 +39,13 @@ from incidents.models import Incident
 
 MAX_BUNDLE_BYTES = 10 * 1024 * 1024
 MAX_OBJECTS = 10_000
+# Only single-comparison patterns are imported (``observable``): a value is at most
+# 2,048 characters once normalised, so a longer pattern, or one of many terms, is refused
+# before the parser sees it (a 3,000-term OR made the parser recurse without bound).
+MAX_PATTERN_LENGTH = 8192
+MAX_PATTERN_TERMS = 16
+STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'")
+PATTERN_TERMS = re.compile(r"\b(?:AND|OR|FOLLOWEDBY)\b|[\[(]", re.IGNORECASE)
 
 # TLP 1.0 markings defined in the STIX 2.1 specification (section 7.2.1.4).
 TLP1_MARKING_IDS = {
@@ -120,7 +128,10 @@ def load(raw):
             report.error("bundle", _("The file is not UTF-8 text."))
             return None, report
     try:
-        data = json.loads(raw)
+        data = parsers.loads(raw)
+    except parsers.TooDeep as exc:
+        report.error("bundle", exc)
+        return None, report
     except json.JSONDecodeError as exc:
         report.error(
             "bundle",
@@ -213,8 +224,35 @@ def observable(pattern):
     )
 
 
+def check_pattern_size(pattern):
+    """Refuse a pattern too long or of too many terms to be one Concord indicator."""
+    if not isinstance(pattern, str):
+        return
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise UnsupportedPattern(
+            _("the pattern is longer than %(max)d characters") % {"max": MAX_PATTERN_LENGTH}
+        )
+    terms = len(PATTERN_TERMS.findall(STRING_LITERAL.sub("''", pattern)))
+    if terms > MAX_PATTERN_TERMS:
+        raise UnsupportedPattern(
+            _("the pattern has more than %(max)d terms; only single comparisons are imported")
+            % {"max": MAX_PATTERN_TERMS}
+        )
+
+
+def check_confidence(value):
+    """A STIX confidence: a whole number from 0 to 100 (STIX 2.1 section 3.2), or none."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        raise UnsupportedPattern(_("confidence must be a whole number from 0 to 100"))
+    return value
+
+
 def candidate(obj, markings, floor):
     """A Concord indicator from a STIX indicator object; raises with the reason."""
+    check_pattern_size(obj.get("pattern"))
+    confidence = check_confidence(obj.get("confidence"))
     try:
         parsed = stix2.parse(obj, allow_custom=True, version="2.1")
     except (STIXError, ValueError, TypeError, KeyError) as exc:
@@ -231,14 +269,13 @@ def candidate(obj, markings, floor):
         value = normalise(kind, raw)
     except ValidationError as exc:
         raise UnsupportedPattern("; ".join(exc.messages)) from exc
-    confidence = obj.get("confidence")
     first_seen = parse_datetime(str(obj.get("valid_from") or "")) or None
     return Candidate(
         object_id=obj["id"],
         type=kind,
         value=value,
         tlp=tlp_of(obj, markings, floor),
-        confidence=confidence if isinstance(confidence, int) else None,
+        confidence=confidence,
         note=str(obj.get("description") or "")[:5000],
         first_seen=first_seen,
     )

@@ -1,43 +1,41 @@
 """What may leave Concord through an export, by TLP 2.0 label.
 
-Every export starts from ``Indicator.objects.restrict(user)`` (the incident's
-visibility) and then applies the label of each indicator:
+Every export reads ``Indicator.objects.restrict(user, machine=...)``, the same door as
+the pages and the API (coordination.intel.querysets), so an export never shows more than
+the indicator panel:
 
-- CLEAR, GREEN, AMBER: to anyone who may see the incident.
-- AMBER+STRICT: only to the owning agency (who added the indicator, else the
-  incident's lead agency); the same rule as AMBER+STRICT timeline entries.
-- RED: never through machine channels (TAXII collections, blocklists); in a STIX file
-  downloaded by a member of the owning agency, who already holds it.
+- CLEAR, GREEN, AMBER: to anyone who may see the incident;
+- AMBER+STRICT: only to the owning agency (who added the indicator, else the incident's
+  lead agency);
+- RED: only to who added it and its named recipients, and never through a machine
+  channel (TAXII collections, blocklists, a STIX file fetched with tool credentials).
 
 Machine channels also leave out every indicator of a TLP:RED incident.
 """
 
-from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from coordination.intel.models import Indicator
-from incidents.choices import TLP
-from incidents.models import Incident
 
-SHAREABLE = (TLP.CLEAR, TLP.GREEN, TLP.AMBER)
-
-
-def owned_by(agency_id):
-    """Indicators whose owning agency is ``agency_id``."""
-    return Q(added_by_agency_id=agency_id) | Q(
-        added_by_agency__isnull=True, incident__lead_agency_id=agency_id
-    )
+RED_FOR_PEOPLE_ONLY = _(
+    "This incident is TLP:RED: nothing of it goes to tools. Sign in to Concord and "
+    "download its bundle from the incident's page."
+)
 
 
 def exportable_indicators(user, *, machine):
-    """Indicators ``user`` may export; ``machine`` for TAXII and blocklists."""
-    allowed = Q(tlp__in=SHAREABLE)
-    if user.is_authenticated and user.agency_id is not None:  # "= NULL" would match nothing
-        strict_labels = [TLP.AMBER_STRICT] if machine else [TLP.AMBER_STRICT, TLP.RED]
-        allowed |= Q(tlp__in=strict_labels) & owned_by(user.agency_id)
-    # The incident's visibility is the one door (``Incident.objects.restrict``), applied as
-    # ``incident_id IN (visible incidents)``: PostgreSQL hashes the visible incidents once
-    # instead of probing the permission tables for every indicator row.
-    incidents = Incident.objects.restrict(user)
-    if machine:
-        incidents = incidents.exclude(tlp=TLP.RED)
-    return Indicator.objects.filter(incident_id__in=incidents.values("pk")).filter(allowed)
+    """Indicators ``user`` may export; ``machine`` for TAXII, blocklists and tools."""
+    return Indicator.objects.restrict(user, machine=machine)
+
+
+def is_machine_request(request):
+    """True when the caller authenticated with tool credentials (HTTP Basic, an API
+    token), not with a browser session: what it downloads is a machine feed."""
+    from rest_framework.authentication import BasicAuthentication
+    from rest_framework.request import Request
+
+    if isinstance(request, Request):
+        # An API token authenticates with the token as ``request.auth``.
+        basic = isinstance(request.successful_authenticator, BasicAuthentication)
+        return basic or request.auth is not None
+    return bool(request.headers.get("Authorization"))

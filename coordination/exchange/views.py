@@ -27,7 +27,11 @@ from coordination.exchange import auth
 from coordination.exchange.collections import find_collection, incident_collection_id
 from coordination.exchange.export import incident_bundle
 from coordination.exchange.importer import MAX_BUNDLE_BYTES, import_bundle
-from coordination.exchange.policy import exportable_indicators
+from coordination.exchange.policy import (
+    RED_FOR_PEOPLE_ONLY,
+    exportable_indicators,
+    is_machine_request,
+)
 from coordination.exchange.stix import STIX_MEDIA_TYPE
 from coordination.intel.choices import IndicatorType
 from incidents.choices import TLP, Action
@@ -82,7 +86,10 @@ def incident_stix(request, reference):
     except Forbidden as exc:
         return text_response(exc, 403)
     incident = visible_incident(user, reference)
-    bundle = incident_bundle(incident, user)
+    machine = is_machine_request(request)
+    if machine and incident.tlp == TLP.RED:
+        return text_response(RED_FOR_PEOPLE_ONLY, 403)
+    bundle = incident_bundle(incident, user, machine=machine)
     response = HttpResponse(json.dumps(bundle, indent=2), content_type=STIX_MEDIA_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{incident.reference}.stix.json"'
     return response

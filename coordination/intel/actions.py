@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -98,13 +99,68 @@ def _check_common(incident, *, tlp, first_seen, last_seen, confidence):
     return errors
 
 
-def check_indicator(incident, *, tlp, first_seen=None, last_seen=None, confidence=None):
+def _check_audience(incident, *, tlp, audience):
+    """Field errors of the named recipients: TLP:RED only, people of the case's agencies."""
+    if not audience:
+        return {}
+    if tlp != TLP.RED:
+        return {"audience": _("Named recipients are only for TLP:RED indicators.")}
+    participating = set(incident.participations.values_list("agency_id", flat=True))
+    if any(not u.is_active or u.agency_id not in participating for u in audience):
+        return {"audience": _("Named recipients must belong to a participating agency.")}
+    return {}
+
+
+def check_indicator(
+    incident, *, tlp, first_seen=None, last_seen=None, confidence=None, audience=()
+):
     """Raise the field errors a single add would raise for these attributes."""
     errors = _check_common(
         incident, tlp=tlp, first_seen=first_seen, last_seen=last_seen, confidence=confidence
     )
+    errors.update(_check_audience(incident, tlp=tlp, audience=list(audience)))
     if errors:
         raise ValidationError(errors)
+
+
+def _merge_refusal(existing, by, *, tlp, audience, readable):
+    """Why ``by`` may not fold a sighting into ``existing`` on the same incident, or None.
+
+    The incident holds one row per observable, so a hidden row cannot be shown nor
+    doubled: adding it is refused (the adder learns only that the value they hold is
+    recorded here under a label not shared with them). Nobody may mark someone else's
+    indicator so that they lose sight of it, and only the person who added a TLP:RED
+    indicator names its recipients (TLP:RED is not passed on by its recipients).
+    """
+    if not readable:
+        return _(
+            "This value is already recorded on this incident under a TLP label that is not "
+            "shared with you."
+        )
+    raises_to_strict = tlp == TLP.AMBER_STRICT and TLP.rank(existing.tlp) < TLP.rank(tlp)
+    if raises_to_strict and existing.owner_agency_id != by.agency_id:
+        return _(
+            "This indicator belongs to another agency: only that agency may mark it "
+            "TLP:AMBER+STRICT. Mark it TLP:RED and name its recipients instead."
+        )
+    if audience and existing.tlp == TLP.RED and existing.added_by_id != by.pk:
+        return _("Only the person who added a TLP:RED indicator names its recipients.")
+    return None
+
+
+def _widen_audience(indicator, by, audience):
+    """After a merge left ``indicator`` TLP:RED: who merged it and whom they named read it.
+
+    Returns the ids of its readers. ``audience`` of the indicator must be prefetched.
+    """
+    readers = indicator.readers()
+    if indicator.tlp != TLP.RED:
+        return readers
+    joining = {user.pk for user in audience} | {by.pk}
+    joining -= readers
+    if joining:
+        indicator.audience.add(*joining)
+    return readers | joining
 
 
 def _merge(existing, *, tlp, first_seen, last_seen, confidence, note):
@@ -150,16 +206,20 @@ def add_indicator(
     last_seen=None,
     confidence=None,
     note="",
+    audience=(),
 ):
     """Add one indicator, or merge it into the same one already on the incident.
 
-    Returns ``(indicator, created)``.
+    ``audience``: the named recipients of a TLP:RED indicator (users of the case's
+    agencies). Returns ``(indicator, created)``.
     """
     _require_contribute(by, incident)
     tlp = tlp or incident.tlp
+    audience = list(audience)
     errors = _check_common(
         incident, tlp=tlp, first_seen=first_seen, last_seen=last_seen, confidence=confidence
     )
+    errors.update(_check_audience(incident, tlp=tlp, audience=audience))
     try:
         type = type or detect_type(value)
         value = normalise(type, value)
@@ -168,8 +228,18 @@ def add_indicator(
     if errors:
         raise ValidationError(errors)
     _lock(incident)
-    existing = Indicator.objects.filter(incident=incident, type=type, value=value).first()
+    existing = (
+        Indicator.objects.filter(incident=incident, type=type, value=value)
+        .prefetch_related("audience")
+        .first()
+    )
     if existing is not None:
+        existing.incident = incident
+        readable = Indicator.objects.filter(pk=existing.pk).visible_to(by).exists()
+        refusal = _merge_refusal(existing, by, tlp=tlp, audience=audience, readable=readable)
+        if refusal:
+            field = "value" if not readable else "audience" if audience else "tlp"
+            raise ValidationError({field: refusal})
         changed = _merge(
             existing,
             tlp=tlp,
@@ -180,7 +250,8 @@ def add_indicator(
         )
         if changed:
             existing.save(update_fields=[*changed, "updated_at"])
-        events.indicator_merged(incident, by, existing)
+        readers = _widen_audience(existing, by, audience)
+        events.indicator_merged(incident, by, existing, readers=readers)
         _touch(incident)
         return existing, False
     indicator = Indicator.objects.create(
@@ -195,7 +266,9 @@ def add_indicator(
         added_by=by,
         added_by_agency_id=by.agency_id,
     )
-    events.indicator_added(incident, by, indicator)
+    if audience:
+        indicator.audience.set(audience)
+    events.indicator_added(incident, by, indicator, readers={by.pk, *(u.pk for u in audience)})
     _touch(incident)
     return indicator, True
 
@@ -221,6 +294,7 @@ def paste_indicators(
     last_seen=None,
     confidence=None,
     note="",
+    audience=(),
     skip_refused=False,
     preview=False,
 ):
@@ -229,13 +303,16 @@ def paste_indicators(
     Every line is reported as added, merged (with one on the incident or an earlier line)
     or refused with its reason. Nothing is half-imported: if a line is refused and
     ``skip_refused`` is false, nothing is stored; otherwise every accepted line is stored in
-    this one transaction, or none is. ``preview`` reports without storing.
+    this one transaction, or none is. ``preview`` reports without storing. ``audience``
+    names the recipients of TLP:RED lines, as for a single add.
     """
     _require_contribute(by, incident)
     tlp = tlp or incident.tlp
+    audience = list(audience)
     errors = _check_common(
         incident, tlp=tlp, first_seen=first_seen, last_seen=last_seen, confidence=confidence
     )
+    errors.update(_check_audience(incident, tlp=tlp, audience=audience))
     rows = parse_paste(text)
     if not rows:
         errors["text"] = _("Paste at least one indicator, one per line.")
@@ -267,14 +344,13 @@ def paste_indicators(
         seen[key] = number
         report.lines.append(LineResult(number, raw, Outcome.ADDED, type_, value))
 
+    marking = {"tlp": tlp, "audience": audience}
+    _mark_existing(incident, by, report, seen, **marking)
     if preview or (report.refused and not skip_refused) or not report.accepted:
-        if seen:
-            _mark_existing(incident, report, seen)
         return report
 
     _lock(incident)
-    existing = _mark_existing(incident, report, seen)
-    added, merged = [], []
+    existing = _mark_existing(incident, by, report, seen, **marking)
     to_create = []
     for line in report.lines:
         if line.outcome != Outcome.ADDED:
@@ -293,7 +369,13 @@ def paste_indicators(
         )
         to_create.append(indicator)
     added = Indicator.objects.bulk_create(to_create)
-    to_update, fields = [], set()
+    if audience and added:
+        through = Indicator.audience.through
+        through.objects.bulk_create(
+            [through(indicator_id=i.pk, user_id=u.pk) for i in added for u in audience]
+        )
+    readers = {i.pk: {by.pk, *(u.pk for u in audience)} for i in added}
+    merged, to_update, fields = [], [], set()
     for indicator in existing.values():
         changed = _merge(
             indicator,
@@ -307,29 +389,58 @@ def paste_indicators(
         if changed:
             to_update.append(indicator)
             fields.update(changed)
+        readers[indicator.pk] = _widen_audience(indicator, by, audience)
     if to_update:
         now = timezone.now()
         for indicator in to_update:
             indicator.updated_at = now
         Indicator.objects.bulk_update(to_update, [*sorted(fields), "updated_at"])
-    events.indicators_pasted(incident, by, added, merged)
+    events.indicators_pasted(incident, by, added, merged, readers=readers)
     _touch(incident)
     report.stored = True
     return report
 
 
-def _mark_existing(incident, report, seen):
-    """Turn lines whose observable the incident already holds into merges; returns those rows."""
+def _mark_existing(incident, by, report, seen, *, tlp, audience):
+    """Turn lines whose observable the incident already holds into merges, or refuse them
+    (``_merge_refusal``); returns the rows merged into, by ``(type, value)``."""
+    if not seen:
+        return {}
     by_type = {}
     for type_, value in seen:
         by_type.setdefault(type_, []).append(value)
-    existing = {}
+    query = Q()
     for type_, values in by_type.items():
-        for indicator in Indicator.objects.filter(incident=incident, type=type_, value__in=values):
-            existing[(indicator.type, indicator.value)] = indicator
+        query |= Q(type=type_, value__in=values)
+    found = {}
+    for indicator in Indicator.objects.filter(query, incident=incident).prefetch_related(
+        "audience"
+    ):
+        indicator.incident = incident
+        found[(indicator.type, indicator.value)] = indicator
+    readable = set()
+    if found:
+        readable = set(
+            Indicator.objects.filter(pk__in=[i.pk for i in found.values()])
+            .visible_to(by)
+            .values_list("pk", flat=True)
+        )
+    existing = {}
     for line in report.lines:
-        if line.outcome == Outcome.ADDED and (line.type, line.value) in existing:
+        indicator = found.get((line.type, line.value))
+        if indicator is None or line.outcome == Outcome.REFUSED:
+            continue
+        refusal = _merge_refusal(
+            indicator, by, tlp=tlp, audience=audience, readable=indicator.pk in readable
+        )
+        if refusal:
+            line.outcome, line.reason, line.duplicate_of_line = Outcome.REFUSED, refusal, None
+            if indicator.pk not in readable:
+                line.type, line.value = "", ""  # the stored form is not the paster's to see
+            continue
+        if line.outcome == Outcome.ADDED:
             line.outcome = Outcome.MERGED
+        existing[(indicator.type, indicator.value)] = indicator
     return existing
 
 

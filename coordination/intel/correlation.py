@@ -6,7 +6,9 @@ The rule (DESIGN.md section 2):
 - sightings in incidents the viewer may not see are told only as a number of cases and a
   number of countries (of the owning incidents' lead agencies);
 - a sighting in a TLP:AMBER+STRICT or TLP:RED incident, or of an indicator marked so,
-  is never told to someone who may not see that incident: not a link, not a count.
+  is never told to someone who may not see that incident: not a link, not a count;
+- a sighting the viewer's incident rights reach but the indicator's own TLP does not
+  (``Indicator.objects.restrict``) is told neither: not a link, not a count.
 
 Cost: for all the observables of one page, one query for the sightings (found by the
 ``(type, value)`` index, visibility tested with the ``EXISTS`` of ``restrict()``), one by
@@ -21,6 +23,7 @@ from django.db.models import BooleanField, Count, ExpressionWrapper, Q
 from django.urls import reverse
 
 from coordination.intel.models import ContactRequest, Indicator
+from coordination.intel.querysets import IndicatorReadableBy
 from incidents.choices import TLP, Action
 from incidents.models import Incident
 from incidents.querysets import _may_act, permission_exists
@@ -64,12 +67,22 @@ class Sightings:
 
 
 def _visible_q(user):
-    return permission_exists(user, Action.VIEW, "incident_id")
+    """Sightings the viewer may see: the incident's rights and the indicator's own TLP
+    (``Indicator.objects.restrict``). A TLP:AMBER+STRICT or RED indicator of a case the
+    viewer sees but may not read is neither linked nor counted."""
+    return Q(permission_exists(user, Action.VIEW, "incident_id")) & Q(IndicatorReadableBy(user))
 
 
 def hidden_countable_q(user):
-    """Sightings the viewer may not see but may count (the "hidden" side of the rule)."""
-    return ~_visible_q(user) & Q(incident__tlp__in=COUNTABLE_TLP) & Q(tlp__in=COUNTABLE_TLP)
+    """Sightings the viewer may not see but may count (the "hidden" side of the rule).
+
+    Countable labels are readable by everyone who sees the incident, so a countable
+    sighting is hidden exactly when its incident is."""
+    return (
+        ~permission_exists(user, Action.VIEW, "incident_id")
+        & Q(incident__tlp__in=COUNTABLE_TLP)
+        & Q(tlp__in=COUNTABLE_TLP)
+    )
 
 
 def _observable_q(observables):

@@ -24,28 +24,90 @@ def _label(type_):
     return IndicatorType(type_).label
 
 
-def indicator_added(incident, by, indicator):
+def _marking(indicator, by, readers):
+    """The entry's TLP and named recipients: it is read by whoever reads the indicator.
+
+    AMBER+STRICT entries stay in the author's agency, which is the indicator's owning
+    agency (the author could read it); a TLP:RED entry names the indicator's readers.
+    """
+    if indicator.tlp != TLP.RED:
+        return {"tlp": indicator.tlp}
+    return {"tlp": TLP.RED, "audience": sorted(set(readers) - {by.pk})}
+
+
+def indicator_added(incident, by, indicator, *, readers=()):
     body = _("Indicator added: %(type)s %(value)s.") % {
         "type": _label(indicator.type),
         "value": code(indicator.value),
     }
     return write_entry(
-        incident, by, TimelineKind.INDICATOR, body, tlp=indicator.tlp, subject=indicator
+        incident,
+        by,
+        TimelineKind.INDICATOR,
+        body,
+        subject=indicator,
+        **_marking(indicator, by, readers),
     )
 
 
-def indicator_merged(incident, by, indicator):
+def indicator_merged(incident, by, indicator, *, readers=()):
     body = _("Indicator seen again and merged: %(type)s %(value)s.") % {
         "type": _label(indicator.type),
         "value": code(indicator.value),
     }
     return write_entry(
-        incident, by, TimelineKind.INDICATOR, body, tlp=indicator.tlp, subject=indicator
+        incident,
+        by,
+        TimelineKind.INDICATOR,
+        body,
+        subject=indicator,
+        **_marking(indicator, by, readers),
     )
 
 
-def indicators_pasted(incident, by, added, merged):
-    """One entry for a bulk paste: how many were added and merged, and which."""
+def indicators_pasted(incident, by, added, merged, *, readers):
+    """The entries of a bulk paste: how many were added and merged, and which.
+
+    One entry per group of indicators with the same readers (``readers``: indicator pk
+    -> ids of the users who may read it, for TLP:RED ones), so that no entry lists a
+    value to someone who may not read that indicator.
+    """
+    added_pks = {indicator.pk for indicator in added}
+    groups = {}
+    for indicator in [*added, *merged]:
+        if indicator.tlp == TLP.RED:
+            key = (TLP.RED, frozenset(readers.get(indicator.pk, ())) - {by.pk})
+        elif indicator.tlp == TLP.AMBER_STRICT:
+            key = (TLP.AMBER_STRICT, frozenset())
+        else:
+            key = ("open", frozenset())
+        groups.setdefault(key, ([], []))[0 if indicator.pk in added_pks else 1].append(indicator)
+    order = {"open": 0, TLP.AMBER_STRICT: 1, TLP.RED: 2}
+    entries = []
+    for (label, audience), (group_added, group_merged) in sorted(
+        groups.items(), key=lambda item: (order[item[0][0]], sorted(item[0][1]))
+    ):
+        if label == "open":
+            tlp = max(
+                (i.tlp for i in group_added + group_merged), key=TLP.rank, default=incident.tlp
+            )
+            tlp = max(tlp, incident.tlp, key=TLP.rank)
+        else:
+            tlp = label
+        entries.append(
+            write_entry(
+                incident,
+                by,
+                TimelineKind.INDICATOR,
+                _paste_body(group_added, group_merged),
+                tlp=tlp,
+                audience=sorted(audience),
+            )
+        )
+    return entries
+
+
+def _paste_body(added, merged):
     body = ngettext(
         "%(added)d indicator added by bulk paste",
         "%(added)d indicators added by bulk paste",
@@ -64,10 +126,7 @@ def indicators_pasted(incident, by, added, merged):
         lines.append("- " + _("and %(n)d more.") % {"n": len(rows) - LISTED_VALUES})
     if lines:
         body += "\n\n" + "\n".join(lines)
-    tlp = max((i.tlp for i in rows), key=TLP.rank, default=incident.tlp)
-    return write_entry(
-        incident, by, TimelineKind.INDICATOR, body, tlp=max(tlp, incident.tlp, key=TLP.rank)
-    )
+    return body
 
 
 def contact_requested_by_other(incident, requester, agency, type_, value):
@@ -96,4 +155,7 @@ def contact_requested(incident, by, indicator, owners):
         "Contact requested about %(type)s %(value)s with the lead agencies of %(n)d other cases.",
         owners,
     ) % {"type": _label(indicator.type), "value": code(indicator.value), "n": owners}
-    return write_entry(incident, by, TimelineKind.INDICATOR, body, tlp=indicator.tlp)
+    readers = indicator.readers() if indicator.tlp == TLP.RED else ()
+    return write_entry(
+        incident, by, TimelineKind.INDICATOR, body, **_marking(indicator, by, readers)
+    )

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from accounts.models import User
 from coordination.intel.choices import IndicatorType
 from coordination.intel.normalise import detect_type, normalise
 from incidents.choices import TLP
@@ -15,6 +16,28 @@ def _offer_tlp(field, incident):
     """Offer only labels no lower than the incident's; a lower one posted anyway is refused
     by the action with its own message."""
     field.widget.choices = [(v, TLP(v).label) for v in TLP.at_least(incident.tlp)]
+
+
+def _audience_field():
+    return forms.ModelMultipleChoiceField(
+        label=_("Named recipients (TLP:RED)"),
+        queryset=User.objects.none(),
+        required=False,
+        help_text=_("A TLP:RED indicator is read by you and these people alone."),
+    )
+
+
+def _offer_audience(field, incident, user):
+    """The people of the case's agencies, as for TLP:RED timeline entries."""
+    field.queryset = (
+        User.objects.filter(is_active=True, agency__participations__incident=incident)
+        .exclude(pk=getattr(user, "pk", None))
+        .select_related("agency")
+        .order_by("agency__country", "agency__name", "last_name", "first_name")
+    )
+    field.label_from_instance = lambda u: (
+        f"{u.display_name} · {u.agency.short_name} ({u.agency.country.code})"
+    )
 
 
 def _check_value(form, type_, value):
@@ -48,12 +71,14 @@ class IndicatorForm(forms.Form):
     note = forms.CharField(
         label=_("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=5000
     )
+    audience = _audience_field()
 
-    def __init__(self, *args, incident, **kwargs):
+    def __init__(self, *args, incident, user=None, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("tlp", incident.tlp)
         kwargs.setdefault("prefix", "one")
         super().__init__(*args, **kwargs)
         _offer_tlp(self.fields["tlp"], incident)
+        _offer_audience(self.fields["audience"], incident, user)
 
     def clean(self):
         data = super().clean()
@@ -76,13 +101,15 @@ class PasteForm(forms.Form):
         label=_("Confidence for all"), min_value=0, max_value=100, required=False
     )
     note = forms.CharField(label=_("Note for all"), required=False, max_length=5000)
+    audience = _audience_field()
     skip_refused = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, incident, **kwargs):
+    def __init__(self, *args, incident, user=None, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("tlp", incident.tlp)
         kwargs.setdefault("prefix", "paste")
         super().__init__(*args, **kwargs)
         _offer_tlp(self.fields["tlp"], incident)
+        _offer_audience(self.fields["audience"], incident, user)
 
 
 class IntelSearchForm(forms.Form):

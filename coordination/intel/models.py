@@ -38,6 +38,10 @@ class Indicator(models.Model):
     added_by_agency = models.ForeignKey(
         "accounts.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # TLP:RED indicators are read by who added them and these named users alone.
+    audience = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("named recipients")
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     # The uuid part of the indicator's STIX id (a UUIDv5 of incident, type and value), so
@@ -72,6 +76,15 @@ class Indicator(models.Model):
         from coordination.exchange import stix
 
         self.stix_uuid = stix.indicator_uuid(self.incident.reference, self.type, self.value)
+
+    @property
+    def owner_agency_id(self):
+        """The agency an AMBER+STRICT indicator stays in: who added it, else the lead."""
+        return self.added_by_agency_id or self.incident.lead_agency_id
+
+    def readers(self):
+        """Ids of the users who may read this TLP:RED indicator (audience prefetched)."""
+        return {self.added_by_id} | {user.pk for user in self.audience.all()}
 
     def __str__(self):
         # Never below the incident's label, so the indicator's own TLP says it all.

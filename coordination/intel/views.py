@@ -42,11 +42,14 @@ def _panel_url(incident):
 
 
 def _indicator_page(request, incident):
-    # ``incident`` came through ``restrict()``: its indicators are the user's to see (they
-    # inherit the incident's visibility). Asking again per row cost PostgreSQL a hash of
+    # ``incident`` came through ``restrict()``: only the TLP rule of each indicator is left
+    # to apply. Asking for the incident's rights again per row cost PostgreSQL a hash of
     # every incident the user's agency sees (bench/INTEL.md).
-    indicators = Indicator.objects.filter(incident=incident).select_related(
-        "added_by", "added_by_agency"
+    indicators = (
+        Indicator.objects.filter(incident=incident)
+        .visible_to(request.user)
+        .select_related("added_by", "added_by_agency")
+        .prefetch_related("audience")
     )
     page = Paginator(indicators, PANEL_PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
@@ -62,8 +65,8 @@ def _render_panel(
 ):
     may_contribute = Action.CONTRIBUTE in allowed
     if may_contribute:
-        one_form = one_form or IndicatorForm(incident=incident)
-        paste_form = paste_form or PasteForm(incident=incident)
+        one_form = one_form or IndicatorForm(incident=incident, user=request.user)
+        paste_form = paste_form or PasteForm(incident=incident, user=request.user)
     context = {
         "incident": incident,
         "may_contribute": may_contribute,
@@ -108,7 +111,7 @@ def add(request, reference):
     incident = _visible_incident(request, reference)
     allowed = allowed_actions(request.user, incident)
     _require(allowed, Action.CONTRIBUTE)
-    form = IndicatorForm(request.POST, incident=incident)
+    form = IndicatorForm(request.POST, incident=incident, user=request.user)
     valid = form.is_valid()
     if not valid:
         # Also run the action's checks (TLP floor, seen times) so every error shows at once.
@@ -120,6 +123,7 @@ def add(request, reference):
                 first_seen=data.get("first_seen"),
                 last_seen=data.get("last_seen"),
                 confidence=data.get("confidence"),
+                audience=data.get("audience") or (),
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -136,6 +140,7 @@ def add(request, reference):
                 last_seen=data["last_seen"],
                 confidence=data["confidence"],
                 note=data["note"],
+                audience=data["audience"],
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -155,7 +160,7 @@ def paste(request, reference):
     incident = _visible_incident(request, reference)
     allowed = allowed_actions(request.user, incident)
     _require(allowed, Action.CONTRIBUTE)
-    form = PasteForm(request.POST, incident=incident)
+    form = PasteForm(request.POST, incident=incident, user=request.user)
     report = None
     if form.is_valid():
         data = form.cleaned_data
@@ -167,6 +172,7 @@ def paste(request, reference):
                 tlp=data["tlp"],
                 confidence=data["confidence"],
                 note=data["note"],
+                audience=data["audience"],
                 skip_refused=data["skip_refused"],
             )
         except ValidationError as exc:
@@ -194,7 +200,9 @@ def paste(request, reference):
                     return _render_panel(request, incident, allowed, report=report)
                 return redirect(_panel_url(incident))
             form = PasteForm(
-                initial={**form.cleaned_data, "skip_refused": False}, incident=incident
+                initial={**form.cleaned_data, "skip_refused": False},
+                incident=incident,
+                user=request.user,
             )
             return _render_panel(
                 request, incident, allowed, paste_form=form, report=report, status=400

@@ -1,22 +1,34 @@
+"""The outbox in the Django admin: delivery metadata only.
+
+Subjects and bodies carry case content (``incidents.admin``): the list shows who a
+notification went to, about which kind of event, and how its delivery went. The outbox
+is written by notify() and the worker alone; failed emails are retried from the
+notifications app's page for agency admins.
+"""
+
 from django.contrib import admin
 
 from coordination.notifications.models import Notification, Preference
+from incidents.admin import MetadataListAdmin
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    """Read-only: the outbox is written by notify() and the worker alone."""
-
-    list_display = ("created_at", "channel", "event", "email", "recipient", "status", "attempts")
+class NotificationAdmin(MetadataListAdmin):
+    list_display = (
+        "created_at",
+        "channel",
+        "event",
+        "email",
+        "recipient",
+        "agency",
+        "status",
+        "attempts",
+        "sent_at",
+    )
     list_filter = ("channel", "status", "event")
-    search_fields = ("email", "subject", "dedupe_key")
+    list_select_related = ("recipient", "agency")
+    search_fields = ("email",)
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Preference)

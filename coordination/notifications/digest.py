@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from coordination.notifications import subjects
 from coordination.notifications.choices import Channel, Event, Status
 from coordination.notifications.models import Notification
 from coordination.notifications.services import _store, render
@@ -37,7 +38,10 @@ def send_due_digests(now=None):
         if local.hour < DIGEST_HOUR or Notification.objects.filter(dedupe_key=key).exists():
             continue
         with transaction.atomic():
-            items = list(waiting.filter(recipient=user).order_by("created_at", "pk"))
+            waiting_rows = list(waiting.filter(recipient=user).order_by("created_at", "pk"))
+            # Only what the reader may still see goes into the email; the rest is done with.
+            items = [i for i in subjects.mark_visible(user, waiting_rows) if i.is_visible]
+            Notification.objects.filter(pk__in=[i.pk for i in waiting_rows]).update(digested_at=now)
             if not items:
                 continue
             subject, text, html = render(
@@ -65,6 +69,5 @@ def send_due_digests(now=None):
                     )
                 ]
             )
-            Notification.objects.filter(pk__in=[i.pk for i in items]).update(digested_at=now)
             written += 1
     return written

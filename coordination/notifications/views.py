@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.choices import Role
-from coordination.notifications import delivery
+from coordination.notifications import delivery, subjects
 from coordination.notifications.choices import Channel, Status
 from coordination.notifications.forms import PreferencesForm
 from coordination.notifications.models import Notification, Preference
@@ -20,6 +20,16 @@ PAGE_SIZE = 25
 
 def _inbox(user):
     return Notification.objects.filter(recipient=user, channel=Channel.APP)
+
+
+def _same_site(request, target, fallback="notifications:inbox"):
+    """``target`` if it stays on this site, else ``fallback``: a posted ``next`` or a
+    stored link must never send the reader elsewhere."""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
 
 
 @login_required
@@ -38,6 +48,8 @@ def inbox(request):
     if show == "unread":
         rows = rows.filter(read_at__isnull=True)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Rendered when it happened, shown as the reader may see it now.
+    page.object_list = subjects.mark_visible(request.user, page.object_list)
     unread = _inbox(request.user).filter(read_at__isnull=True).count()
     return render(
         request,
@@ -54,11 +66,10 @@ def open_notification(request, pk):
     if notification.read_at is None:
         _inbox(request.user).filter(pk=pk).update(read_at=timezone.now())
     target = notification.link
-    if not target or not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = "notifications:inbox"
-    return redirect(target)
+    if not subjects.mark_visible(request.user, [notification])[0].is_visible:
+        messages.info(request, _("You can no longer see what this notification was about."))
+        target = ""
+    return redirect(_same_site(request, target))
 
 
 @login_required
@@ -66,7 +77,7 @@ def open_notification(request, pk):
 def mark_read(request, pk):
     get_object_or_404(_inbox(request.user), pk=pk)
     _inbox(request.user).filter(pk=pk, read_at__isnull=True).update(read_at=timezone.now())
-    return redirect(request.POST.get("next") or "notifications:inbox")
+    return redirect(_same_site(request, request.POST.get("next")))
 
 
 @login_required

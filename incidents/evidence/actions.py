@@ -19,11 +19,15 @@ Illegal actions raise ``TransitionNotAllowed`` naming the allowed ones (HTTP 409
 input ``ValidationError`` with field messages (400), missing rights ``PermissionDenied``.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Sum
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.models import Agency
 from incidents.choices import Action, ParticipationRole
 from incidents.evidence import alerts, chain, events, storage
 from incidents.evidence.choices import (
@@ -49,6 +53,55 @@ EVENT_FIELDS = (
     "hash_observed",
     "notes",
 )
+
+
+def agency_storage_used(agency_id):
+    """Bytes of the files stored for items logged by the agency's members."""
+    used = (
+        Evidence.objects.filter(created_by__agency_id=agency_id)
+        .exclude(file_path="")
+        .aggregate(total=Sum("size"))["total"]
+    )
+    return used or 0
+
+
+def check_upload(agency_id, size):
+    """Refuse (``ValidationError`` on ``file``) a file of ``size`` bytes for the agency:
+    larger than one upload may be, or more than the agency's quota has left.
+
+    The upload views call it with the size a request declares, before reading its body;
+    ``_charge_quota`` checks again, under a lock, what was really stored.
+    """
+    if size > settings.EVIDENCE_MAX_UPLOAD_BYTES:
+        raise ValidationError({"file": storage.too_large_message()})
+    _check_quota(agency_id, size)
+
+
+def _check_quota(agency_id, size):
+    quota = settings.EVIDENCE_AGENCY_QUOTA_BYTES
+    used = agency_storage_used(agency_id)
+    if used + size > quota:
+        raise ValidationError(
+            {
+                "file": _(
+                    "Your agency's evidence storage is full: %(used)s of %(quota)s are used "
+                    "and this file needs %(size)s. Nothing was stored: log the item by its "
+                    "SHA-256, or ask your agency admin about the quota."
+                )
+                % {
+                    "used": filesizeformat(used),
+                    "quota": filesizeformat(quota),
+                    "size": filesizeformat(size),
+                }
+            }
+        )
+
+
+def _charge_quota(agency_id, size):
+    """Inside the transaction that records a stored file: one upload of an agency at a
+    time passes this check (row lock on the agency), so two cannot overrun the quota."""
+    list(Agency.objects.select_for_update().filter(pk=agency_id).values_list("pk"))
+    _check_quota(agency_id, size)
 
 
 def _require_contribute(user, incident, rights=None):
@@ -159,6 +212,8 @@ def create_evidence(incident, by, *, upload=None, **fields):
     stored = storage.store(upload, typed) if upload is not None else None
     try:
         with transaction.atomic():
+            if stored is not None:
+                _charge_quota(by.agency_id, stored.size)
             return _create(incident, by, typed, stored, upload, fields)
     except BaseException:
         if stored is not None:
@@ -450,6 +505,9 @@ def attach_file(evidence, by, upload):
     stored = storage.store(upload, evidence.sha256)
     try:
         with transaction.atomic():
+            # The file counts against the agency that logged the item.
+            creator_agency = evidence.created_by.agency_id
+            _charge_quota(creator_agency, stored.size)
             updated = Evidence.objects.filter(pk=evidence.pk, file_path="").update(
                 file_path=stored.path,
                 file_name=(upload.name or "")[:255],

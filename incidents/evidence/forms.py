@@ -195,4 +195,15 @@ class CustodyEventForm(forms.Form):
 
 
 class DownloadForm(forms.Form):
-    purpose = forms.CharField(label=_("Purpose"), required=False, max_length=500)
+    """Why the file is taken: recorded with the ``accessed`` step the download writes."""
+
+    purpose = forms.CharField(
+        label=_("Purpose"),
+        required=False,
+        max_length=500,
+        help_text=_("Recorded in the chain with the access, e.g. “copy for the court file”."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "download_%s")
+        super().__init__(*args, **kwargs)

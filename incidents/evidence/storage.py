@@ -7,6 +7,11 @@ a part file under ``MEDIA_ROOT/evidence/incoming/`` and feeds it to SHA-256 on t
 (one rename on the same file system) or, when the investigator typed a hash that differs,
 deletes it: nothing half-stored remains. Files that did not come through the handler
 (tests, scripts) are copied in chunks the same way.
+
+No file is larger than ``EVIDENCE_MAX_UPLOAD_BYTES``: the views refuse a request whose
+``Content-Length`` says so before reading its body (``declared_upload_size``), and the
+handler stops reading as soon as a file passes the limit (a chunked body, a lying
+client), deleting its part file.
 """
 
 import hashlib
@@ -18,12 +23,38 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 CHUNK_SIZE = 1024 * 1024  # 1 MiB: bounded memory whatever the file's size
 INCOMING = "evidence/incoming"
 OBJECTS = "evidence/objects"
+# What a multipart body holds besides its file: boundaries, headers and the form's fields.
+FORM_FIELDS_ALLOWANCE = 1024 * 1024
+# Set on the request by the handler when it stopped reading an upload too large.
+REFUSED = "evidence_upload_refused"
+
+
+def too_large_message():
+    return _(
+        "The file is larger than %(limit)s, the most an upload may be. Nothing was stored: "
+        "log the item by its SHA-256 and keep the file with its holder."
+    ) % {"limit": filesizeformat(settings.EVIDENCE_MAX_UPLOAD_BYTES)}
+
+
+def declared_upload_size(request):
+    """The most the file of this request can weigh, from its ``Content-Length``."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return max(0, length - FORM_FIELDS_ALLOWANCE)
+
+
+def refusal(request):
+    """Why the handler stopped reading this request's upload, or ``None``."""
+    return getattr(request, REFUSED, None)
 
 
 def media_root():
@@ -77,8 +108,15 @@ class HashingUploadHandler(FileUploadHandler):
         self.part_path = _incoming_path()
         self.part = open(self.part_path, "wb")  # noqa: SIM115 - closed in file_complete
         self.digest = hashlib.sha256()
+        self.received = 0
 
     def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > settings.EVIDENCE_MAX_UPLOAD_BYTES:
+            self.upload_interrupted()
+            setattr(self.request, REFUSED, too_large_message())
+            # Read no further: the rest of the body is not wanted.
+            raise StopUpload(connection_reset=True)
         self.part.write(raw_data)
         self.digest.update(raw_data)
         # consumed: no later handler sees the chunk
@@ -99,6 +137,7 @@ class HashingUploadHandler(FileUploadHandler):
         if part is not None:
             part.close()
             self.part_path.unlink(missing_ok=True)
+            self.part = None
 
 
 def install_handler(request):
@@ -133,9 +172,11 @@ def _spool(upload):
                 if hasattr(upload, "chunks")
                 else iter(lambda: upload.read(CHUNK_SIZE), b"")
             ):
+                size += len(chunk)
+                if size > settings.EVIDENCE_MAX_UPLOAD_BYTES:
+                    raise ValidationError({"file": too_large_message()})
                 part.write(chunk)
                 digest.update(chunk)
-                size += len(chunk)
     except BaseException:
         part_path.unlink(missing_ok=True)
         raise
@@ -152,6 +193,9 @@ def store(upload, expected_sha256=""):
         part_path, sha256, size = upload.part_path, upload.sha256, upload.size
     else:
         part_path, sha256, size = _spool(upload)
+    if size > settings.EVIDENCE_MAX_UPLOAD_BYTES:
+        Path(part_path).unlink(missing_ok=True)
+        raise ValidationError({"file": too_large_message()})
     expected = (expected_sha256 or "").strip().lower()
     if expected and expected != sha256:
         Path(part_path).unlink(missing_ok=True)

@@ -11,11 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Agency
 from incidents.choices import Action
@@ -135,8 +135,35 @@ def evidence_create(request, reference):
     # The hashing upload handler must be installed before anything reads the body,
     # CSRF included; CSRF is checked right after, by csrf_protect.
     if request.method == "POST":
+        refused = _refuse_before_reading(request, reference)
+        if refused is not None:
+            return refused
         storage.install_handler(request)
     return _evidence_create(request, reference)
+
+
+def _refuse_before_reading(request, reference):
+    """The form with the reason beside its file field (413) when the request's declared
+    size is more than one upload may be or than the agency has left; the body is not
+    read. Nothing is written, so the CSRF token (in the body) is not needed."""
+    incident = _visible_incident(request, reference)
+    _require_contribute(allowed_actions(request.user, incident))
+    size = storage.declared_upload_size(request)
+    if not size:
+        return None
+    try:
+        actions.check_upload(request.user.agency_id, size)
+    except ValidationError as exc:
+        form = EvidenceForm()
+        form.cleaned_data = {}  # unbound (the body is not read), yet it shows the error
+        apply_validation_error(form, exc)
+        return render(
+            request,
+            "evidence/evidence_form.html",
+            {"form": form, "incident": incident},
+            status=413,
+        )
+    return None
 
 
 @csrf_protect
@@ -144,6 +171,15 @@ def _evidence_create(request, reference):
     incident = _visible_incident(request, reference)
     _require_contribute(allowed_actions(request.user, incident))
     form = EvidenceForm(request.POST or None, request.FILES or None)
+    refused = storage.refusal(request) if request.method == "POST" else None
+    if refused:
+        form.add_error("file", refused)
+        return render(
+            request,
+            "evidence/evidence_form.html",
+            {"form": form, "incident": incident},
+            status=413,
+        )
     if request.method == "POST":
         if form.is_valid():
             data = form.action_fields()
@@ -328,17 +364,38 @@ def evidence_report_pdf(request, reference):
     return response
 
 
+DOWNLOAD_IS_A_POST = _(
+    "Downloading an evidence file records an access in its chain of custody: use the "
+    "Download button on the item's page (a form that posts the purpose)."
+)
+
+
 @login_required
-@require_POST
 def evidence_download(request, reference):
-    """The stored file; each download is an ``accessed`` step of the chain."""
+    """The stored file; each download is an ``accessed`` step of the chain.
+
+    A POST only (with its CSRF token): a link, however it is made, writes nothing to
+    the chain in the reader's name.
+    """
+    if request.method != "POST":
+        return HttpResponseNotAllowed(
+            ["POST"], DOWNLOAD_IS_A_POST, content_type="text/plain; charset=utf-8"
+        )
     item = _visible_evidence(request, reference)
     if not item.has_file:
         raise Http404(_("No file is stored for this item."))
     form = DownloadForm(request.POST)
-    purpose = form.cleaned_data["purpose"] if form.is_valid() else ""
+    if not form.is_valid():
+        return render(
+            request,
+            "evidence/evidence_detail.html",
+            _detail_context(request, item, download_form=form),
+            status=400,
+        )
+    # The audit trail's record of this disclosure gives the same purpose.
+    request.audit_justification = form.cleaned_data["purpose"]
     try:
-        actions.record_access(item, request.user, purpose)
+        actions.record_access(item, request.user, form.cleaned_data["purpose"])
     except TransitionNotAllowed as exc:
         messages.error(request, exc.message)
         return render(

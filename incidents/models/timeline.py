@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import TLP, TimelineKind
+from incidents.markdown import excerpt
 from incidents.querysets import TimelineQuerySet
 
 
@@ -39,6 +40,11 @@ class TimelineEntry(models.Model):
     )
     body = models.TextField(_("text"), help_text=_("Markdown."))
     body_html = models.TextField(editable=False)
+    # Its first words as plain text, for the lists that show entries in a line or two
+    # without reading their whole HTML (incidents.markdown.excerpt).
+    excerpt = models.CharField(
+        max_length=300, blank=True, editable=False, default="", db_default=""
+    )
     tlp = models.CharField(_("TLP"), max_length=16, choices=TLP.choices, default=TLP.AMBER)
     # TLP:RED entries are visible to their author and these named users alone.
     audience = models.ManyToManyField(
@@ -76,6 +82,8 @@ class TimelineEntry(models.Model):
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise PermissionDenied("Timeline entries are append-only; add a correction instead.")
+        if not self.excerpt:
+            self.excerpt = excerpt(self.body_html)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):

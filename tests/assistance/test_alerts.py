@@ -24,7 +24,7 @@ def test_submission_tells_the_requesting_liaison_officers(
     transition_request(req, "submit", lead_user)
     assert _recipients(Event.REQUEST_SUBMITTED, channel=Channel.APP) == {"dora", "dieter"}
     subject = Notification.objects.filter(event=Event.REQUEST_SUBMITTED).first().subject
-    assert subject == f"[{req.reference}] Request awaiting your approval"
+    assert subject == f"[{req.reference}] [TLP:AMBER] Request awaiting your approval"
 
 
 def test_sending_tells_the_receiving_agency_officers_and_its_mailbox(
@@ -52,7 +52,7 @@ def test_questions_reach_the_requesting_officers_and_drafter_with_the_comment(
     )
     assert {n.recipient.username for n in rows} == {"dora", "lena"}
     assert all("Which time zone?" in n.body_text for n in rows)
-    assert rows.first().subject == f"[{req.reference}] Information requested"
+    assert rows.first().subject == f"[{req.reference}] [TLP:AMBER] Information requested"
 
 
 def test_answer_reaches_the_requested_side_officers(sent_request, lead_user, nl_liaison):

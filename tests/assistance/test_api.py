@@ -1,5 +1,7 @@
 """Request API: authorisation matrix, drafting, one POST per transition, history."""
 
+import json
+
 import pytest
 
 from coordination.assistance.choices import LegalBasis, Status
@@ -93,8 +95,13 @@ def test_requested_side_sees_the_request_but_not_the_incident(
     incident = make_incident(lead_user)
     req = sent_request(LegalBasis.EIO, incident=incident)
     client = api_login(nl_liaison)
-    assert client.get(detail(req)).json()["incident"] == incident.reference
+    body = client.get(detail(req)).json()
+    # The case is the requesting agency's: not even its reference reaches the other side.
+    assert body["incident"] is None
+    assert incident.reference not in json.dumps(body)
+    assert client.get(LIST, {"incident": incident.reference}).json()["count"] == 0
     assert client.get(f"/api/v1/incidents/{incident.reference}/").status_code == 404
+    assert api_login(lead_user).get(detail(req)).json()["incident"] == incident.reference
 
 
 def test_create_draft_from_an_incident_and_read_it_back(api_login, lead_user, nl_agency):

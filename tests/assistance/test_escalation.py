@@ -117,7 +117,7 @@ def test_a_sweep_that_was_down_records_every_level_and_announces_the_highest_onl
     assert [e.level for e in fired] == ["reminder", "overdue", "long_overdue"]
     alerts = Notification.objects.filter(event=Event.REQUEST_DEADLINE, channel=Channel.APP)
     assert set(alerts.values_list("subject", flat=True)) == {
-        f"[{req.reference}] Deadline long passed: {DeadlineKind(req.due_kind).label}"
+        f"[{req.reference}] [TLP:AMBER] Deadline long passed: {DeadlineKind(req.due_kind).label}"
     }
 
 

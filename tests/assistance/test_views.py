@@ -405,14 +405,15 @@ def test_print_gives_data_times_in_utc(client, sent_request, de_liaison):
     assert "2026-02-27 23:14:00" in html
 
 
-def test_admin_shows_requests_read_only(client, sent_request, django_user_model):
+def test_admin_lists_requests_by_metadata_alone(client, sent_request, django_user_model):
     admin_user = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
     req = sent_request(LegalBasis.EIO)
     verified_login(client, admin_user)
-    assert client.get("/admin/assistance/assistancerequest/").status_code == 200
-    page = client.get(f"/admin/assistance/assistancerequest/{req.pk}/change/")
-    assert page.status_code == 200
-    assert req.reference in page.content.decode()
+    listing = client.get("/admin/assistance/assistancerequest/")
+    assert listing.status_code == 200
+    assert req.reference in listing.content.decode()
+    assert req.facts not in listing.content.decode()
+    assert client.get(f"/admin/assistance/assistancerequest/{req.pk}/change/").status_code == 403
     assert client.get("/admin/assistance/assistancerequest/add/").status_code == 403
 
 

@@ -188,14 +188,17 @@ class TestFile:
         self, api_login, lead_user, invited_user, incident, make_evidence
     ):
         item = make_evidence(incident, lead_user, upload=upload_of())
-        response = api_login(invited_user).get(url(item, "file/"))
+        response = api_login(invited_user).post(
+            url(item, "file/"), {"purpose": "Malware analysis"}, format="json"
+        )
         assert response.status_code == 200
         assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == CONTENT_SHA256
         last = item.custody.order_by("-seq").first()
         assert last.action == CustodyAction.ACCESSED and last.recorded_by == invited_user
+        assert last.purpose == "Malware analysis"
 
     def test_download_without_a_file_is_404(self, api_login, lead_user, evidence):
-        assert api_login(lead_user).get(url(evidence, "file/")).status_code == 404
+        assert api_login(lead_user).post(url(evidence, "file/")).status_code == 404
 
     def test_upload_later_must_match_the_item_hash(self, api_login, lead_user, evidence):
         client = api_login(lead_user)

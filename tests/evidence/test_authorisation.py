@@ -76,7 +76,12 @@ API = {
         None,
         expect(200, 200, 404, 401),
     ),
-    "file download": ("get", "/api/v1/evidence/{ev}/file/", None, expect(200, 200, 404, 401)),
+    "file download": (
+        "post",
+        "/api/v1/evidence/{ev}/file/",
+        {"purpose": "Triage"},
+        expect(200, 200, 404, 401),
+    ),
 }
 
 

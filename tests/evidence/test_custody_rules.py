@@ -311,20 +311,20 @@ def test_numbers_are_gap_free_and_each_hash_chains_from_the_previous(evidence, l
     assert chain.verify(evidence).ok
 
 
-def test_admin_offers_no_add_change_or_delete_of_custody(client, evidence, django_user_model):
+def test_admin_offers_no_add_change_or_delete_of_evidence(client, evidence, django_user_model):
     admin_user = django_user_model.objects.create_superuser("root", "root@example.org", "pw")
     verified_login(client, admin_user)
-    event = evidence.custody.get()
-    assert client.get(f"/admin/incidents/custodyevent/{event.pk}/change/").status_code == 200
-    assert client.get("/admin/incidents/custodyevent/add/").status_code == 403
-    response = client.post(f"/admin/incidents/custodyevent/{event.pk}/delete/", {"post": "yes"})
+    assert client.get("/admin/incidents/evidence/").status_code == 200
+    assert client.get(f"/admin/incidents/evidence/{evidence.pk}/change/").status_code == 403
+    assert client.get("/admin/incidents/evidence/add/").status_code == 403
+    response = client.post(f"/admin/incidents/evidence/{evidence.pk}/delete/", {"post": "yes"})
     assert response.status_code == 403
     response = client.post(
-        f"/admin/incidents/custodyevent/{event.pk}/change/", {"purpose": "rewritten"}
+        f"/admin/incidents/evidence/{evidence.pk}/change/", {"title": "rewritten"}
     )
     assert response.status_code == 403
-    assert evidence.custody.get().purpose == event.purpose
-    assert client.get("/admin/incidents/evidence/add/").status_code == 403
+    evidence.refresh_from_db()
+    assert evidence.title != "rewritten" and evidence.custody.count() == 1
 
 
 def test_receipt_cannot_precede_the_hand_over(evidence, lead_user, invited_user, invited_agency):

@@ -12,7 +12,7 @@ from coordination.intel.choices import IndicatorType
 from coordination.intel.models import Indicator
 from incidents.choices import TLP
 from tests.exchange.conftest import SAMPLE_VALUES, validate
-from tests.factories import make_incident
+from tests.factories import UserFactory, make_incident
 
 # The validator recommends UUIDv4 ids; Concord mints UUIDv5 ids on purpose (stable
 # across re-exports, so partners do not get duplicates). Nothing else may be flagged.
@@ -191,7 +191,7 @@ def test_grouping_describes_the_case_with_agencies_as_identities(
 
 
 @pytest.mark.django_db
-def test_amber_strict_and_red_indicators_reach_only_the_owning_agency(
+def test_amber_strict_reaches_the_owning_agency_and_red_its_readers_only(
     incident, lead_user, invited_user, add_indicator
 ):
     add_indicator(incident, IndicatorType.IPV4, "198.51.100.1", by=lead_user, tlp=TLP.AMBER)
@@ -212,6 +212,14 @@ def test_amber_strict_and_red_indicators_reach_only_the_owning_agency(
     assert values(for_invited) == ["[ipv4-addr:value = '198.51.100.1']"]
     assert "198.51.100.2" not in json.dumps(for_invited)
     assert "198.51.100.3" not in json.dumps(for_invited)
+    # A colleague of the author reads the AMBER+STRICT one, not the unnamed RED one.
+    colleague = UserFactory(agency=lead_user.agency)
+    assert values(incident_bundle(incident, colleague)) == [
+        "[ipv4-addr:value = '198.51.100.1']",
+        "[ipv4-addr:value = '198.51.100.2']",
+    ]
+    # Fetched by a tool, nothing marked RED goes in, even for its author.
+    assert "198.51.100.3" not in json.dumps(incident_bundle(incident, lead_user, machine=True))
 
 
 @pytest.mark.django_db

@@ -201,4 +201,4 @@ class TestDashboard:
 
         assert f'href="/incidents/{incident.reference}/#entry-{entry.pk}"' in html
         assert f"<span>{lead_user.display_name} · BKA-CC</span>" in html
-        assert '<div class="activity__text"><p>Seized <strong>server</strong></p></div>' in html
+        assert '<div class="activity__text">Seized server</div>' in html

@@ -59,15 +59,22 @@ def test_nothing_from_strict_or_red_indicators_in_countable_incidents(
     assert not seen.any
 
 
-def test_strict_incident_is_a_link_for_those_who_may_see_it(
+def test_red_sighting_is_a_link_for_its_named_recipient_only(
     lead_user, italian_user, italian_agency, add_indicator
 ):
+    # Given a TLP:RED case shared with the lead user's agency, whose indicator names
+    # the lead user (and not a colleague of theirs)
     secret = make_incident(italian_user, title="Operation Nightjar", tlp=TLP.RED)
-    add_indicator(secret, italian_user, SHARED_IP)
     share_incident(secret, lead_user.agency, ParticipationRole.OBSERVER, italian_user)
+    add_indicator(secret, italian_user, SHARED_IP, audience=[lead_user])
+    colleague = UserFactory(agency=lead_user.agency)
+
+    # Then the named recipient gets a link, the colleague neither a link nor a count
     seen = sightings(lead_user, [KEY])[KEY]
     assert [link.reference for link in seen.links] == [secret.reference]
     assert seen.hidden_count == 0
+    unnamed = sightings(colleague, [KEY])[KEY]
+    assert (unnamed.links, unnamed.visible_count, unnamed.hidden_count) == ([], 0, 0)
 
 
 def test_sharing_turns_a_count_into_a_link(

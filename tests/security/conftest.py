@@ -1,9 +1,19 @@
-"""Fixtures of the attack replays: a superuser, Celery tasks run inline."""
+"""Fixtures of the attack replays: a superuser, Celery tasks run inline, evidence
+fixtures, a private MEDIA_ROOT per test, and the personas of cross-border requests
+borrowed from tests/assistance."""
 
 import pytest
 
 from accounts.choices import Role
+from tests.assistance.conftest import de_liaison, nl_agency, nl_liaison  # noqa: F401
+from tests.evidence.conftest import evidence, make_evidence  # noqa: F401
 from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
 
 
 @pytest.fixture

@@ -140,6 +140,22 @@ def test_a_stolen_superuser_password_opens_no_admin_page(client):
         assert response["Location"].startswith(VERIFY)
 
 
+def test_the_django_admin_cannot_make_a_factor_for_someone(client, lead_user):
+    # A factor made for a user by someone else would pass that user's second step.
+    root = UserFactory(username="root", agency=None, is_staff=True, is_superuser=True)
+    verified_login(client, root)
+    device = give_totp(lead_user)
+    for name in ("admin:otp_totp_totpdevice_add", "admin:otp_static_staticdevice_add"):
+        assert client.get(reverse(name)).status_code == 403, name
+    change = reverse("admin:otp_totp_totpdevice_change", args=[device.pk])
+    page = client.get(change)
+    assert page.status_code == 200
+    assert device.key not in page.content.decode()
+    client.post(change, {"user": root.pk, "name": "taken", "confirmed": "on"})
+    device.refresh_from_db()
+    assert (device.user_id, device.name) == (lead_user.pk, "Test app")
+
+
 def test_even_without_a_factor_a_staff_session_gets_no_admin_page(client):
     # The admin needs the second factor whatever the platform requires of other pages.
     root = UserFactory(username="root", agency=None, is_staff=True, is_superuser=True)

@@ -55,8 +55,11 @@ class RequestSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="assistance-api:request-detail", lookup_field="reference"
     )
-    incident = serializers.CharField(
-        source="incident.reference", read_only=True, allow_null=True, default=None
+    incident = serializers.SerializerMethodField(
+        help_text=_(
+            "Reference of the incident the request was drafted from, for those who may see "
+            "that incident; null for the requested side."
+        )
     )
     requesting_agency = AgencySummarySerializer(read_only=True)
     receiving_agency = AgencySummarySerializer(read_only=True, allow_null=True)
@@ -70,6 +73,7 @@ class RequestSerializer(ModelSerializer):
             "reference",
             "url",
             "incident",
+            "tlp",
             "legal_basis",
             "measures",
             "urgency",
@@ -86,6 +90,12 @@ class RequestSerializer(ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_incident(self, obj) -> str | None:
+        # ``sees_incident``: AssistanceRequest.objects.with_incident_visibility(user).
+        if obj.incident_id and getattr(obj, "sees_incident", False):
+            return obj.incident.reference
+        return None
 
 
 class RequestDetailSerializer(RequestSerializer):
@@ -169,12 +179,21 @@ class RequestWriteSerializer(ModelSerializer):
             "facts",
             "offences",
             "dual_criminality",
+            "tlp",
             "confidentiality_requested",
             "confidentiality_reason",
             "issuer_deadline",
             "issuer_deadline_reason",
             "data_sought",
         ]
+        extra_kwargs = {
+            "tlp": {
+                "help_text": _(
+                    "TLP 2.0 marking. Defaults to the incident's; never lower than the "
+                    "incident's while the texts quote it."
+                )
+            }
+        }
 
 
 class TransitionSerializer(serializers.Serializer):

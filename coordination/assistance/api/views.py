@@ -161,6 +161,7 @@ class RequestViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewSe
     def get_queryset(self):
         return (
             AssistanceRequest.objects.restrict(self.request.user)
+            .with_incident_visibility(self.request.user)
             .select_related(
                 "incident",
                 "requesting_agency",

@@ -45,6 +45,11 @@ class IndicatorSerializer(ModelSerializer):
         source="added_by_agency.short_name", read_only=True, default=None
     )
     sightings = serializers.SerializerMethodField()
+    audience = serializers.PrimaryKeyRelatedField(
+        many=True,
+        read_only=True,
+        help_text=_("Named recipients of a TLP:RED indicator (user ids), besides who added it."),
+    )
 
     class Meta:
         model = Indicator
@@ -54,6 +59,7 @@ class IndicatorSerializer(ModelSerializer):
             "type",
             "value",
             "tlp",
+            "audience",
             "first_seen",
             "last_seen",
             "confidence",
@@ -91,6 +97,14 @@ class IndicatorCreateSerializer(serializers.Serializer):
         min_value=0, max_value=100, required=False, allow_null=True
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    audience = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "TLP:RED only: ids of the users of the incident's agencies who may read it besides you."
+        ),
+    )
 
 
 class BulkCreateSerializer(serializers.Serializer):
@@ -108,6 +122,14 @@ class BulkCreateSerializer(serializers.Serializer):
         min_value=0, max_value=100, required=False, allow_null=True
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    audience = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "TLP:RED only: ids of the users of the incident's agencies who may read it besides you."
+        ),
+    )
     skip_refused = serializers.BooleanField(
         default=False,
         help_text=_(

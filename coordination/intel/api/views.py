@@ -7,6 +7,7 @@ allowed answers 403. Correlation follows the same rule as the browser
 (``coordination.intel.correlation``). Writes go through ``coordination.intel.actions``.
 """
 
+from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
@@ -15,6 +16,7 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.models import User
 from coordination.api import APIViewMixin
 from coordination.intel import actions
 from coordination.intel.api.serializers import (
@@ -79,6 +81,7 @@ class IndicatorViewSet(
         return (
             Indicator.objects.restrict(self.request.user)
             .select_related("incident", "added_by", "added_by_agency")
+            .prefetch_related("audience")
             .order_by("-created_at", "-pk")
         )
 
@@ -120,14 +123,34 @@ class IndicatorViewSet(
             raise exceptions.PermissionDenied(_("You may not add indicators to this incident."))
         return incident
 
+    @staticmethod
+    def _audience(incident, ids):
+        """The named recipients, users of the incident's agencies (ids no one else learns)."""
+        ids = set(ids or ())
+        if not ids:
+            return []
+        users = list(
+            User.objects.filter(
+                pk__in=ids, is_active=True, agency__participations__incident=incident
+            )
+        )
+        if len(users) != len(ids):
+            raise exceptions.ValidationError(
+                {"audience": [_("Named recipients must be users of a participating agency.")]}
+            )
+        return users
+
     def create(self, request):
         serializer = IndicatorCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         incident = self._incident_for_writing(data.pop("incident"))
+        data["audience"] = self._audience(incident, data.get("audience"))
         indicator, created = actions.add_indicator(incident, request.user, **data)
         # Re-read through the one door: what the caller gets back, they may still see.
-        indicator = self.get_queryset().get(pk=indicator.pk)
+        indicator = self.get_queryset().filter(pk=indicator.pk).first()
+        if indicator is None:
+            raise Http404
         headers = {}
         if created:
             location = reverse("intel-api:indicator-detail", args=[indicator.pk])
@@ -160,6 +183,7 @@ class IndicatorViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         incident = self._incident_for_writing(data.pop("incident"))
+        data["audience"] = self._audience(incident, data.get("audience"))
         report = actions.paste_indicators(incident, request.user, data.pop("text"), **data)
         if report.stored:
             code = status.HTTP_201_CREATED

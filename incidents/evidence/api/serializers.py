@@ -101,6 +101,16 @@ class FileUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("Must hash to the item's SHA-256."))
 
 
+class DownloadSerializer(serializers.Serializer):
+    purpose = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=500,
+        default="",
+        help_text=_("Why the file is taken; recorded with the ``accessed`` custody step."),
+    )
+
+
 class CustodyEventSerializer(ModelSerializer):
     from_agency = AgencySummarySerializer(read_only=True, allow_null=True)
     to_agency = AgencySummarySerializer(read_only=True, allow_null=True)

@@ -6,6 +6,7 @@ custody actions answer 409 naming the allowed ones; bad input 400 with field mes
 nothing is stored on error. Writes go through ``incidents.evidence.actions``.
 """
 
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -14,16 +15,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from coordination.api import APIViewMixin
+from coordination.parsers import JSONParser
 from incidents.api.views import CONFLICT_RESPONSE
 from incidents.choices import Action
 from incidents.evidence import actions, chain, storage
 from incidents.evidence.api.serializers import (
     CustodyEventCreateSerializer,
     CustodyEventSerializer,
+    DownloadSerializer,
     EvidenceCreateSerializer,
     EvidenceDetailSerializer,
     EvidenceSerializer,
@@ -34,15 +37,41 @@ from incidents.evidence.filtersets import EvidenceFilterSet
 from incidents.models import Evidence, Incident
 from incidents.permissions import allowed_actions
 
+DOWNLOAD_IS_A_POST = _(
+    "Downloading an evidence file records an access in its chain of custody: send a POST "
+    "with the purpose (with the CSRF token when signed in through a browser)."
+)
+
+
+class UploadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The upload is too large.")
+    default_code = "upload_too_large"
+
 
 class HashingMultiPartParser(MultiPartParser):
-    """Multipart bodies whose files stream to disk through the hashing handler."""
+    """Multipart bodies whose files stream to disk through the hashing handler.
+
+    A body whose declared size is more than one upload may be, or than the caller's
+    agency has left, is refused (413) before it is read; one that passes the limit while
+    streaming is cut off there (413), its part file deleted.
+    """
 
     def parse(self, stream, media_type=None, parser_context=None):
         request = parser_context["request"]
         django_request = getattr(request, "_request", request)
+        size = storage.declared_upload_size(django_request)
+        if size:
+            try:
+                actions.check_upload(request.user.agency_id, size)
+            except ValidationError as exc:
+                raise UploadTooLarge(exc.message_dict) from None
         django_request.upload_handlers = [storage.HashingUploadHandler(django_request)]
-        return super().parse(stream, media_type, parser_context)
+        parsed = super().parse(stream, media_type, parser_context)
+        refused = storage.refusal(django_request)
+        if refused:
+            raise UploadTooLarge({"file": [refused]})
+        return parsed
 
 
 @extend_schema_view(
@@ -86,6 +115,11 @@ class EvidenceViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
             return self.get_queryset().get(reference=self.kwargs["reference"])
         except Evidence.DoesNotExist as exc:
             raise Http404 from exc
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        if request.method == "GET" and self.action_map.get("post") == "file":
+            raise exceptions.MethodNotAllowed(request.method, detail=DOWNLOAD_IS_A_POST)
+        return super().http_method_not_allowed(request, *args, **kwargs)
 
     def get_serializer_class(self):
         return {
@@ -183,9 +217,14 @@ class EvidenceViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
         return Response(VerificationSerializer(result.as_dict()).data)
 
     @extend_schema(
-        methods=["GET"],
+        methods=["POST"],
         summary=_("Download the item's file"),
-        description=_("Recorded as an ``accessed`` custody step."),
+        description=_(
+            "Recorded as an ``accessed`` custody step in the caller's name, with the "
+            "``purpose`` given. A POST (with the CSRF token when called with a browser "
+            "session): a GET answers 405 and records nothing."
+        ),
+        request=DownloadSerializer,
         responses={
             (200, "application/octet-stream"): OpenApiTypes.BINARY,
             409: CONFLICT_RESPONSE,
@@ -198,7 +237,7 @@ class EvidenceViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
         request={"multipart/form-data": FileUploadSerializer},
         responses={200: EvidenceDetailSerializer, 400: OpenApiResponse(description="Mismatch")},
     )
-    @action(detail=True, methods=["get", "put"], url_path="file")
+    @action(detail=True, methods=["post", "put"], url_path="file")
     def file(self, request, reference):
         item = self.get_object()
         if request.method == "PUT":
@@ -209,7 +248,12 @@ class EvidenceViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
             return self.detail_response(item)
         if not item.has_file:
             raise Http404
-        actions.record_access(item, request.user, request.query_params.get("purpose", ""))
+        serializer = DownloadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        purpose = serializer.validated_data["purpose"]
+        # The audit trail's record of this disclosure gives the same purpose.
+        request._request.audit_justification = purpose
+        actions.record_access(item, request.user, purpose)
         return FileResponse(
             open(storage.absolute(item.file_path), "rb"),
             as_attachment=True,
