@@ -49,7 +49,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def server_env(database_url, var_dir, *, page_cache=True, redis_url=""):
+def server_env(database_url, var_dir, *, page_cache=True, redis_url="", audit_reads=True):
     env = dict(os.environ)
     env.update(
         DATABASE_URL=database_url,
@@ -69,6 +69,8 @@ def server_env(database_url, var_dir, *, page_cache=True, redis_url=""):
         env["REDIS_URL"] = redis_url  # sessions and the page cache shared by the workers
     if not page_cache:
         env["PAGE_CACHE_SECONDS"] = "0"
+    if not audit_reads:
+        env["DJANGO_SETTINGS_MODULE"] = "bench.settings_without_audit_reads"
     return env
 
 
@@ -419,6 +421,13 @@ def main(argv=None):
     )
     parser.add_argument("--redis-url", default="", help="give the server Redis (REDIS_URL)")
     parser.add_argument(
+        "--audit-reads",
+        choices=("on", "off"),
+        default="on",
+        help="record consultations and exports in the audit trail (the product's behaviour) "
+        "or not, to measure what recording them costs",
+    )
+    parser.add_argument(
         "--audit-flush-seconds",
         type=float,
         default=5.0,
@@ -434,7 +443,11 @@ def main(argv=None):
 
     var_dir = Path(tempfile.mkdtemp(prefix="concord-bench-"))
     env = server_env(
-        args.database_url, var_dir, page_cache=args.page_cache == "on", redis_url=args.redis_url
+        args.database_url,
+        var_dir,
+        page_cache=args.page_cache == "on",
+        redis_url=args.redis_url,
+        audit_reads=args.audit_reads == "on",
     )
     if args.pg_options:
         env["PGOPTIONS"] = args.pg_options  # read by libpq: server and in-process alike
@@ -528,6 +541,7 @@ def main(argv=None):
             "page_cache": args.page_cache,
             "commits_per_second": args.commits_per_second,
             "redis": bool(args.redis_url),
+            "audit_reads": args.audit_reads,
             "audit_flush_seconds": args.audit_flush_seconds if args.redis_url else None,
         },
         "pages": [{k: v for k, v in r.items() if k != "sql"} for r in results],
