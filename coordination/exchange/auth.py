@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import BasicAuthentication, get_authorization_header
 
-from accounts import throttle
+from accounts import mfa, throttle
 from accounts.authentication import ApiTokenAuthentication
 
 REALM = "Concord"
@@ -20,7 +20,8 @@ class ExchangeBasicAuthentication(BasicAuthentication):
     """HTTP Basic, counted and refused by the password throttle (``accounts.throttle``).
 
     A locked-out caller is refused before its password is checked, as is a deactivated
-    user or one of a deactivated agency (``accounts.backends``).
+    user or one of a deactivated agency (``accounts.backends``); an account with a second
+    factor, or that must have one, is refused whatever its password.
     """
 
     www_authenticate_realm = REALM
@@ -30,11 +31,21 @@ class ExchangeBasicAuthentication(BasicAuthentication):
             # No account is named so; the database would refuse to even look.
             raise exceptions.AuthenticationFailed(_("Invalid username/password."))
         try:
-            return super().authenticate_credentials(userid, password, request)
+            user, auth = super().authenticate_credentials(userid, password, request)
         except exceptions.AuthenticationFailed:
             if getattr(request, "axes_locked_out", False):
                 raise exceptions.AuthenticationFailed(throttle.LOCKOUT_MESSAGE) from None
             raise
+        # A password alone opens nothing of an account that signs in with a second factor:
+        # its tools use an API token, made by a session that passed the factor.
+        if mfa.has_second_factor(user) or mfa.required_for(user):
+            raise exceptions.AuthenticationFailed(
+                _(
+                    "This account signs in with a second factor: HTTP Basic is refused. "
+                    "Create an API token on the API tokens page and use it instead."
+                )
+            )
+        return user, auth
 
 
 AUTHENTICATORS = (ExchangeBasicAuthentication, ApiTokenAuthentication)

@@ -297,3 +297,42 @@ def test_a_reset_is_a_post_an_image_or_link_cannot_trigger(client, lead_agency, 
     verified_login(client, admin)
     client.get(reverse("accounts:agency_user_mfa_reset", args=[lead_user.pk]))
     assert mfa.has_second_factor(lead_user)
+
+
+def test_http_basic_with_a_stolen_password_is_refused_for_an_account_with_a_factor(
+    client, lead_user
+):
+    import base64
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.factories import TEST_PASSWORD
+
+    TOTPDevice.objects.create(user=lead_user, name="phone", confirmed=True)
+    raw = base64.b64encode(f"{lead_user.username}:{TEST_PASSWORD}".encode()).decode()
+
+    response = client.get(
+        "/taxii2/api/collections/",
+        HTTP_AUTHORIZATION=f"Basic {raw}",
+        HTTP_ACCEPT="application/taxii+json;version=2.1",
+    )
+
+    assert response.status_code == 401
+    assert "second factor" in response.content.decode()
+
+
+def test_http_basic_is_refused_when_the_platform_requires_a_factor(client, settings, lead_user):
+    import base64
+
+    from tests.factories import TEST_PASSWORD
+
+    settings.MFA_REQUIRED = True
+    raw = base64.b64encode(f"{lead_user.username}:{TEST_PASSWORD}".encode()).decode()
+
+    response = client.get(
+        "/taxii2/api/collections/",
+        HTTP_AUTHORIZATION=f"Basic {raw}",
+        HTTP_ACCEPT="application/taxii+json;version=2.1",
+    )
+
+    assert response.status_code == 401
