@@ -4,9 +4,13 @@ The users of an inactive agency are refused like inactive users: sign-in, their
 sessions at the next request, and HTTP Basic (DRF asks this backend too).
 """
 
+import functools
+
 from django.contrib.auth import backends, get_user_model
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import OuterRef
+from django.db.models import BigIntegerField, BooleanField
+from django.db.models.expressions import RawSQL
 
 
 class ModelBackend(backends.ModelBackend):
@@ -53,12 +57,13 @@ class ModelBackend(backends.ModelBackend):
         from accounts import mfa
 
         user_model = get_user_model()
+        fragments = _session_user_fragments()
         users = user_model._default_manager.select_related("agency").annotate(
-            second_factor_present=mfa.factor_exists()
+            second_factor_present=fragments["second_factor_present"]
         )
         if connection.vendor == "postgresql":
             users = users.annotate(
-                group_ids_read=_group_ids(user_model), **mfa.confirmed_device_ids()
+                **{name: fragments[name] for name in fragments if name != "second_factor_present"}
             )
         try:
             user = users.get(pk=user_id)
@@ -75,8 +80,48 @@ class ModelBackend(backends.ModelBackend):
         return user.agency_id is None or user.agency.is_active
 
 
-def _group_ids(user_model):
-    from django.contrib.postgres.expressions import ArraySubquery
+@functools.cache
+def _session_user_fragments():
+    """What the session's user is read with besides its row, as SQL written once per process.
 
-    memberships = user_model.groups.through.objects.filter(user_id=OuterRef("pk"))
-    return ArraySubquery(memberships.order_by("group_id").values("group_id"))
+    As ORM subqueries (``Exists``, ``ArraySubquery``) these cost about 3.5 ms of query
+    compilation on every request (bench/README.md); as ``RawSQL`` they cost nothing.
+    Whether the user has a second factor (``accounts.mfa.has_second_factor``) on every
+    database; on PostgreSQL also the user's group ids (``User.visibility_group_ids``) and
+    the ids of their confirmed devices (``accounts.mfa.device_still_confirmed``).
+    """
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    from accounts import mfa
+
+    user_model = get_user_model()
+    user_pk = f'"{user_model._meta.db_table}"."{user_model._meta.pk.column}"'
+    devices = {kind: model._meta.db_table for kind, model in mfa._MODELS.items()}
+    tokens = StaticToken._meta.db_table
+    primary = " OR ".join(
+        f'EXISTS (SELECT 1 FROM "{devices[kind]}" d WHERE d."user_id" = {user_pk} AND d."confirmed")'
+        for kind in (mfa.Kind.TOTP, mfa.Kind.WEBAUTHN)
+    )
+    recovery = (
+        f'EXISTS (SELECT 1 FROM "{tokens}" t JOIN "{devices[mfa.Kind.RECOVERY]}" d '
+        f'ON t."device_id" = d."id" WHERE d."user_id" = {user_pk} AND d."confirmed")'
+    )
+    fragments = {
+        "second_factor_present": RawSQL(
+            f"({primary} OR {recovery})", (), output_field=BooleanField()
+        ),
+        "group_ids_read": RawSQL(
+            f'ARRAY(SELECT g."group_id" FROM "{user_model.groups.through._meta.db_table}" g '
+            f'WHERE g."user_id" = {user_pk} ORDER BY g."group_id")',
+            (),
+            output_field=ArrayField(BigIntegerField()),
+        ),
+    }
+    for kind, table in devices.items():
+        fragments[f"device_ids_{kind}"] = RawSQL(
+            f'ARRAY(SELECT d."id" FROM "{table}" d WHERE d."user_id" = {user_pk} '
+            'AND d."confirmed")',
+            (),
+            output_field=ArrayField(BigIntegerField()),
+        )
+    return fragments
