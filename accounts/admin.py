@@ -193,17 +193,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_filter = ["scope", "revoked_reason", "user__agency__country"]
     list_select_related = ["user"]
     search_fields = ["name", "prefix", "user__username", "user__agency__short_name"]
-    fields = [
-        "name",
-        "user",
-        "prefix_shown",
-        "scope",
-        "created_at",
-        "expires_at",
-        "last_used_at",
-        "revoked_at",
-        "revoked_reason",
-    ]
+    fields = list_display
     readonly_fields = fields
     actions = ["revoke_tokens"]
 
