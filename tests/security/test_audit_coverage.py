@@ -63,7 +63,7 @@ def test_every_api_read_operation_is_classified():
 
 
 @pytest.fixture
-def world(settings, tmp_path, incident, lead_user, nl_agency_for_requests):
+def world(settings, tmp_path, incident, lead_user, nl_agency):
     """One object of every kind the recorded URLs take, all visible to ``lead_user``."""
     settings.MEDIA_ROOT = tmp_path / "media"
     evidence = evidence_actions.create_evidence(
@@ -84,7 +84,7 @@ def world(settings, tmp_path, incident, lead_user, nl_agency_for_requests):
         lead_user,
         incident=incident,
         data_sought=DATA,
-        **complete_fields(receiving_agency=nl_agency_for_requests),
+        **complete_fields(receiving_agency=nl_agency),
     )
     attachment = request_actions.add_attachment(
         request, lead_user, SimpleUploadedFile("order.pdf", b"%PDF-1.4 order")
@@ -102,20 +102,6 @@ def world(settings, tmp_path, incident, lead_user, nl_agency_for_requests):
         "lead_agency": incident.lead_agency_id,
         "entry": incident.timeline.order_by("pk").values_list("pk", flat=True).first(),
     }
-
-
-@pytest.fixture
-def nl_agency_for_requests(db):
-    from accounts.choices import AgencyKind
-    from tests.factories import AgencyFactory
-
-    return AgencyFactory(
-        name="Team High Tech Crime",
-        short_name="THTC",
-        country="NL",
-        kind=AgencyKind.POLICE,
-        timezone="Europe/Amsterdam",
-    )
 
 
 def _url_of(name, world):
