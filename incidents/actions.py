@@ -132,6 +132,22 @@ def change_status(incident, by, new_status, reason=""):
     return incident
 
 
+def _record_participation(action, incident, by, agency, role=None):
+    """The audit record of a sharing change: the lead agency's admins read it."""
+    details = {"agency_id": agency.pk}
+    if role is not None:
+        details["role"] = role.value
+    audit.record(
+        action,
+        actor=by,
+        object_type="incident",
+        object_ref=incident.reference,
+        agency=incident.lead_agency_id,
+        recipient=f"{agency.short_name} ({agency.country.code})",
+        details=details,
+    )
+
+
 @transaction.atomic
 def share_incident(incident, agency, role, by):
     """Invite ``agency`` onto the case as contributor or observer."""
@@ -166,15 +182,7 @@ def share_incident(incident, agency, role, by):
     Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
     events.agency_invited(incident, by, participation)
     alerts.incident_shared(incident, participation, by)
-    audit.record(
-        AuditAction.INCIDENT_SHARED,
-        actor=by,
-        object_type="incident",
-        object_ref=incident.reference,
-        agency=incident.lead_agency_id,
-        recipient=f"{agency.short_name} ({agency.country.code})",
-        details={"role": role.value, "agency_id": agency.pk},
-    )
+    _record_participation(AuditAction.INCIDENT_SHARED, incident, by, agency, role)
     return participation
 
 
@@ -193,14 +201,8 @@ def change_participation_role(participation, role, by):
     participation.save(update_fields=["role"])
     grant_participation(incident, participation.agency, role)
     events.participation_role_changed(incident, by, participation, old_label)
-    audit.record(
-        AuditAction.PARTICIPATION_CHANGED,
-        actor=by,
-        object_type="incident",
-        object_ref=incident.reference,
-        agency=incident.lead_agency_id,
-        recipient=participation.agency.short_name,
-        details={"role": role.value, "agency_id": participation.agency_id},
+    _record_participation(
+        AuditAction.PARTICIPATION_CHANGED, incident, by, participation.agency, role
     )
     return participation
 
@@ -218,15 +220,7 @@ def remove_participation(participation, by, reason=""):
     participation.delete()
     Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
     events.agency_removed(incident, by, agency, (reason or "").strip())
-    audit.record(
-        AuditAction.PARTICIPATION_REMOVED,
-        actor=by,
-        object_type="incident",
-        object_ref=incident.reference,
-        agency=incident.lead_agency_id,
-        recipient=agency.short_name,
-        details={"agency_id": agency.pk},
-    )
+    _record_participation(AuditAction.PARTICIPATION_REMOVED, incident, by, agency)
 
 
 @transaction.atomic

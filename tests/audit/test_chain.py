@@ -161,4 +161,4 @@ def test_sharing_and_removing_an_agency_is_recorded(incident, lead_user, other_a
     assert shared.category == Category.DISCLOSURE
     assert shared.agency_id == incident.lead_agency_id
     removed = AuditRecord.objects.get(action=AuditAction.PARTICIPATION_REMOVED)
-    assert removed.recipient == "CCN-CERT"
+    assert removed.recipient == "CCN-CERT (ES)"
