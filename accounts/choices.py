@@ -10,9 +10,15 @@ class AgencyKind(models.TextChoices):
     POLICE = "police", _("Police cyber unit")
     CERT = "cert", _("CERT / CSIRT")
     PROSECUTOR = "prosecutor", _("Prosecutor")
+    COURT = "court", _("Court or investigating judge")
     CENTRAL_AUTHORITY = "central_authority", _("Central authority")
     MINISTRY = "ministry", _("Ministry")
     INTERNATIONAL = "international", _("International body")
+
+
+# Judicial authorities in the sense of Directive 2014/41/EU Art. 2(c)(i): they may issue or
+# validate an EIO; Regulation (EU) 2023/1543 Art. 4 narrows some orders to courts.
+JUDICIAL_KINDS = (AgencyKind.PROSECUTOR, AgencyKind.COURT)
 
 
 class Role(models.TextChoices):

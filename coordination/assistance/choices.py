@@ -69,6 +69,7 @@ class Status(models.TextChoices):
     FULFILLED = "fulfilled", _("Fulfilled")
     PARTIALLY_FULFILLED = "partially_fulfilled", _("Partially fulfilled")
     REFUSED = "refused", _("Refused")
+    NOT_EXECUTED = "not_executed", _("Not executed by the provider")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     CLOSED = "closed", _("Closed")
 
@@ -79,6 +80,7 @@ FINISHED_STATUSES = (
     Status.FULFILLED,
     Status.PARTIALLY_FULFILLED,
     Status.REFUSED,
+    Status.NOT_EXECUTED,
     Status.WITHDRAWN,
 )
 OPEN_STATUSES = tuple(s for s in Status if s not in (*FINISHED_STATUSES, Status.CLOSED))
@@ -95,6 +97,50 @@ WITH_REQUESTED_SIDE = (
 class Side(models.TextChoices):
     REQUESTING = "requesting", _("Requesting side")
     REQUESTED = "requested", _("Requested side")
+    # Regulation (EU) 2023/1543 Art. 8: the authority of the provider's Member State notified
+    # of a production order; it may raise grounds for refusal (Art. 12).
+    ENFORCING = "enforcing", _("Enforcing authority")
+
+
+# Orders addressed to a service provider, not to an authority (Regulation (EU) 2023/1543 Art. 7).
+PROVIDER_BASES = (LegalBasis.EPOC, LegalBasis.EPOC_PR)
+
+
+class Party(models.TextChoices):
+    """Who must act to meet a deadline."""
+
+    REQUESTING = "requesting", _("Issuing / requesting authority")
+    REQUESTED = "requested", _("Executing / requested authority")
+    PROVIDER = "provider", _("Service provider")
+    ENFORCING = "enforcing", _("Enforcing authority")
+
+
+class Counting(models.TextChoices):
+    """How a period is counted."""
+
+    EXACT = "exact", _("Exact duration from the event")
+    EU_DAYS = "eu_days", _("Calendar days, Regulation (EEC, Euratom) No 1182/71 Art. 3")
+
+
+class ProviderRole(models.TextChoices):
+    """Who receives orders for a service provider (Regulation (EU) 2023/1543 Art. 7)."""
+
+    DESIGNATED_ESTABLISHMENT = "establishment", _("Designated establishment")
+    LEGAL_REPRESENTATIVE = "representative", _("Legal representative")
+
+
+class EnforcingDecision(models.TextChoices):
+    NO_GROUNDS = "no_grounds", _("No ground for refusal raised")
+    REFUSAL = "refusal", _("Grounds for refusal raised")
+
+
+class ProviderOutcome(models.TextChoices):
+    """The provider's answer as the Regulation's forms have it (Annex III)."""
+
+    DATA_RECEIVED = "data", _("Data received")
+    DATA_PARTLY = "partly", _("Data received in part")
+    PRESERVED = "preserved", _("Data preserved")
+    IMPOSSIBLE = "impossible", _("Impossible to execute")
 
 
 class ActionName(models.TextChoices):
@@ -313,6 +359,8 @@ class DeadlineKind(models.TextChoices):
     PRODUCE = "produce", _("Produce the data")
     ANSWER = "answer", _("Answer")
     PRESERVE_UNTIL = "preserve_until", _("Data preserved until")
+    CLARIFY = "clarify", _("Answer the provider's request for clarification")
+    ENFORCING_REVIEW = "enforcing_review", _("Raise grounds for refusal")
 
 
 class EscalationLevel(models.TextChoices):

@@ -428,16 +428,13 @@ def current_deadline(request, policy=None):
 
 def due_fields(request, policy=None):
     """The denormalised columns the transition stores: ``due_at``, ``due_kind``, ..."""
-    from coordination.assistance.escalation import first_threshold
-
     deadline = current_deadline(request, policy)
     if deadline is None:
-        return {"due_at": None, "due_kind": "", "due_clock_started_at": None, "escalate_at": None}
+        return {"due_at": None, "due_kind": "", "due_clock_started_at": None}
     return {
         "due_at": deadline.due_at,
         "due_kind": deadline.kind,
         "due_clock_started_at": deadline.clock_start,
-        "escalate_at": first_threshold(deadline.due_at, deadline.clock_start),
     }
 
 

@@ -15,10 +15,15 @@ from django_countries.fields import CountryField
 
 from coordination.assistance.choices import (
     OPEN_STATUSES,
+    Counting,
     DataKind,
     DeadlineKind,
+    EnforcingDecision,
     EscalationLevel,
     LegalBasis,
+    Party,
+    ProviderOutcome,
+    ProviderRole,
     Status,
     Urgency,
 )
@@ -96,6 +101,49 @@ class AssistanceRequest(models.Model):
         help_text=_("An earlier date the issuing authority needs the result by, with reasons."),
     )
     issuer_deadline_reason = models.TextField(_("why that date"), blank=True)
+    # Directive 2014/41/EU Art. 32: the issuing side asks for provisional measures itself.
+    provisional_measures = models.BooleanField(_("provisional measures asked"), default=False)
+    provisional_measures_detail = models.TextField(
+        _("provisional measures"),
+        blank=True,
+        help_text=_("What must be prevented meanwhile (destruction, transfer, disposal)."),
+    )
+    # Regulation (EU) 2023/1543: orders go to a provider's establishment or representative.
+    provider_addressee = models.ForeignKey(
+        "assistance.ProviderEstablishment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders",
+        verbose_name=_("service provider addressed"),
+        help_text=_("The designated establishment or legal representative (Art. 7)."),
+    )
+    identification_only = models.BooleanField(
+        _("data only to identify the user"),
+        default=False,
+        help_text=_(
+            "Traffic data asked for the sole purpose of identifying the user "
+            "(Regulation (EU) 2023/1543 Art. 3(10))."
+        ),
+    )
+    notification_exception = models.BooleanField(
+        _("no notification (Art. 8(2))"),
+        default=False,
+        help_text=_(
+            "Reasonable grounds to believe the offence was committed in the issuing State and "
+            "the person whose data are sought resides there."
+        ),
+    )
+    notification_exception_reason = models.TextField(_("grounds for not notifying"), blank=True)
+    enforcing_agency = models.ForeignKey(
+        "accounts.Agency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="orders_notified",
+        verbose_name=_("enforcing authority"),
+        help_text=_("The authority of the provider's Member State notified under Art. 8."),
+    )
 
     status = models.CharField(
         _("status"), max_length=24, choices=Status.choices, default=Status.DRAFT, editable=False
@@ -128,6 +176,27 @@ class AssistanceRequest(models.Model):
         related_name="+",
         editable=False,
     )
+    # Judicial validation (Directive 2014/41/EU Art. 2(c)(ii), Regulation (EU) 2023/1543
+    # Art. 4): the judge, court or prosecutor who validated the order before it left.
+    validated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("validated by"),
+    )
+    validating_agency = models.ForeignKey(
+        "accounts.Agency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("validating authority"),
+    )
+    validated_at = models.DateTimeField(_("validated"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -142,11 +211,37 @@ class AssistanceRequest(models.Model):
     )
     decision_extended_at = models.DateTimeField(null=True, blank=True, editable=False)
     extension_reason = models.TextField(blank=True, editable=False)
+    # Directive 2014/41/EU Art. 12(5): the estimated time the decision needs, within 30 days.
+    extension_estimate = models.DateTimeField(null=True, blank=True, editable=False)
+    provisional_decided_at = models.DateTimeField(
+        _("provisional measures decided"), null=True, blank=True, editable=False
+    )
+    provisional_decision = models.TextField(blank=True, editable=False)
     preserved_at = models.DateTimeField(_("preserved"), null=True, blank=True, editable=False)
     preserved_until = models.DateTimeField(
         _("preserved until"), null=True, blank=True, editable=False
     )
     preservation_extended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    preservation_extension_reason = models.TextField(blank=True, editable=False)
+    # Orders to a provider: the channel's own identifier (the Regulation's decentralised IT
+    # system once it runs), whether the enforcing authority had to be notified (Art. 8),
+    # its decision (Art. 12) and the provider's answer (Annex III).
+    transmission_id = models.CharField(
+        _("transmission identifier"), max_length=120, blank=True, editable=False
+    )
+    notification_required = models.BooleanField(default=False, editable=False)
+    enforcing_notified_at = models.DateTimeField(
+        _("enforcing authority notified"), null=True, blank=True, editable=False
+    )
+    enforcing_decision = models.CharField(
+        max_length=16, choices=EnforcingDecision.choices, blank=True, editable=False
+    )
+    enforcing_decided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    enforcing_grounds = models.TextField(blank=True, editable=False)
+    provider_outcome = models.CharField(
+        max_length=16, choices=ProviderOutcome.choices, blank=True, editable=False
+    )
+    provider_answered_at = models.DateTimeField(null=True, blank=True, editable=False)
     follow_up = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -159,15 +254,13 @@ class AssistanceRequest(models.Model):
     fulfilled_at = models.DateTimeField(_("finished"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    # The deadline running now (nearest), kept by every transition for the escalation sweep.
+    # The nearest running deadline (list pages, the desk); every running deadline is its own
+    # ``RequestDeadline`` row, which is what the escalation sweep reads.
     due_at = models.DateTimeField(_("due"), null=True, blank=True, editable=False)
     due_kind = models.CharField(
         max_length=16, choices=DeadlineKind.choices, blank=True, editable=False
     )
     due_clock_started_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # When the running deadline next escalates (reminder, overdue, long overdue); null when
-    # nothing is left to escalate. Set by transitions, advanced by the escalation sweep.
-    escalate_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = AssistanceRequestQuerySet.as_manager()
 
@@ -182,12 +275,6 @@ class AssistanceRequest(models.Model):
                 fields=["due_at"],
                 name="request_due_idx",
                 condition=models.Q(due_at__isnull=False),
-            ),
-            # Escalation sweep: the one query reads this partial index.
-            models.Index(
-                fields=["escalate_at"],
-                name="request_escalate_idx",
-                condition=models.Q(escalate_at__isnull=False),
             ),
             # Requested side's inbox: what arrived for my agency, by state.
             models.Index(fields=["receiving_agency", "status"], name="request_receiving_idx"),
@@ -217,6 +304,125 @@ class AssistanceRequest(models.Model):
         from coordination.assistance.choices import Measure
 
         return [Measure(m).label for m in self.measures if m in Measure.values]
+
+    @property
+    def is_provider_order(self):
+        from coordination.assistance.choices import PROVIDER_BASES
+
+        return self.legal_basis in PROVIDER_BASES
+
+
+class ServiceProvider(models.Model):
+    """A service provider offering its services in the Union (Regulation (EU) 2023/1543)."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    services = models.TextField(
+        _("services"), blank=True, help_text=_("Electronic communications, hosting, domains...")
+    )
+    website = models.URLField(_("website"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("service provider")
+        verbose_name_plural = _("service providers")
+
+    def __str__(self):
+        return self.name
+
+
+class ProviderEstablishment(models.Model):
+    """Where a provider receives orders in one Member State (Art. 7; Directive (EU) 2023/1544)."""
+
+    provider = models.ForeignKey(
+        ServiceProvider, on_delete=models.CASCADE, related_name="establishments"
+    )
+    role = models.CharField(_("role"), max_length=16, choices=ProviderRole.choices)
+    country = CountryField(_("Member State"))
+    name = models.CharField(_("name"), max_length=200)
+    address = models.TextField(_("postal address"), blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    timezone = models.CharField(_("time zone"), max_length=64, default="UTC")
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        default="en",
+        help_text=_("The language orders are accepted in (Art. 9(5))."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["provider__name", "country", "role"]
+        verbose_name = _("provider establishment")
+        verbose_name_plural = _("provider establishments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "country", "role"], name="provider_establishment_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.provider.name}, {self.get_role_display().lower()} ({self.country.code})"
+
+
+class RequestDeadline(models.Model):
+    """One deadline of one request, computed when its clock started and never re-dated.
+
+    Only what the law or the basis's policy provides changes it afterwards: an extension, a
+    pause or a restart during an information round (``deadlines.Rule.on_information``).
+    """
+
+    request = models.ForeignKey(AssistanceRequest, on_delete=models.CASCADE, related_name="clocks")
+    kind = models.CharField(_("deadline"), max_length=16, choices=DeadlineKind.choices)
+    party = models.CharField(_("who must act"), max_length=16, choices=Party.choices)
+    counting = models.CharField(_("counting"), max_length=16, choices=Counting.choices)
+    # The zone and country of the party that must act: days end at its midnight, and its
+    # public holidays move a last day.
+    zone = models.CharField(max_length=64, default="UTC")
+    holiday_country = models.CharField(max_length=2, blank=True)
+    clock_started_at = models.DateTimeField(_("clock started"))
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    # The due date as first computed, before any extension.
+    legal_due_at = models.DateTimeField(null=True, blank=True)
+    extended_at = models.DateTimeField(null=True, blank=True)
+    extension_reason = models.TextField(blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    restarted_at = models.DateTimeField(null=True, blank=True)
+    met_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    escalate_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["clock_started_at", "pk"]
+        verbose_name = _("deadline")
+        constraints = [
+            models.UniqueConstraint(fields=["request", "kind"], name="request_deadline_once")
+        ]
+        indexes = [
+            # Escalation sweep: every running deadline's next threshold, one partial index.
+            models.Index(
+                fields=["escalate_at"],
+                name="deadline_escalate_idx",
+                condition=models.Q(escalate_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.request_id} {self.kind} {self.due_at}"
+
+    @property
+    def state(self):
+        if self.met_at:
+            return "met"
+        if self.ended_at:
+            return "over"
+        if self.paused_at:
+            return "stopped"
+        if self.due_at is None:
+            return "held"
+        return "running"
 
 
 class DataSought(models.Model):
