@@ -1,4 +1,4 @@
-"""Escalation sweep over 50,000 open requests on PostgreSQL.
+"""Escalation sweep over 50,000 open requests (one running deadline each) on PostgreSQL.
 
 Usage::
 
@@ -47,8 +47,8 @@ def main():
     from accounts.choices import Role
     from accounts.models import Agency, User
     from coordination.assistance import escalation
-    from coordination.assistance.choices import DeadlineKind, LegalBasis, Status
-    from coordination.assistance.models import AssistanceRequest, Escalation
+    from coordination.assistance.choices import Counting, DeadlineKind, LegalBasis, Party, Status
+    from coordination.assistance.models import AssistanceRequest, Escalation, RequestDeadline
     from coordination.notifications import services
     from coordination.notifications.models import Notification
 
@@ -94,18 +94,34 @@ def main():
                     due_at=due,
                     due_kind=DeadlineKind.EXECUTE,
                     due_clock_started_at=sent,
-                    escalate_at=escalation.first_threshold(due, sent),
                 )
             )
         with transaction.atomic():
-            AssistanceRequest.objects.bulk_create(rows, batch_size=2000)
+            created = AssistanceRequest.objects.bulk_create(rows, batch_size=2000)
+            RequestDeadline.objects.bulk_create(
+                [
+                    RequestDeadline(
+                        request=req,
+                        kind=DeadlineKind.EXECUTE,
+                        party=Party.REQUESTED,
+                        counting=Counting.EXACT,
+                        clock_started_at=req.sent_at,
+                        due_at=req.due_at,
+                        legal_due_at=req.due_at,
+                        escalate_at=escalation.first_threshold(req.due_at, req.sent_at),
+                    )
+                    for req in created
+                ],
+                batch_size=2000,
+            )
         print(f"seeded {len(missing):,} open requests in {time.perf_counter() - started:.1f} s")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE assistance_assistancerequest")
+        cursor.execute("ANALYZE assistance_requestdeadline")
 
     # The plan of the sweep's one query
     query = (
-        AssistanceRequest.objects.filter(escalate_at__lte=now)
+        RequestDeadline.objects.filter(escalate_at__lte=now)
         .order_by("escalate_at")
         .values_list("pk", flat=True)[:500]
     )
@@ -132,9 +148,10 @@ def main():
 
     # A sweep with --due requests past their reminder
     targets = list(seeded.order_by("reference").values_list("pk", flat=True)[: args.due])
-    AssistanceRequest.objects.filter(pk__in=targets).update(escalate_at=now - timedelta(minutes=1))
-    AssistanceRequest.objects.filter(pk__in=targets).update(
-        due_at=now + timedelta(hours=1), due_clock_started_at=now - timedelta(days=3)
+    RequestDeadline.objects.filter(request_id__in=targets).update(
+        escalate_at=now - timedelta(minutes=1),
+        due_at=now + timedelta(hours=1),
+        clock_started_at=now - timedelta(days=3),
     )
     started = time.perf_counter()
     fired = escalation.sweep(now=now)

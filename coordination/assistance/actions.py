@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.choices import Role
 from accounts.models import Agency
 from coordination.assistance import deadlines
-from coordination.assistance.choices import DRAFTING_ROLES, DataKind, Status, Urgency
+from coordination.assistance.choices import DRAFTING_ROLES, DataKind, LegalBasis, Status, Urgency
 from coordination.assistance.models import (
     AssistanceRequest,
     Attachment,
@@ -42,6 +42,8 @@ EDITABLE_FIELDS = (
     "confidentiality_reason",
     "issuer_deadline",
     "issuer_deadline_reason",
+    "provisional_measures",
+    "provisional_measures_detail",
 )
 MAX_DATA_ITEMS = 50
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
@@ -75,6 +77,10 @@ def _check_fields(request, by):
         and request.status == Status.DRAFT
     ):
         errors["issuer_deadline"] = _("The date you need the result by has already passed.")
+    if request.provisional_measures and request.legal_basis != LegalBasis.EIO:
+        errors["provisional_measures"] = _(
+            "Provisional measures are asked for under an EIO (Directive 2014/41/EU Art. 32)."
+        )
     marking = tlp_error(request)
     if marking:
         errors["tlp"] = marking

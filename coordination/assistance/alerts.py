@@ -40,6 +40,7 @@ HEADLINES = {
     ActionName.ACCEPT: _("Request accepted for execution"),
     ActionName.FORWARD: _("Request forwarded to the competent agency"),
     ActionName.EXTEND: _("Decision deadline extended"),
+    ActionName.DECIDE_PROVISIONAL: _("Provisional measures decided"),
     ActionName.ASK_INFORMATION: _("Information requested"),
     ActionName.ANSWER: _("Information answered"),
     ActionName.CONFIRM_PRESERVATION: _("Preservation confirmed"),
@@ -56,6 +57,7 @@ HEADLINES = {
 COMMENT_CARRIED = {
     ActionName.RETURN,
     ActionName.EXTEND,
+    ActionName.DECIDE_PROVISIONAL,
     ActionName.ASK_INFORMATION,
     ActionName.ANSWER,
     ActionName.FULFIL,
@@ -157,24 +159,32 @@ ESCALATION_HEADLINES = {
 }
 
 
-def _escalation_recipients(request, level):
-    """Liaison officers of both sides; their supervisors once overdue."""
-    from coordination.assistance.choices import EscalationLevel
+def _escalation_recipients(request, level, row):
+    """Who hears of a deadline: liaison officers of the agencies concerned; their
+    supervisors once overdue. The requested side's deadlines concern both sides; the
+    issuing side's and a provider's concern the issuing side; the enforcing authority's
+    window concerns the enforcing authority."""
+    from coordination.assistance.choices import EscalationLevel, Party
 
     roles = [Role.LIAISON_OFFICER]
     if level != EscalationLevel.REMINDER:
         roles.append(Role.SUPERVISOR)
-    agencies = {request.requesting_agency_id, request.acting_agency_id} - {None}
-    return User.objects.filter(agency_id__in=agencies, role__in=roles, is_active=True)
+    if row.party == Party.REQUESTED:
+        agencies = {request.requesting_agency_id, request.acting_agency_id}
+    elif row.party == Party.ENFORCING:
+        agencies = {request.enforcing_agency_id}
+    else:
+        agencies = {request.requesting_agency_id}
+    return User.objects.filter(agency_id__in=agencies - {None}, role__in=roles, is_active=True)
 
 
-def _central_authority_mailboxes(request):
+def _central_authority_mailboxes(request, row):
     """Long overdue: the central authority of the country that owes the deadline."""
     from accounts.choices import AgencyKind
     from accounts.models import Agency
-    from coordination.assistance.escalation import owed_by_requested_side
+    from coordination.assistance.choices import Party
 
-    if owed_by_requested_side(request):
+    if row.party in (Party.REQUESTED, Party.ENFORCING):
         country = request.requested_country
     else:
         country = request.requesting_agency.country
@@ -182,15 +192,14 @@ def _central_authority_mailboxes(request):
     return [mailbox_of(agency) for agency in authorities if agency.mailbox]
 
 
-def deadline_escalated(request, escalation):
-    """A threshold of the running deadline passed: who must act hears it, once per level."""
-    from coordination.assistance.choices import EscalationLevel
-    from coordination.assistance.escalation import owed_by_requested_side
+def deadline_escalated(request, escalation, row):
+    """A threshold of a running deadline passed: who must act hears it, once per level."""
+    from coordination.assistance.choices import EscalationLevel, Party
 
     level = EscalationLevel(escalation.level)
     mailboxes = []
     if level == EscalationLevel.LONG_OVERDUE:
-        mailboxes = _central_authority_mailboxes(request)
+        mailboxes = _central_authority_mailboxes(request, row)
     message = Message(
         event=Event.REQUEST_DEADLINE,
         key=f"escalation:{escalation.pk}",
@@ -208,13 +217,14 @@ def deadline_escalated(request, escalation):
             "requesting_agency": request.requesting_agency.name,
             "requested_country": lazy_country_name(request.requested_country.code),
             "status": Status(request.status).label,
-            "due_kind": DeadlineKind(request.due_kind).label if request.due_kind else "",
-            "due_at": request.due_at,
-            "owed_by_requested_side": owed_by_requested_side(request),
+            "due_kind": DeadlineKind(escalation.due_kind).label,
+            "due_at": escalation.due_at,
+            "party": Party(row.party).label,
+            "owed_by_requested_side": row.party == Party.REQUESTED,
             "is_emergency": request.urgency == "emergency",
         },
     )
-    return notify(message, users=_escalation_recipients(request, level), mailboxes=mailboxes)
+    return notify(message, users=_escalation_recipients(request, level, row), mailboxes=mailboxes)
 
 
 def delay_announced(request, notice):

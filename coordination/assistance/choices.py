@@ -151,6 +151,7 @@ class ActionName(models.TextChoices):
     ACCEPT = "accept", _("Accept (recognise)")
     FORWARD = "forward", _("Forward to the competent agency")
     EXTEND = "extend", _("Extend the decision deadline")
+    DECIDE_PROVISIONAL = "decide_provisional", _("Decide on provisional measures")
     ASK_INFORMATION = "ask_information", _("Ask for information")
     ANSWER = "answer", _("Answer the questions")
     CONFIRM_PRESERVATION = "confirm_preservation", _("Confirm preservation")
@@ -253,6 +254,15 @@ TRANSITIONS = {
         ),
         Transition("forward", [Status.RECEIVED], None, Side.REQUESTED, LIAISON, comment="optional"),
         Transition("extend", [Status.RECEIVED], None, Side.REQUESTED, LIAISON, comment="required"),
+        Transition(
+            "decide_provisional",
+            [Status.RECEIVED, Status.IN_EXECUTION, Status.AWAITING_INFORMATION],
+            None,
+            Side.REQUESTED,
+            LIAISON,
+            comment="required",
+            bases=(LegalBasis.EIO,),
+        ),
         Transition(
             "ask_information",
             _EXECUTING,

@@ -1,29 +1,43 @@
 """Legal deadlines of cross-border requests: one rule set per legal basis.
 
-Each ``Rule`` names the deadline it sets (acknowledge, decide, execute, ...), the clock
-that starts it (each clock's start is its own timestamp on the request: ``sent_at``,
-``received_at``, ``accepted_at``, ``information_answered_at``, ``preserved_at``), the
-window per urgency, the legal source text shown beside it in the UI, and whether the
-number is law or policy. Policy numbers (no legal number exists) are defaults that an
-agency admin may change for their agency (``DeadlinePolicy`` rows of the requesting
-agency).
+Each ``Rule`` names the deadline it sets (acknowledge, decide, execute, ...), the clock that
+starts it (a timestamp of the request: ``sent_at``, ``received_at``, ``accepted_at``,
+``preserved_at``, ``information_asked_at``, ``enforcing_notified_at``), who must act, the
+window per urgency, how the period is counted (``periods``), what an information round does
+to it, and the source of each of these. Where the law gives no number or no rule, the rule
+says it is Concord's policy; policy numbers may be set per agency (``DeadlinePolicy``).
 
-``deadlines_for(request)`` lists every deadline of a request with its state; the
-transition function stores the nearest running one on the request (``due_at``,
-``due_kind``, ``due_clock_started_at``) so the escalation sweep reads one indexed column.
+A deadline is computed once, when its clock starts, and stored as a ``RequestDeadline`` row
+(``sync_clocks``, called by every transition). Afterwards only the rule's own provisions
+change it: an extension, a pause or a restart in an information round. A met deadline is
+never re-dated. ``deadlines_for(request)`` lists the stored rows with the rules whose clock
+has not started yet, for the pages, the printable forms and the API.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from coordination.assistance.choices import DeadlineKind, LegalBasis, Measure, Status, Urgency
+from coordination.assistance import periods
+from coordination.assistance.choices import (
+    FINISHED_STATUSES,
+    Counting,
+    DeadlineKind,
+    EscalationLevel,
+    LegalBasis,
+    Party,
+    Status,
+    Urgency,
+)
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
-_EXECUTING = (Status.RECEIVED, Status.IN_EXECUTION)
+RUNS, PAUSES, RESTARTS = "runs", "pauses", "restarts"
 
 
 def _same(window):
@@ -34,23 +48,31 @@ def _same(window):
 class Rule:
     basis: str
     kind: str
-    # Which clock starts it: "sent", "received", "accepted", "preserved".
+    # Which clock starts it: "sent", "received", "accepted", "preserved",
+    # "information_asked", "enforcing_notified".
     clock: str
     windows: dict
     source: str
     is_law: bool
-    runs_in: tuple
-    # Name of the timestamp that marks the deadline as met.
+    party: str
+    # Name of the request's timestamp that meets the deadline ("follow_up": linking one).
     met_by: str | None = None
-    # The clock starts again when the requested side's questions are answered.
-    restarts_on_answer: bool = True
-    # The issuer's earlier date, when given, replaces a later one.
-    issuer_date_applies: bool = False
-    # One extension of this length, with reasons, where the rule allows it.
+    # Day windows counted by Regulation 1182/71 (EU_DAYS) or as an exact duration.
+    counting: str = Counting.EXACT
+    counting_source: str = ""
+    # What an information round does: the clock keeps running, pauses, or restarts.
+    on_information: str = RUNS
+    information_source: str = ""
+    information_is_law: bool = False
+    # One extension, by whom, its cap, and its source.
     extension: timedelta | None = None
+    extension_by: str = ""
     extension_source: str = ""
-    # Only when the request asks for one of these measures.
-    measures: tuple = ()
+    # Only when the request has this attribute set (provisional measures, notification).
+    when: str = ""
+    # Escalation levels this deadline raises (an authority's window that closes in silence
+    # only reminds: silence is consent).
+    levels: tuple = tuple(EscalationLevel)
     note: str = ""
 
     @property
@@ -69,11 +91,39 @@ class Rule:
         return self.windows[urgency]
 
     def applies(self, request):
-        return not self.measures or bool(set(self.measures) & set(request.measures or ()))
+        return not self.when or bool(getattr(request, self.when, False))
+
+    def counting_of(self, urgency, policy=None):
+        return periods.counting_for(self.counting, self.window(urgency, policy))
 
 
 B = LegalBasis
 K = DeadlineKind
+P = Party
+
+EU_DAYS_SOURCE = _(
+    "Days counted by Regulation (EEC, Euratom) No 1182/71 Art. 3: the day of the event is "
+    "not counted, the period ends at the end of its last day in the time zone of the "
+    "authority that must act, and a last day that is a Saturday, Sunday or public holiday "
+    "there moves to the next working day. Hours are counted exactly, to the minute."
+)
+EXACT_POLICY = _(
+    "Counted as an exact duration from the event, to the minute: the instrument sets no "
+    "counting rule (Concord's policy)."
+)
+EIO_RUNS = _(
+    "Keeps running while questions are open: Directive 2014/41/EU has no suspension; "
+    "an executing authority that cannot meet it informs the issuing authority with reasons "
+    "and the time it needs, Art. 12(5) and 12(6)."
+)
+POLICY_PAUSES = _(
+    "Concord's policy, the instrument being silent: the clock pauses while the requesting "
+    "side answers questions and resumes with the time that was left."
+)
+REGULATION_COUNTING = _(
+    "Days counted by Regulation (EEC, Euratom) No 1182/71 Art. 3 in the time zone and "
+    "working days of the party that must act; hours counted exactly."
+)
 
 RULES = [
     # Budapest Convention Art. 29: expedited preservation.
@@ -84,8 +134,11 @@ RULES = [
         _same(24 * HOUR),
         _("CETS 185 Art. 29(3): to be executed “expeditiously”; no number in law."),
         is_law=False,
-        runs_in=(Status.SENT,),
+        party=P.REQUESTED,
         met_by="received_at",
+        counting_source=EXACT_POLICY,
+        on_information=PAUSES,
+        information_source=POLICY_PAUSES,
         note=_("Policy: acknowledge within 24 hours."),
     ),
     Rule(
@@ -95,8 +148,11 @@ RULES = [
         _same(24 * HOUR),
         _("CETS 185 Art. 29(3): take all appropriate measures to preserve expeditiously."),
         is_law=False,
-        runs_in=_EXECUTING,
+        party=P.REQUESTED,
         met_by="preserved_at",
+        counting_source=EXACT_POLICY,
+        on_information=PAUSES,
+        information_source=POLICY_PAUSES,
         note=_("Policy: confirm preservation within 24 hours of receipt."),
     ),
     Rule(
@@ -109,8 +165,17 @@ RULES = [
             "the follow-up mutual assistance request is decided."
         ),
         is_law=True,
-        runs_in=(Status.PRESERVED,),
-        restarts_on_answer=False,
+        party=P.REQUESTING,
+        met_by="follow_up",
+        counting_source=_(
+            "Counted as an exact 60 days from the confirmation of preservation: CETS 185 "
+            "sets no counting rule and the 60 days are a minimum (Concord's policy)."
+        ),
+        information_source=_(
+            "Keeps running: CETS 185 Art. 29(7) sets a period of preservation, not a time to "
+            "act; questions do not suspend it."
+        ),
+        information_is_law=True,
     ),
     # Budapest Convention Art. 31: MLA for stored data.
     Rule(
@@ -120,8 +185,11 @@ RULES = [
         _same(7 * DAY),
         _("No number in CETS 185 Art. 31."),
         is_law=False,
-        runs_in=(Status.SENT,),
+        party=P.REQUESTED,
         met_by="received_at",
+        counting_source=EXACT_POLICY,
+        on_information=PAUSES,
+        information_source=POLICY_PAUSES,
         note=_("Policy: acknowledge within 7 days."),
     ),
     Rule(
@@ -134,9 +202,11 @@ RULES = [
             "vulnerable to loss; no number in law."
         ),
         is_law=False,
-        runs_in=_EXECUTING,
+        party=P.REQUESTED,
         met_by="fulfilled_at",
-        issuer_date_applies=True,
+        counting_source=EXACT_POLICY,
+        on_information=PAUSES,
+        information_source=POLICY_PAUSES,
         note=_("Policy default: 60 days, 10 days when urgent; set per agency."),
     ),
     # EU European Investigation Order, Directive 2014/41/EU.
@@ -147,11 +217,16 @@ RULES = [
         _same(7 * DAY),
         _(
             "Directive 2014/41/EU Art. 16(1) and Annex B: acknowledge without delay, "
-            "in any case within a week of receipt."
+            "in any case within a week of receipt (counted from transmission until "
+            "receipt is recorded)."
         ),
         is_law=True,
-        runs_in=(Status.SENT,),
+        party=P.REQUESTED,
         met_by="received_at",
+        counting=Counting.EU_DAYS,
+        counting_source=EU_DAYS_SOURCE,
+        information_source=EIO_RUNS,
+        information_is_law=True,
     ),
     Rule(
         B.EIO,
@@ -159,14 +234,18 @@ RULES = [
         "received",
         _same(24 * HOUR),
         _(
-            "Directive 2014/41/EU Art. 32(2): decide on provisional measures, wherever "
-            "practicable, within 24 hours of receipt."
+            "Directive 2014/41/EU Art. 32(2): decide on the provisional measures the issuing "
+            "authority asked for as soon as possible and, wherever practicable, within 24 "
+            "hours of receipt."
         ),
         is_law=True,
-        runs_in=(Status.RECEIVED,),
-        met_by="accepted_at",
-        measures=(Measure.PRESERVATION, Measure.SEARCH),
-        restarts_on_answer=False,
+        party=P.REQUESTED,
+        met_by="provisional_decided_at",
+        counting_source=EU_DAYS_SOURCE,
+        information_source=EIO_RUNS,
+        information_is_law=True,
+        when="provisional_measures",
+        note=_("“Wherever practicable”: the 24 hours are a target the law qualifies."),
     ),
     Rule(
         B.EIO,
@@ -175,14 +254,23 @@ RULES = [
         _same(30 * DAY),
         _(
             "Directive 2014/41/EU Art. 12(3): decide on recognition within 30 days of "
-            "receipt; Art. 12(2): an earlier date set by the issuing authority applies."
+            "receipt. An earlier date asked by the issuing authority is taken into account "
+            "as fully as possible (Art. 12(2)); it does not replace this one."
         ),
         is_law=True,
-        runs_in=(Status.RECEIVED,),
+        party=P.REQUESTED,
         met_by="accepted_at",
-        issuer_date_applies=True,
+        counting=Counting.EU_DAYS,
+        counting_source=EU_DAYS_SOURCE,
+        information_source=EIO_RUNS,
+        information_is_law=True,
         extension=30 * DAY,
-        extension_source=_("Directive 2014/41/EU Art. 12(5): one extension of 30 days at most."),
+        extension_by=P.REQUESTED,
+        extension_source=_(
+            "Directive 2014/41/EU Art. 12(5): before the 30 days run out, inform the issuing "
+            "authority with reasons and the estimated time needed; extension of 30 days at "
+            "most."
+        ),
     ),
     Rule(
         B.EIO,
@@ -191,12 +279,16 @@ RULES = [
         _same(90 * DAY),
         _(
             "Directive 2014/41/EU Art. 12(4): carry out the measure within 90 days of "
-            "the decision on recognition."
+            "the decision on recognition; if not practicable, inform and consult the "
+            "issuing authority on the timing (Art. 12(6))."
         ),
         is_law=True,
-        runs_in=(Status.IN_EXECUTION,),
+        party=P.REQUESTED,
         met_by="fulfilled_at",
-        issuer_date_applies=True,
+        counting=Counting.EU_DAYS,
+        counting_source=EU_DAYS_SOURCE,
+        information_source=EIO_RUNS,
+        information_is_law=True,
     ),
     # EU European Production Order, Regulation (EU) 2023/1543.
     Rule(
@@ -205,13 +297,62 @@ RULES = [
         "received",
         {Urgency.ROUTINE: 10 * DAY, Urgency.URGENT: 10 * DAY, Urgency.EMERGENCY: 8 * HOUR},
         _(
-            "Regulation (EU) 2023/1543 Art. 10(2): data within 10 days of receipt; "
-            "Art. 10(4): within 8 hours in an emergency."
+            "Regulation (EU) 2023/1543 Art. 10(3): data within 10 days of the provider's "
+            "receipt; Art. 10(2): where the enforcing authority was notified, at the end of "
+            "those 10 days unless it raised a ground for refusal; Art. 10(4): within 8 hours "
+            "in an emergency."
         ),
         is_law=True,
-        runs_in=(Status.SENT, Status.RECEIVED, Status.IN_EXECUTION),
+        party=P.PROVIDER,
         met_by="fulfilled_at",
-        issuer_date_applies=True,
+        counting=Counting.EU_DAYS,
+        counting_source=REGULATION_COUNTING,
+        on_information=RESTARTS,
+        information_source=_(
+            "Restarts: Regulation (EU) 2023/1543 Art. 10(6): when the provider asks for "
+            "clarification, the time limits do not apply until the clarification is given."
+        ),
+        information_is_law=True,
+    ),
+    Rule(
+        B.EPOC,
+        K.ENFORCING_REVIEW,
+        "enforcing_notified",
+        {Urgency.ROUTINE: 10 * DAY, Urgency.URGENT: 10 * DAY, Urgency.EMERGENCY: 96 * HOUR},
+        _(
+            "Regulation (EU) 2023/1543 Art. 12(1): the notified enforcing authority may raise "
+            "grounds for refusal as soon as possible, at the latest within 10 days of the "
+            "notification, 96 hours in an emergency (Art. 10(4))."
+        ),
+        is_law=True,
+        party=P.ENFORCING,
+        met_by="enforcing_decided_at",
+        counting=Counting.EU_DAYS,
+        counting_source=REGULATION_COUNTING,
+        information_source=_(
+            "Concord's policy, the Regulation being silent: the enforcing authority's window "
+            "keeps running while the provider's questions are answered."
+        ),
+        when="notification_required",
+        levels=(EscalationLevel.REMINDER,),
+        note=_("When the window closes without a ground raised, the order stands."),
+    ),
+    Rule(
+        B.EPOC,
+        K.CLARIFY,
+        "information_asked",
+        _same(5 * DAY),
+        _(
+            "Regulation (EU) 2023/1543 Art. 10(6): the issuing authority reacts to the "
+            "provider's request for clarification expeditiously, at the latest within 5 days."
+        ),
+        is_law=True,
+        party=P.REQUESTING,
+        met_by="information_answered_at",
+        counting=Counting.EU_DAYS,
+        counting_source=REGULATION_COUNTING,
+        information_source=_("This is the information round's own deadline."),
+        information_is_law=True,
     ),
     # EU European Preservation Order, Regulation (EU) 2023/1543.
     Rule(
@@ -219,28 +360,39 @@ RULES = [
         K.PRESERVE,
         "received",
         _same(24 * HOUR),
-        _("Regulation (EU) 2023/1543 Art. 11(1): preserve without undue delay."),
+        _("Regulation (EU) 2023/1543 Art. 11(1): preserve without undue delay on receipt."),
         is_law=False,
-        runs_in=(Status.SENT, Status.RECEIVED, Status.IN_EXECUTION),
+        party=P.PROVIDER,
         met_by="preserved_at",
-        note=_("Policy: confirm preservation within 24 hours of receipt."),
+        counting_source=EXACT_POLICY,
+        on_information=PAUSES,
+        information_source=POLICY_PAUSES,
+        note=_("Policy: the provider's confirmation of preservation within 24 hours."),
     ),
     Rule(
         B.EPOC_PR,
         K.PRESERVE_UNTIL,
-        "preserved",
+        "received",
         _same(60 * DAY),
         _(
-            "Regulation (EU) 2023/1543 Art. 11(1): preserve for 60 days; no end once a "
-            "follow-up production request is confirmed."
+            "Regulation (EU) 2023/1543 Art. 11(1): the obligation to preserve ceases after "
+            "60 days unless the issuing authority confirms that a production request was "
+            "issued (Annex V)."
         ),
         is_law=True,
-        runs_in=(Status.PRESERVED,),
-        restarts_on_answer=False,
+        party=P.REQUESTING,
+        met_by="follow_up",
+        counting=Counting.EU_DAYS,
+        counting_source=REGULATION_COUNTING,
+        information_source=_(
+            "Keeps running: Art. 11(1) sets a period of preservation; questions do not suspend it."
+        ),
+        information_is_law=True,
         extension=30 * DAY,
+        extension_by=P.REQUESTING,
         extension_source=_(
-            "Regulation (EU) 2023/1543 Art. 11(1): one extension of 30 days where "
-            "needed to issue the production request."
+            "Regulation (EU) 2023/1543 Art. 11(1): during the 60 days, the issuing authority "
+            "may extend by 30 days where needed to issue the production request (Annex VI)."
         ),
     ),
     # Bilateral MLA treaty: the treaty's number, kept as data.
@@ -251,8 +403,11 @@ RULES = [
         _same(7 * DAY),
         _("The treaty; most set no acknowledgement time."),
         is_law=False,
-        runs_in=(Status.SENT,),
+        party=P.REQUESTED,
         met_by="received_at",
+        counting_source=EXACT_POLICY,
+        on_information=PAUSES,
+        information_source=POLICY_PAUSES,
         note=_("Policy: acknowledge within 7 days."),
     ),
     Rule(
@@ -262,9 +417,11 @@ RULES = [
         _same(60 * DAY),
         _("The bilateral treaty's time limit, as the agency admin records it."),
         is_law=False,
-        runs_in=_EXECUTING,
+        party=P.REQUESTED,
         met_by="fulfilled_at",
-        issuer_date_applies=True,
+        counting_source=EXACT_POLICY,
+        on_information=PAUSES,
+        information_source=POLICY_PAUSES,
         note=_("Default 60 days; set per agency to the treaty's number."),
     ),
     # Police-to-police cooperation and the 24/7 network.
@@ -275,8 +432,11 @@ RULES = [
         {Urgency.ROUTINE: 24 * HOUR, Urgency.URGENT: 4 * HOUR, Urgency.EMERGENCY: 4 * HOUR},
         _("CETS 185 Art. 35 (24/7 network); no legal number."),
         is_law=False,
-        runs_in=(Status.SENT,),
+        party=P.REQUESTED,
         met_by="received_at",
+        counting_source=EXACT_POLICY,
+        on_information=PAUSES,
+        information_source=POLICY_PAUSES,
         note=_("Policy: acknowledge within 24 hours, 4 hours when urgent."),
     ),
     Rule(
@@ -286,9 +446,11 @@ RULES = [
         _same(7 * DAY),
         _("CETS 185 Art. 35 (24/7 network); no legal number."),
         is_law=False,
-        runs_in=(Status.SENT, *_EXECUTING),
+        party=P.REQUESTED,
         met_by="fulfilled_at",
-        issuer_date_applies=True,
+        counting_source=EXACT_POLICY,
+        on_information=PAUSES,
+        information_source=POLICY_PAUSES,
         note=_("Policy: answer within 7 days."),
     ),
 ]
@@ -314,109 +476,389 @@ def configurable_rules():
     return [r for r in RULES if r.configurable]
 
 
+INFORMATION_LABELS = {
+    RUNS: _("keeps running during questions"),
+    PAUSES: _("pauses during questions"),
+    RESTARTS: _("restarts when questions are answered"),
+}
+
+
+# Where a party acts: its time zone (days end at its midnight) and its country (holidays).
+
+
+def place_of(request, party):
+    """``(zone, country code)`` of the party that must act on ``request``."""
+    if party == P.PROVIDER:
+        addressee = request.provider_addressee
+        if addressee is not None:
+            return addressee.timezone or "UTC", addressee.country.code
+        return "UTC", str(request.requested_country or "")
+    if party == P.ENFORCING:
+        agency = request.enforcing_agency
+    elif party == P.REQUESTING:
+        agency = request.requesting_agency
+    else:
+        agency = request.executing_agency or request.receiving_agency
+        if agency is None:
+            return "UTC", str(request.requested_country or "")
+    if agency is None:
+        return "UTC", ""
+    return agency.timezone or "UTC", agency.country.code
+
+
+def _clock_start(request, rule):
+    return {
+        "sent": request.sent_at,
+        "received": request.received_at,
+        "accepted": request.accepted_at,
+        "preserved": request.preserved_at,
+        "information_asked": request.information_asked_at,
+        "enforcing_notified": request.enforcing_notified_at,
+    }[rule.clock]
+
+
+def _met_at(request, rule, now):
+    if rule.met_by == "follow_up":
+        return now if request.follow_up_id else None
+    return getattr(request, rule.met_by) if rule.met_by else None
+
+
+# Escalation thresholds, scaled to the deadline's window (clock start -> due):
+# reminder when a quarter of the window remains (at least 1 h before), overdue at the due
+# time, long overdue a quarter of the window after it (at least 1 day after).
+REMINDER_MIN_LEAD = timedelta(hours=1)
+LONG_OVERDUE_MIN_LAG = timedelta(days=1)
+
+
+def thresholds(due_at, clock_started_at, levels=tuple(EscalationLevel)):
+    """``[(level, when), ...]`` in order, for a deadline due at ``due_at``."""
+    window = due_at - clock_started_at if clock_started_at else timedelta(0)
+    quarter = max(window, timedelta(0)) / 4
+    every = [
+        (EscalationLevel.REMINDER, due_at - max(quarter, REMINDER_MIN_LEAD)),
+        (EscalationLevel.OVERDUE, due_at),
+        (EscalationLevel.LONG_OVERDUE, due_at + max(quarter, LONG_OVERDUE_MIN_LAG)),
+    ]
+    return [(level, when) for level, when in every if level in levels]
+
+
+def next_threshold(row, rule, after=None):
+    """The first threshold of ``row`` later than ``after`` (the first one when None)."""
+    if row.state != "running" or row.due_at is None:
+        return None
+    for _level, when in thresholds(row.due_at, row.clock_started_at, rule.levels):
+        if after is None or when > after:
+            return when
+    return None
+
+
+def sync_clocks(request, now=None, policy=None):
+    """Bring the request's ``RequestDeadline`` rows in step with its timestamps and status.
+
+    Starts the clocks whose event happened (computing their due date once), marks the met
+    ones, pauses / resumes / restarts running ones in an information round as each rule
+    says, and ends the ones still running when the request is finished. Returns the rows.
+    """
+    from coordination.assistance.models import RequestDeadline
+
+    now = now or timezone.now()
+    if policy is None:
+        policy = policy_for(request.requesting_agency_id)
+    rows = {row.kind: row for row in RequestDeadline.objects.filter(request=request)}
+    finished = request.status in (*FINISHED_STATUSES, Status.CLOSED)
+    awaiting = request.status == Status.AWAITING_INFORMATION
+    result = []
+    for rule in rules_for(request.legal_basis):
+        if not rule.applies(request):
+            continue
+        start = _clock_start(request, rule)
+        row = rows.get(rule.kind)
+        if start is None and row is None:
+            continue
+        if row is None or (rule.kind == K.CLARIFY and start and start > row.clock_started_at):
+            # A new clock (each information round has its own clarification deadline).
+            zone, country = place_of(request, rule.party)
+            window = rule.window(request.urgency, policy)
+            counting = periods.counting_for(rule.counting, window)
+            due = periods.period_end(start, window, counting, zone, country)
+            row = row or RequestDeadline(request=request, kind=rule.kind)
+            row.party = rule.party
+            row.counting = counting
+            row.zone = zone
+            row.holiday_country = country
+            row.clock_started_at = start
+            row.due_at = row.legal_due_at = due
+            row.met_at = row.paused_at = row.restarted_at = row.ended_at = None
+            row.extended_at = None
+            row.extension_reason = ""
+        before = _snapshot(row)
+        if row.met_at is None and row.ended_at is None:
+            met = _met_at(request, rule, now)
+            if met:
+                row.met_at = met
+                row.paused_at = None
+            elif finished:
+                row.ended_at = now
+            else:
+                _information_round(request, rule, row, awaiting, now, policy)
+        row.escalate_at = next_threshold(row, rule) if row.state == "running" else None
+        if row.pk is None or _snapshot(row) != before:
+            row.save()
+        result.append(row)
+    return result
+
+
+def _snapshot(row):
+    return (
+        row.clock_started_at,
+        row.due_at,
+        row.met_at,
+        row.paused_at,
+        row.restarted_at,
+        row.ended_at,
+        row.escalate_at,
+        row.extended_at,
+    )
+
+
+def _information_round(request, rule, row, awaiting, now, policy):
+    asked = request.information_asked_at
+    if rule.on_information == RUNS:
+        return
+    if awaiting and asked and asked >= row.clock_started_at:
+        if row.paused_at is None:
+            row.paused_at = asked
+        return
+    if row.paused_at is None:
+        return
+    resumed = request.information_answered_at or now
+    if resumed < row.paused_at:
+        resumed = now
+    if rule.on_information == RESTARTS:
+        window = rule.window(request.urgency, policy)
+        row.clock_started_at = resumed
+        row.restarted_at = resumed
+        row.due_at = periods.period_end(
+            resumed, window, row.counting, row.zone, row.holiday_country
+        )
+    else:
+        row.due_at = row.due_at + (resumed - row.paused_at)
+    row.paused_at = None
+
+
+def nearest(rows):
+    """The running row due first (None when no clock runs)."""
+    running = [r for r in rows if r.state == "running" and r.due_at is not None]
+    return min(running, key=lambda r: r.due_at, default=None)
+
+
+def request_due_fields(rows):
+    """The request's denormalised columns of its nearest running deadline (lists, desk)."""
+    row = nearest(rows)
+    if row is None:
+        return {"due_at": None, "due_kind": "", "due_clock_started_at": None}
+    return {
+        "due_at": row.due_at,
+        "due_kind": row.kind,
+        "due_clock_started_at": row.clock_started_at,
+    }
+
+
+# Extensions: taken before the period runs out, with reasons, within the rule's cap.
+
+
+def _running_row(request, kind):
+    from coordination.assistance.models import RequestDeadline
+
+    return RequestDeadline.objects.filter(request=request, kind=kind).first()
+
+
+def extension_refusal(request, kind, now=None):
+    """Why the deadline ``kind`` of ``request`` cannot be extended now (None when it can)."""
+    now = now or timezone.now()
+    found = rule(request.legal_basis, kind)
+    if found is None or found.extension is None:
+        return gettext("The rule of this legal basis allows no extension of this deadline.")
+    row = _running_row(request, kind)
+    if row is None or row.state not in ("running", "stopped"):
+        return gettext("This deadline is not running.")
+    if row.extended_at:
+        return gettext("This deadline was already extended once; the rule allows one extension.")
+    if row.due_at is not None and now > row.due_at:
+        return gettext(
+            "The period ran out on %(due)s: an extension must be asked for before it ends."
+        ) % {"due": _local(row.due_at, row.zone)}
+    return None
+
+
+def extension_cap(row, rule):
+    return periods.period_end(
+        row.legal_due_at or row.due_at, rule.extension, row.counting, row.zone, row.holiday_country
+    )
+
+
+def extend(request, kind, *, reason, estimate=None, now=None):
+    """Extend the running deadline ``kind`` once; the EIO's takes the estimated time."""
+    now = now or timezone.now()
+    refusal = extension_refusal(request, kind, now)
+    if refusal:
+        raise ValidationError({"comment": refusal})
+    found = rule(request.legal_basis, kind)
+    row = _running_row(request, kind)
+    cap = extension_cap(row, found)
+    if kind == K.DECIDE:
+        if estimate is None:
+            raise ValidationError(
+                {"estimate": gettext("Give the estimated time the decision needs (Art. 12(5)).")}
+            )
+        if timezone.is_naive(estimate):
+            raise ValidationError({"estimate": gettext("Give the estimate with its time zone.")})
+        if estimate <= row.due_at:
+            raise ValidationError(
+                {"estimate": gettext("The estimate must be later than the current deadline.")}
+            )
+        if estimate > cap:
+            raise ValidationError(
+                {
+                    "estimate": gettext(
+                        "An extension is 30 days at most: the decision is due by %(cap)s "
+                        "at the latest."
+                    )
+                    % {"cap": _local(cap, row.zone)}
+                }
+            )
+        new_due = estimate
+    else:
+        new_due = cap
+    row.due_at = new_due
+    row.extended_at = now
+    row.extension_reason = reason
+    row.escalate_at = next_threshold(row, found)
+    row.save()
+    return row
+
+
+def _local(moment, zone):
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(zone or "UTC")).strftime("%d %b %Y %H:%M %Z")
+
+
+def refusal_window_open(request, now=None):
+    """Whether the notified enforcing authority may still raise grounds (Art. 12(1))."""
+    now = now or timezone.now()
+    if not (request.notification_required and request.enforcing_notified_at):
+        return False
+    if request.enforcing_decided_at:
+        return False
+    row = _running_row(request, K.ENFORCING_REVIEW)
+    if row is not None and row.due_at is not None:
+        return now <= row.due_at
+    found = rule(request.legal_basis, K.ENFORCING_REVIEW)
+    if found is None:
+        return False
+    zone, country = place_of(request, P.ENFORCING)
+    window = found.window(request.urgency)
+    due = periods.period_end(request.enforcing_notified_at, window, found.counting, zone, country)
+    return now <= due
+
+
+# Display -----------------------------------------------------------------------------
+
+
 @dataclass
 class Deadline:
-    """One deadline of one request, computed now."""
+    """One deadline of one request as pages, forms and the API show it."""
 
     rule: Rule
-    clock_start: object = None
-    due_at: object = None
-    state: str = "pending"  # pending (clock not started), running, stopped, met, over
-    met_at: object = None
-    extended: bool = False
-    issuer_date: bool = False
-    restarted: bool = False
-    notes: list = field(default_factory=list)
+    row: object = None
+    issuer_target: object = None
+
+    kind = property(lambda self: self.rule.kind)
+    label = property(lambda self: self.rule.label)
+    source = property(lambda self: self.rule.source)
+    is_law = property(lambda self: self.rule.is_law)
+    party = property(lambda self: self.rule.party)
+    party_label = property(lambda self: Party(self.rule.party).label)
+    information_rule = property(lambda self: INFORMATION_LABELS[self.rule.on_information])
+    information_source = property(lambda self: self.rule.information_source)
+    information_is_law = property(lambda self: self.rule.information_is_law)
+    counting_source = property(lambda self: self.rule.counting_source)
+    extension_source = property(lambda self: self.rule.extension_source)
 
     @property
-    def kind(self):
-        return self.rule.kind
-
-    @property
-    def label(self):
-        return self.rule.label
-
-    @property
-    def source(self):
-        return self.rule.source
-
-    @property
-    def is_law(self):
-        return self.rule.is_law
+    def state(self):
+        return self.row.state if self.row is not None else "pending"
 
     @property
     def is_running(self):
         return self.state == "running"
 
+    @property
+    def clock_start(self):
+        return self.row.clock_started_at if self.row is not None else None
 
-def _clock_start(request, rule):
-    if rule.clock == "sent":
-        start = request.sent_at
-    elif rule.clock == "received":
-        start = request.received_at
-        if start is None and request.legal_basis in (B.EPOC, B.EPOC_PR):
-            # Addressed to the provider: the clock runs from delivery until receipt is
-            # acknowledged (the acknowledgement may state the actual receipt time).
-            start = request.sent_at
-    elif rule.clock == "accepted":
-        start = request.accepted_at
-    elif rule.clock == "preserved":
-        start = request.preserved_at
-    else:  # pragma: no cover - a typo in RULES
-        raise ValueError(rule.clock)
-    return start
+    @property
+    def due_at(self):
+        return self.row.due_at if self.row is not None else None
+
+    @property
+    def legal_due_at(self):
+        return self.row.legal_due_at if self.row is not None else None
+
+    @property
+    def met_at(self):
+        return self.row.met_at if self.row is not None else None
+
+    @property
+    def extended(self):
+        return bool(self.row is not None and self.row.extended_at)
+
+    @property
+    def extension_reason(self):
+        return self.row.extension_reason if self.row is not None else ""
+
+    @property
+    def restarted(self):
+        return bool(self.row is not None and self.row.restarted_at)
+
+    @property
+    def zone(self):
+        return self.row.zone if self.row is not None else ""
+
+    @property
+    def counting(self):
+        return self.row.counting if self.row is not None else self.rule.counting
+
+    @property
+    def counting_label(self):
+        return Counting(self.counting).label
+
+    @property
+    def window_closed(self):
+        """An authority's window (silence is consent) that ran out without a decision."""
+        return (
+            self.rule.levels == (EscalationLevel.REMINDER,)
+            and self.state == "running"
+            and self.due_at is not None
+            and self.due_at < timezone.now()
+        )
+
+    # Kept for the API: the issuer's earlier date never replaces a legal date now.
+    issuer_date = False
 
 
-def deadlines_for(request, policy=None):
-    """Every deadline of ``request`` with its clock, due date and state."""
+def deadlines_for(request, policy=None, rows=None):
+    """Every deadline of ``request``: the started ones as stored, the others pending."""
+    if rows is None:
+        rows = list(request.clocks.all()) if request.pk else []
+    by_kind = {row.kind: row for row in rows}
     result = []
-    for rule in rules_for(request.legal_basis):
-        if not rule.applies(request):
+    for candidate in rules_for(request.legal_basis):
+        row = by_kind.get(candidate.kind)
+        if row is None and not candidate.applies(request):
             continue
-        deadline = Deadline(rule)
-        start = _clock_start(request, rule)
-        if start is None:
-            result.append(deadline)
-            continue
-        answered = request.information_answered_at
-        if rule.restarts_on_answer and answered and answered > start:
-            # Regulation (EU) 2023/1543 Art. 10(7) and common practice: the time limit
-            # does not run until the requested clarification is given.
-            start = answered
-            deadline.restarted = True
-        deadline.clock_start = start
-        due = start + rule.window(request.urgency, policy)
-        if rule.extension and rule.kind == K.DECIDE and request.decision_extended_at:
-            due += rule.extension
-            deadline.extended = True
-        if rule.kind == K.PRESERVE_UNTIL:
-            if request.preservation_extended_at and rule.extension:
-                due += rule.extension
-                deadline.extended = True
-            if request.follow_up_id and request.status == Status.HELD:
-                due = None  # held until the follow-up request is decided
-        if (
-            due is not None
-            and rule.issuer_date_applies
-            and request.issuer_deadline
-            and request.issuer_deadline < due
-        ):
-            due = request.issuer_deadline
-            deadline.issuer_date = True
-        deadline.due_at = due
-        met_at = getattr(request, rule.met_by) if rule.met_by else None
-        if met_at:
-            deadline.met_at = met_at
-            deadline.state = "met"
-        elif request.status in rule.runs_in and due is not None:
-            deadline.state = "running"
-        elif request.status == Status.AWAITING_INFORMATION and rule.restarts_on_answer:
-            deadline.state = "stopped"
-        elif request.status == Status.HELD and rule.kind == K.PRESERVE_UNTIL:
-            deadline.state = "held"
-        else:
-            deadline.state = "over"
-        result.append(deadline)
+        result.append(Deadline(candidate, row))
     return result
 
 
@@ -426,31 +868,12 @@ def current_deadline(request, policy=None):
     return min(running, key=lambda d: d.due_at, default=None)
 
 
-def due_fields(request, policy=None):
-    """The denormalised columns the transition stores: ``due_at``, ``due_kind``, ..."""
-    deadline = current_deadline(request, policy)
-    if deadline is None:
-        return {"due_at": None, "due_kind": "", "due_clock_started_at": None}
-    return {
-        "due_at": deadline.due_at,
-        "due_kind": deadline.kind,
-        "due_clock_started_at": deadline.clock_start,
-    }
+def can_extend_decision(request, now=None):
+    return extension_refusal(request, K.DECIDE, now) is None
 
 
-def can_extend_decision(request):
-    decide = rule(request.legal_basis, K.DECIDE)
-    return bool(decide and decide.extension and not request.decision_extended_at)
-
-
-def can_extend_preservation(request):
-    keep = rule(request.legal_basis, K.PRESERVE_UNTIL)
-    return bool(keep and keep.extension and not request.preservation_extended_at)
-
-
-def preservation_window(request):
-    keep = rule(request.legal_basis, K.PRESERVE_UNTIL)
-    return keep.windows[request.urgency] if keep else None
+def can_extend_preservation(request, now=None):
+    return extension_refusal(request, K.PRESERVE_UNTIL, now) is None
 
 
 def policy_for(agency_id):

@@ -1,6 +1,7 @@
 """Delay notices: the requested side tells the requesting side a deadline will be missed.
 
-Offered once the running deadline (one the requested side owes) reached its reminder;
+Offered once a running deadline the requested side owes reached its reminder (the one due
+first when several did);
 prefilled with the deadline and a new estimate, sent to the requesting side's liaison
 officers, the drafter and the requesting agency's mailbox, and written on the incident's
 timeline.
@@ -16,15 +17,29 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from coordination.assistance import alerts
-from coordination.assistance.choices import OPEN_STATUSES, DeadlineKind, Side
-from coordination.assistance.escalation import level_reached, owed_by_requested_side
-from coordination.assistance.models import AssistanceRequest, DelayNotice
+from coordination.assistance.choices import OPEN_STATUSES, DeadlineKind, Party, Side
+from coordination.assistance.escalation import level_reached
+from coordination.assistance.models import AssistanceRequest, DelayNotice, RequestDeadline
 from coordination.assistance.transitions import side_of
 from incidents.choices import TimelineKind
 from incidents.markdown import render_markdown
 from incidents.models import TimelineEntry
 
 SENDER_ROLES = (Role.LIAISON_OFFICER, Role.SUPERVISOR)
+
+
+def late_deadline(request, now=None):
+    """The requested side's running deadline, due first, that reached its reminder."""
+    now = now or timezone.now()
+    rows = RequestDeadline.objects.filter(
+        request=request,
+        party=Party.REQUESTED,
+        met_at__isnull=True,
+        ended_at__isnull=True,
+        paused_at__isnull=True,
+        due_at__isnull=False,
+    ).order_by("due_at")
+    return next((row for row in rows if level_reached(row, now) is not None), None)
 
 
 def refusal(request, user, now=None):
@@ -34,25 +49,24 @@ def refusal(request, user, now=None):
         return _("Only a liaison officer of the requested agency may announce a delay.")
     if request.status not in OPEN_STATUSES or request.due_at is None:
         return _("No deadline is running on this request.")
-    if not owed_by_requested_side(request):
-        return _("The running deadline is the requesting side's to meet.")
-    if level_reached(request, now) is None:
-        return _("A delay can be announced once the deadline is near.")
+    if late_deadline(request, now) is None:
+        return _("A delay can be announced once a deadline of yours is near.")
     return None
 
 
 def prefill(request, now=None):
     """What the form starts with: the deadline named, a new estimate a quarter-window on."""
     now = now or timezone.now()
-    window = request.due_at - (request.due_clock_started_at or request.due_at)
+    row = late_deadline(request, now)
+    window = row.due_at - (row.clock_started_at or row.due_at)
     later = max(window / 4, timedelta(days=1))
-    estimate = max(now, request.due_at) + later
+    estimate = max(now, row.due_at) + later
     reasons = _(
         "We cannot meet the deadline “%(kind)s” of %(due)s for request %(reference)s.\n\n"
         "Reasons: \n\nWhat we have done so far: \n\nWhat we need, if anything: "
     ) % {
-        "kind": DeadlineKind(request.due_kind).label,
-        "due": timezone.localtime(request.due_at).strftime("%d %b %Y %H:%M %Z"),
+        "kind": DeadlineKind(row.kind).label,
+        "due": timezone.localtime(row.due_at).strftime("%d %b %Y %H:%M %Z"),
         "reference": request.reference,
     }
     return {"reasons": reasons, "new_estimate": estimate.replace(second=0, microsecond=0)}
@@ -69,13 +83,14 @@ def send_delay_notice(request, by, *, reasons, new_estimate, now=None):
         reason = refusal(request, by, now)
         if reason:
             raise PermissionDenied(reason)
+        late = late_deadline(request, now)
         errors = {}
         reasons = (reasons or "").strip()
         if not reasons:
             errors["reasons"] = _("Say why the deadline cannot be met.")
         if new_estimate is None:
             errors["new_estimate"] = _("Give the date you now expect to meet it.")
-        elif new_estimate <= max(now, request.due_at):
+        elif new_estimate <= max(now, late.due_at):
             errors["new_estimate"] = _(
                 "The new estimate must be later than the deadline and than now."
             )
@@ -83,8 +98,8 @@ def send_delay_notice(request, by, *, reasons, new_estimate, now=None):
             raise ValidationError(errors)
         notice = DelayNotice.objects.create(
             request=request,
-            due_kind=request.due_kind,
-            due_at=request.due_at,
+            due_kind=late.kind,
+            due_at=late.due_at,
             reasons=reasons,
             new_estimate=new_estimate,
             sent_by=by,

@@ -37,9 +37,12 @@ def escalation_panel(request, reference):
     """The request page's escalation panel (loaded by htmx): level, history, delay notices."""
     obj = visible_request(request, reference)
     now = timezone.now()
+    running = [row for row in obj.clocks.all() if row.state == "running"]
+    reached = [(row, level_reached(row, now)) for row in running]
     context = {
         "req": obj,
-        "level": level_reached(obj, now),
+        "running": running,
+        "reached": [(row, level) for row, level in reached if level is not None],
         "levels": EscalationLevel,
         "escalations": list(obj.escalations.all()),
         "notices": list(obj.delay_notices.select_related("agency")),
@@ -76,6 +79,5 @@ def delay_notice(request, reference):
     else:
         form = DelayNoticeForm(initial=delays.prefill(obj))
         status = 200
-    return render(
-        request, "assistance/delay_notice.html", {"req": obj, "form": form}, status=status
-    )
+    context = {"req": obj, "form": form, "late": delays.late_deadline(obj)}
+    return render(request, "assistance/delay_notice.html", context, status=status)

@@ -63,6 +63,8 @@ class RequestForm(forms.ModelForm):
             "confidentiality_reason": forms.Textarea(attrs={"rows": 2}),
             "issuer_deadline_reason": forms.Textarea(attrs={"rows": 2}),
             "confidentiality_requested": forms.CheckboxInput(attrs={"class": "adapts"}),
+            "provisional_measures": forms.CheckboxInput(attrs={"class": "adapts"}),
+            "provisional_measures_detail": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args, user=None, **kwargs):
@@ -130,6 +132,16 @@ class RequestForm(forms.ModelForm):
         return self.basis in (*PRESERVATION_BASES, LegalBasis.EPOC)
 
     @property
+    def offers_provisional_measures(self):
+        return self.basis == LegalBasis.EIO
+
+    @property
+    def wants_provisional_detail(self):
+        if self.is_bound:
+            return self.data.get(self.add_prefix("provisional_measures")) in ("on", "true", "1")
+        return bool(self.initial.get("provisional_measures") or self.instance.provisional_measures)
+
+    @property
     def wants_urgency_reason(self):
         return self.urgency_value != Urgency.ROUTINE
 
@@ -148,13 +160,8 @@ class RequestForm(forms.ModelForm):
         """The deadline rules of the chosen basis, for the side panel."""
         if not self.basis:
             return []
-        if self.is_bound:
-            chosen = set(self.data.getlist(self.add_prefix("measures")))
-        else:
-            chosen = set(self.initial.get("measures") or self.instance.measures or [])
-        return [
-            r for r in deadlines.rules_for(self.basis) if not r.measures or chosen & set(r.measures)
-        ]
+        flags = {"provisional_measures": self.wants_provisional_detail}
+        return [r for r in deadlines.rules_for(self.basis) if flags.get(r.when, True)]
 
     def changes(self):
         data = {name: self.cleaned_data.get(name) for name in EDITABLE_FIELDS}
@@ -167,8 +174,10 @@ class RequestForm(forms.ModelForm):
             "dual_criminality",
             "confidentiality_reason",
             "issuer_deadline_reason",
+            "provisional_measures_detail",
         ):
             data[text] = (data[text] or "").strip()
+        data["provisional_measures"] = bool(data["provisional_measures"])
         data["urgency"] = data["urgency"] or Urgency.ROUTINE
         data["confidentiality_requested"] = bool(data["confidentiality_requested"])
         if not data.get("tlp"):
@@ -236,6 +245,7 @@ class TransitionForm(forms.Form):
 
     comment = forms.CharField(required=False, max_length=10000, widget=forms.Textarea)
     received_at = datetime_local_field(_("Actually received at"))
+    estimate = datetime_local_field(_("Estimated time of the decision"))
     agency = forms.ModelChoiceField(queryset=Agency.objects.active(), required=False)
     follow_up = forms.CharField(required=False, max_length=20)
 
@@ -307,7 +317,10 @@ class PolicyForm(forms.Form):
 
 ACTION_HINTS = {
     ActionName.RETURN: _("What must the drafter change?"),
-    ActionName.EXTEND: _("Reasons for the extension (they go to the requesting side)."),
+    ActionName.EXTEND: _("Reasons for the delay (they go to the issuing side)."),
+    ActionName.DECIDE_PROVISIONAL: _(
+        "Your decision on the provisional measures: taken, partly taken or not, and why."
+    ),
     ActionName.ASK_INFORMATION: _("Your questions to the requesting side."),
     ActionName.ANSWER: _("Your answer to the questions."),
     ActionName.FULFIL: _("What was done and how the results are transmitted."),

@@ -13,7 +13,6 @@ Each action of the table in ``choices.TRANSITIONS``:
    incident and the notifications, all in the same transaction.
 """
 
-import copy
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -73,10 +72,13 @@ def _permitted(transition, request, user):
 
 
 def _extension_allowed(transition, request):
+    """Whether the action is available on this request beyond its status (once-only steps)."""
     if transition.name == ActionName.EXTEND:
         return deadlines.can_extend_decision(request)
     if transition.name == ActionName.EXTEND_PRESERVATION:
         return deadlines.can_extend_preservation(request)
+    if transition.name == ActionName.DECIDE_PROVISIONAL:
+        return request.provisional_measures and request.provisional_decided_at is None
     return True
 
 
@@ -184,7 +186,15 @@ def _changes_for(transition, request, by, now, comment, data):
     elif name == ActionName.FORWARD:
         changes["executing_agency"] = _forward_target(data.get("agency"), request)
     elif name == ActionName.EXTEND:
-        changes |= {"decision_extended_at": now, "extension_reason": comment}
+        estimate = data.get("estimate")
+        deadlines.extend(request, DeadlineKind.DECIDE, reason=comment, estimate=estimate, now=now)
+        changes |= {
+            "decision_extended_at": now,
+            "extension_reason": comment,
+            "extension_estimate": estimate,
+        }
+    elif name == ActionName.DECIDE_PROVISIONAL:
+        changes |= {"provisional_decided_at": now, "provisional_decision": comment}
     elif name == ActionName.ASK_INFORMATION:
         changes |= {"information_asked_at": now, "resume_status": request.status}
     elif name == ActionName.ANSWER:
@@ -193,7 +203,8 @@ def _changes_for(transition, request, by, now, comment, data):
     elif name == ActionName.CONFIRM_PRESERVATION:
         changes["preserved_at"] = now
     elif name == ActionName.EXTEND_PRESERVATION:
-        changes["preservation_extended_at"] = now
+        deadlines.extend(request, DeadlineKind.PRESERVE_UNTIL, reason=comment, now=now)
+        changes |= {"preservation_extended_at": now, "preservation_extension_reason": comment}
     elif name == ActionName.LINK_FOLLOW_UP:
         changes["follow_up"] = _follow_up_target(data.get("follow_up"), request)
     elif name in (ActionName.FULFIL, ActionName.FULFIL_PARTLY):
@@ -222,12 +233,16 @@ def transition_request(request, action, by, *, comment="", **data):
         raise PermissionDenied(reason)
     if not _extension_allowed(transition, request):
         if transition.name == ActionName.EXTEND_PRESERVATION:
-            message = _(
+            message = deadlines.extension_refusal(request, DeadlineKind.PRESERVE_UNTIL) or _(
                 "The rule allows no (further) extension of preservation; link the follow-up "
                 "request to hold the data."
             )
+        elif transition.name == ActionName.EXTEND:
+            message = deadlines.extension_refusal(request, DeadlineKind.DECIDE) or _(
+                "The rule allows one extension of the decision deadline only."
+            )
         else:
-            message = _("The rule allows one extension of the decision deadline only.")
+            message = _("This step was already taken or was not asked for.")
         raise TransitionNotAllowed(
             message, allowed=[t.name.value for t in allowed_actions(request, by)]
         )
@@ -241,19 +256,6 @@ def transition_request(request, action, by, *, comment="", **data):
     from_status = request.status
     changes = _changes_for(transition, request, by, now, comment, data)
 
-    after = copy.copy(request)
-    for name, value in changes.items():
-        setattr(after, name, value)
-    if transition.name == ActionName.LINK_FOLLOW_UP:
-        after.follow_up_id = changes["follow_up"].pk
-    policy = deadlines.policy_for(request.requesting_agency_id)
-    keep = [
-        d for d in deadlines.deadlines_for(after, policy) if d.kind == DeadlineKind.PRESERVE_UNTIL
-    ]
-    changes["preserved_until"] = keep[0].due_at if keep else None
-    after.preserved_until = changes["preserved_until"]
-    changes |= deadlines.due_fields(after, policy)
-
     updated = AssistanceRequest.objects.filter(
         pk=request.pk, version=request.version, status=from_status
     ).update(**changes, version=request.version + 1, updated_at=now)
@@ -265,6 +267,17 @@ def transition_request(request, action, by, *, comment="", **data):
         setattr(request, name, value)
     request.version += 1
     request.updated_at = now
+
+    # Start, meet, pause or end the deadlines, then keep the nearest one on the request.
+    clocks = deadlines.sync_clocks(request, now)
+    keep = next((c for c in clocks if c.kind == DeadlineKind.PRESERVE_UNTIL), None)
+    derived = deadlines.request_due_fields(clocks)
+    derived["preserved_until"] = keep.due_at if keep and keep.met_at is None else None
+    if keep and request.follow_up_id:
+        derived["preserved_until"] = None  # held until the follow-up request is decided
+    AssistanceRequest.objects.filter(pk=request.pk).update(**derived)
+    for name, value in derived.items():
+        setattr(request, name, value)
 
     row = events.history_row(request, transition.name, from_status, by, comment, now)
     events.timeline_entry(request, transition.name, from_status, by, comment, now)

@@ -29,6 +29,7 @@ QUOTING_FIELDS = (
     "urgency_reason",
     "confidentiality_reason",
     "issuer_deadline_reason",
+    "provisional_measures_detail",
 )
 SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|\n+")
 
@@ -168,6 +169,11 @@ def missing_essentials(request, data_sought=None):
     if request.issuer_deadline and not (request.issuer_deadline_reason or "").strip():
         missing["issuer_deadline_reason"] = _(
             "Give the reasons for the earlier date (Directive 2014/41/EU Art. 12(2))."
+        )
+    if request.provisional_measures and not (request.provisional_measures_detail or "").strip():
+        missing["provisional_measures_detail"] = _(
+            "Say which provisional measures are needed: what must be prevented meanwhile "
+            "(Directive 2014/41/EU Art. 32(1))."
         )
     # Checked again here: the incident's marking may have been raised since the last edit.
     marking = tlp_error(request)

@@ -84,7 +84,7 @@ def _decorate(rows, user, now=None):
         obj.is_overdue = bool(obj.due_at and obj.due_at < now)
         obj.remaining_text = deadlines.format_remaining(obj.remaining) if obj.due_at else ""
         obj.direction = "out" if obj.requesting_agency_id == user.agency_id else "in"
-        level = escalation.level_reached(obj, now)
+        level = escalation.level_for(obj.due_at, obj.due_clock_started_at, now)
         obj.escalation_level = EscalationLevel(level) if level else None
     return rows
 
@@ -298,7 +298,7 @@ def _detail_context(request, obj, *, failed_action=None, action_form=None):
     obj = (
         AssistanceRequest.objects.filter(pk=obj.pk)
         .select_related(*LIST_RELATED, "created_by", "follow_up", "approved_by")
-        .prefetch_related("data_sought", "attachments", "history")
+        .prefetch_related("data_sought", "attachments", "history", "clocks")
         .get()
     )
     policy = deadlines.policy_for(obj.requesting_agency_id)

@@ -9,8 +9,15 @@ from django.db import connection
 
 from accounts.choices import AgencyKind, Role
 from coordination.assistance import delays, escalation
-from coordination.assistance.choices import DeadlineKind, EscalationLevel, LegalBasis, Urgency
-from coordination.assistance.models import AssistanceRequest, DelayNotice, Escalation
+from coordination.assistance.choices import (
+    PROVIDER_BASES,
+    TRANSITIONS,
+    DeadlineKind,
+    EscalationLevel,
+    LegalBasis,
+    Urgency,
+)
+from coordination.assistance.models import DelayNotice, Escalation, RequestDeadline
 from coordination.assistance.transitions import transition_request
 from coordination.notifications.choices import Channel, Event
 from coordination.notifications.models import Notification
@@ -54,19 +61,24 @@ def test_no_running_deadline_has_nothing_to_escalate():
 
 
 def _running(req, nl_liaison):
-    """Sent, and acknowledged when the basis starts its clock only on receipt."""
+    """Sent, and received when the basis starts its clock only on receipt."""
     req.refresh_from_db()
     if req.due_at is None:
-        transition_request(req, "acknowledge", nl_liaison)
+        if req.legal_basis in PROVIDER_BASES and "record_receipt" in TRANSITIONS:
+            transition_request(req, "record_receipt", req.approved_by)
+        else:
+            transition_request(req, "acknowledge", nl_liaison)
         req.refresh_from_db()
     assert req.due_at is not None, "a sent request runs a deadline"
     return req
 
 
-def _levels(req):
-    return list(
-        Escalation.objects.filter(request=req).order_by("pk").values_list("level", flat=True)
-    )
+def _row(req, kind=None):
+    return RequestDeadline.objects.get(request=req, kind=kind or req.due_kind)
+
+
+def _fired(kind):
+    return [e.level for e in escalation.sweep() if e.due_kind == kind]
 
 
 @pytest.mark.parametrize("basis", list(LegalBasis))
@@ -76,25 +88,26 @@ def test_each_level_fires_once_at_its_threshold_for_every_basis(
 ):
     extra = {"urgency_reason": "A child is in danger."} if urgency == Urgency.EMERGENCY else {}
     req = _running(sent_request(basis, urgency=urgency, **extra), nl_liaison)
+    kind = req.due_kind
     reminder, overdue, long_overdue = (
         when for _, when in escalation.thresholds(req.due_at, req.due_clock_started_at)
     )
-    assert req.escalate_at == reminder
+    assert _row(req).escalate_at == reminder
 
     frozen.move_to(reminder - timedelta(seconds=1))
-    assert escalation.sweep() == []
+    assert _fired(kind) == []
     frozen.move_to(reminder)
-    assert [e.level for e in escalation.sweep()] == [EscalationLevel.REMINDER]
-    assert escalation.sweep() == []  # the next sweep finds nothing new
+    assert _fired(kind) == [EscalationLevel.REMINDER]
+    assert _fired(kind) == []  # the next sweep finds nothing new
     frozen.move_to(overdue)
-    assert [e.level for e in escalation.sweep()] == [EscalationLevel.OVERDUE]
+    assert _fired(kind) == [EscalationLevel.OVERDUE]
     frozen.move_to(long_overdue)
-    assert [e.level for e in escalation.sweep()] == [EscalationLevel.LONG_OVERDUE]
+    assert _fired(kind) == [EscalationLevel.LONG_OVERDUE]
     frozen.move_to(long_overdue + 30 * D)
-    assert escalation.sweep() == []
-    req.refresh_from_db()
-    assert req.escalate_at is None
-    assert _levels(req) == ["reminder", "overdue", "long_overdue"]
+    escalation.sweep()
+    assert _row(req, kind).escalate_at is None
+    levels = Escalation.objects.filter(request=req, due_kind=kind).order_by("pk")
+    assert list(levels.values_list("level", flat=True)) == ["reminder", "overdue", "long_overdue"]
 
 
 def test_the_emergency_production_order_warns_two_hours_before_its_eight_hours(
@@ -105,13 +118,13 @@ def test_the_emergency_production_order_warns_two_hours_before_its_eight_hours(
         nl_liaison,
     )
     assert req.due_at - req.due_clock_started_at == 8 * H
-    assert req.escalate_at == req.due_at - 2 * H
+    assert _row(req).escalate_at == req.due_at - 2 * H
 
 
 def test_a_sweep_that_was_down_records_every_level_and_announces_the_highest_only(
     frozen, sent_request, nl_liaison
 ):
-    req = _running(sent_request(LegalBasis.POLICE), nl_liaison)
+    req = _running(sent_request(LegalBasis.EIO), nl_liaison)
     frozen.move_to(req.due_at + 60 * D)
     fired = escalation.sweep()
     assert [e.level for e in fired] == ["reminder", "overdue", "long_overdue"]
@@ -129,17 +142,54 @@ def test_a_new_deadline_after_a_transition_escalates_afresh(frozen, sent_request
     transition_request(req, "acknowledge", nl_liaison)
     req.refresh_from_db()
     assert (req.due_kind, req.due_at) != (first_kind, first_due)
-    assert req.escalate_at == escalation.first_threshold(req.due_at, req.due_clock_started_at)
-    frozen.move_to(req.escalate_at)
+    assert _row(req, first_kind).escalate_at is None  # met: it escalates no further
+    assert _row(req).escalate_at == escalation.first_threshold(req.due_at, req.due_clock_started_at)
+    frozen.move_to(_row(req).escalate_at)
     fired = escalation.sweep()
     assert [(e.due_kind, e.level) for e in fired] == [(req.due_kind, "reminder")]
+
+
+def test_both_the_provisional_and_the_recognition_deadline_escalate(
+    frozen, sent_request, nl_liaison
+):
+    req = sent_request(
+        LegalBasis.EIO,
+        provisional_measures=True,
+        provisional_measures_detail="Freeze the server before it is wiped.",
+    )
+    transition_request(req, "acknowledge", nl_liaison)
+    provisional, decide = _row(req, DeadlineKind.PROVISIONAL), _row(req, DeadlineKind.DECIDE)
+    frozen.move_to(decide.due_at + 20 * D)  # nobody acted on either
+    fired = {(e.due_kind, e.level) for e in escalation.sweep()}
+    for kind in (DeadlineKind.PROVISIONAL, DeadlineKind.DECIDE):
+        assert {(kind, level) for level in EscalationLevel} <= fired
+    assert escalation.sweep() == []  # each level of each deadline once
+    assert provisional.due_at < decide.due_at
+
+
+def test_an_unacknowledged_police_request_escalates_its_answer_deadline(
+    frozen, sent_request, nl_liaison
+):
+    req = sent_request(LegalBasis.POLICE)
+    answer = _row(req, DeadlineKind.ANSWER)
+    frozen.move_to(answer.due_at + H)  # never acknowledged, never answered
+    escalation.sweep()
+    levels = Escalation.objects.filter(request=req, due_kind=DeadlineKind.ANSWER)
+    assert set(levels.values_list("level", flat=True)) == {"reminder", "overdue"}
+    acknowledge = Escalation.objects.filter(request=req, due_kind=DeadlineKind.ACKNOWLEDGE)
+    assert set(acknowledge.values_list("level", flat=True)) == {
+        "reminder",
+        "overdue",
+        "long_overdue",
+    }
 
 
 def test_a_finished_request_stops_escalating(frozen, sent_request, nl_liaison, de_liaison):
     req = _running(sent_request(LegalBasis.POLICE), nl_liaison)
     transition_request(req, "withdraw", de_liaison, comment="Suspect identified otherwise.")
     req.refresh_from_db()
-    assert req.due_at is None and req.escalate_at is None
+    assert req.due_at is None
+    assert not RequestDeadline.objects.filter(request=req, escalate_at__isnull=False).exists()
     frozen.move_to(T0 + 365 * D)
     assert escalation.sweep() == []
 
@@ -208,12 +258,14 @@ def test_escalation_email_to_a_mailbox_of_a_red_case_carries_no_details(
     req = _running(req, nl_liaison)
     frozen.move_to(req.due_at + 30 * D)
     escalation.sweep()
-    mail = Notification.objects.get(
+    mails = Notification.objects.filter(
         event=Event.REQUEST_DEADLINE, email="central.authority@minjus.example.nl"
     )
-    assert "Nightjar" not in mail.body_text + mail.body_html
-    assert "Requesting agency" not in mail.body_text
-    assert req.get_absolute_url() in mail.body_text
+    assert mails
+    for mail in mails:
+        assert "Nightjar" not in mail.body_text + mail.body_html
+        assert "Requesting agency" not in mail.body_text
+        assert req.get_absolute_url() in mail.body_text
 
 
 # Two sweeps at once ---------------------------------------------------------------------
@@ -239,13 +291,13 @@ def test_two_overlapping_sweeps_fire_each_level_once(require_postgres, sent_requ
         t.start()
     for t in threads:
         t.join()
-    assert len(fired) == 18  # 6 requests x 3 levels, between both sweeps
-    assert Escalation.objects.count() == 18
+    assert len(fired) == 36  # 6 requests x 2 deadlines x 3 levels, between both sweeps
+    assert Escalation.objects.count() == 36
     keys = Notification.objects.filter(event=Event.REQUEST_DEADLINE).values_list(
         "dedupe_key", flat=True
     )
     assert len(keys) == len(set(keys))
-    assert AssistanceRequest.objects.filter(escalate_at__isnull=False).count() == 0
+    assert RequestDeadline.objects.filter(escalate_at__isnull=False).count() == 0
 
 
 # Delay notices ------------------------------------------------------------------------

@@ -206,10 +206,13 @@ def test_form_adapts_to_the_legal_basis_without_losing_input(client, lead_user, 
     assert 'name="dual_criminality"' in html
     assert 'name="urgency_reason"' in html
     assert "Directive 2014/41/EU" in html
-    assert "Art. 32(2)" not in html  # provisional measures only with preservation or search
-    data["measures"] = ["subscriber", "preservation"]
+    assert "Art. 32(2)" not in html  # provisional measures only when the issuer asks for them
+    assert 'name="provisional_measures"' in html
+    assert 'name="provisional_measures_detail"' not in html
+    data["provisional_measures"] = "on"
     html = client.post("/requests/new/adapt/", data, HTTP_HX_REQUEST="true").content.decode()
     assert "Art. 32(2)" in html
+    assert 'name="provisional_measures_detail"' in html
     data["add_row"] = "1"
     html = client.post("/requests/new/adapt/", data, HTTP_HX_REQUEST="true").content.decode()
     assert 'name="data-2-value"' in html
@@ -230,7 +233,10 @@ def test_detail_shows_deadlines_sources_and_only_my_actions(
     req = sent_request(LegalBasis.EIO)
     html = _as(client, nl_liaison).get(f"/requests/{req.reference}/").content.decode()
     assert "Directive 2014/41/EU Art. 16(1)" in html
-    assert "6 days 23 h left" in html or "7 days left" in html
+    assert "days" in html and "left" in html
+    # Shown in the time zone of the authority that must act, named.
+    assert 'title="Europe/Amsterdam"' in html
+    assert "Who must act" in html
     assert 'data-action="acknowledge"' in html
     assert 'data-action="withdraw"' not in html
     html = _as(client, de_liaison).get(f"/requests/{req.reference}/").content.decode()
@@ -494,7 +500,7 @@ def test_other_pages_authorisation(client, personas, sent_request, lead_user, pe
 def test_desk_reminds_the_requesting_side_of_preserved_data_running_out(
     client, sent_request, nl_liaison, de_liaison
 ):
-    req = sent_request(LegalBasis.EPOC_PR)
+    req = sent_request(LegalBasis.BUDAPEST_PRESERVATION)
     transition_request(req, "acknowledge", nl_liaison)
     transition_request(req, "confirm_preservation", nl_liaison)
     html = _as(client, de_liaison).get("/requests/desk/").content.decode()

@@ -48,7 +48,23 @@ class DeadlineSerializer(serializers.Serializer):
     source = serializers.CharField(help_text=_("The legal source or the policy it follows."))
     is_law = serializers.BooleanField(help_text=_("False: a policy number the agency may set."))
     extended = serializers.BooleanField()
-    issuer_date = serializers.BooleanField(help_text=_("The issuer's earlier date applies."))
+    legal_due_at = UTCDateTimeField(
+        allow_null=True, help_text=_("The due date as first computed, before any extension.")
+    )
+    party = serializers.CharField(help_text=_("Who must act to meet it."))
+    counting = serializers.CharField(help_text=_("exact, or eu_days (Regulation 1182/71)."))
+    counting_source = serializers.CharField()
+    zone = serializers.CharField(help_text=_("Time zone of the party that must act."))
+    information_rule = serializers.CharField(
+        help_text=_("What questions do to it: keeps running, pauses or restarts.")
+    )
+    information_is_law = serializers.BooleanField(
+        help_text=_("False: Concord's policy where the instrument is silent.")
+    )
+    restarted = serializers.BooleanField()
+    issuer_date = serializers.BooleanField(
+        help_text=_("Always false: the issuer's earlier date never replaces a deadline.")
+    )
 
 
 class RequestSerializer(ModelSerializer):
@@ -120,6 +136,8 @@ class RequestDetailSerializer(RequestSerializer):
             "confidentiality_reason",
             "issuer_deadline",
             "issuer_deadline_reason",
+            "provisional_measures",
+            "provisional_measures_detail",
             "sent_at",
             "received_at",
             "accepted_at",
@@ -184,6 +202,8 @@ class RequestWriteSerializer(ModelSerializer):
             "confidentiality_reason",
             "issuer_deadline",
             "issuer_deadline_reason",
+            "provisional_measures",
+            "provisional_measures_detail",
             "data_sought",
         ]
         extra_kwargs = {
@@ -207,6 +227,14 @@ class TransitionSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         help_text=_("acknowledge: when the request actually arrived, if before now."),
+    )
+    estimate = UTCDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "extend (EIO): the estimated time the decision needs, at most 30 days after "
+            "the deadline (Directive 2014/41/EU Art. 12(5))."
+        ),
     )
     agency = serializers.PrimaryKeyRelatedField(
         queryset=Agency.objects.all(),

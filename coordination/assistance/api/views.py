@@ -199,7 +199,7 @@ class RequestViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewSe
         obj = (
             self.get_queryset()
             .select_related("follow_up")
-            .prefetch_related("data_sought", "attachments")
+            .prefetch_related("data_sought", "attachments", "clocks")
             .filter(pk=obj.pk)
             .first()
         )
