@@ -493,3 +493,17 @@ def test_refusal_meets_no_deadline(frozen, sent_request, nl_liaison):
 )
 def test_time_remaining_reads_plainly(delta, text):
     assert format_remaining(delta) == text
+
+
+def test_sync_deadlines_gives_older_sent_requests_their_clocks(frozen, sent_request, nl_liaison):
+    from django.core.management import call_command
+
+    req = sent_request(LegalBasis.EIO)
+    transition_request(req, "acknowledge", nl_liaison)
+    expected = {row.kind: row.due_at for row in RequestDeadline.objects.filter(request=req)}
+    RequestDeadline.objects.filter(request=req).delete()
+    call_command("sync_deadlines", verbosity=0)
+    again = {row.kind: row.due_at for row in RequestDeadline.objects.filter(request=req)}
+    assert again == expected
+    call_command("sync_deadlines", verbosity=0)  # nothing left to do
+    assert RequestDeadline.objects.filter(request=req).count() == len(expected)
