@@ -33,8 +33,8 @@ from coordination.assistance.choices import (
     Status,
     Urgency,
 )
+from coordination.assistance.periods import hours
 
-HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 
 RUNS, PAUSES, RESTARTS = "runs", "pauses", "restarts"
@@ -55,6 +55,9 @@ class Rule:
     source: str
     is_law: bool
     party: str
+    # Whose days and time zone count the period, when not the acting party's (the provider's
+    # for the data it preserves).
+    calendar_of: str = ""
     # Name of the request's timestamp that meets the deadline ("follow_up": linking one).
     met_by: str | None = None
     # Day windows counted by Regulation 1182/71 (EU_DAYS) or as an exact duration.
@@ -131,7 +134,7 @@ RULES = [
         B.BUDAPEST_PRESERVATION,
         K.ACKNOWLEDGE,
         "sent",
-        _same(24 * HOUR),
+        _same(hours(24)),
         _("CETS 185 Art. 29(3): to be executed “expeditiously”; no number in law."),
         is_law=False,
         party=P.REQUESTED,
@@ -145,7 +148,7 @@ RULES = [
         B.BUDAPEST_PRESERVATION,
         K.PRESERVE,
         "received",
-        _same(24 * HOUR),
+        _same(hours(24)),
         _("CETS 185 Art. 29(3): take all appropriate measures to preserve expeditiously."),
         is_law=False,
         party=P.REQUESTED,
@@ -166,6 +169,7 @@ RULES = [
         ),
         is_law=True,
         party=P.REQUESTING,
+        calendar_of=P.REQUESTED,
         met_by="follow_up",
         counting_source=_(
             "Counted as an exact 60 days from the confirmation of preservation: CETS 185 "
@@ -232,7 +236,7 @@ RULES = [
         B.EIO,
         K.PROVISIONAL,
         "received",
-        _same(24 * HOUR),
+        _same(hours(24)),
         _(
             "Directive 2014/41/EU Art. 32(2): decide on the provisional measures the issuing "
             "authority asked for as soon as possible and, wherever practicable, within 24 "
@@ -295,7 +299,7 @@ RULES = [
         B.EPOC,
         K.PRODUCE,
         "received",
-        {Urgency.ROUTINE: 10 * DAY, Urgency.URGENT: 10 * DAY, Urgency.EMERGENCY: 8 * HOUR},
+        {Urgency.ROUTINE: 10 * DAY, Urgency.URGENT: 10 * DAY, Urgency.EMERGENCY: hours(8)},
         _(
             "Regulation (EU) 2023/1543 Art. 10(3): data within 10 days of the provider's "
             "receipt; Art. 10(2): where the enforcing authority was notified, at the end of "
@@ -318,7 +322,7 @@ RULES = [
         B.EPOC,
         K.ENFORCING_REVIEW,
         "enforcing_notified",
-        {Urgency.ROUTINE: 10 * DAY, Urgency.URGENT: 10 * DAY, Urgency.EMERGENCY: 96 * HOUR},
+        {Urgency.ROUTINE: 10 * DAY, Urgency.URGENT: 10 * DAY, Urgency.EMERGENCY: hours(96)},
         _(
             "Regulation (EU) 2023/1543 Art. 12(1): the notified enforcing authority may raise "
             "grounds for refusal as soon as possible, at the latest within 10 days of the "
@@ -359,7 +363,7 @@ RULES = [
         B.EPOC_PR,
         K.PRESERVE,
         "received",
-        _same(24 * HOUR),
+        _same(hours(24)),
         _("Regulation (EU) 2023/1543 Art. 11(1): preserve without undue delay on receipt."),
         is_law=False,
         party=P.PROVIDER,
@@ -381,9 +385,13 @@ RULES = [
         ),
         is_law=True,
         party=P.REQUESTING,
+        calendar_of=P.PROVIDER,
         met_by="follow_up",
         counting=Counting.EU_DAYS,
-        counting_source=REGULATION_COUNTING,
+        counting_source=_(
+            "Days counted by Regulation (EEC, Euratom) No 1182/71 Art. 3 in the time zone and "
+            "working days of the provider that holds the data."
+        ),
         information_source=_(
             "Keeps running: Art. 11(1) sets a period of preservation; questions do not suspend it."
         ),
@@ -429,7 +437,7 @@ RULES = [
         B.POLICE,
         K.ACKNOWLEDGE,
         "sent",
-        {Urgency.ROUTINE: 24 * HOUR, Urgency.URGENT: 4 * HOUR, Urgency.EMERGENCY: 4 * HOUR},
+        {Urgency.ROUTINE: hours(24), Urgency.URGENT: hours(4), Urgency.EMERGENCY: hours(4)},
         _("CETS 185 Art. 35 (24/7 network); no legal number."),
         is_law=False,
         party=P.REQUESTED,
@@ -577,7 +585,7 @@ def sync_clocks(request, now=None, policy=None):
             continue
         if row is None or (rule.kind == K.CLARIFY and start and start > row.clock_started_at):
             # A new clock (each information round has its own clarification deadline).
-            zone, country = place_of(request, rule.party)
+            zone, country = place_of(request, rule.calendar_of or rule.party)
             window = rule.window(request.urgency, policy)
             counting = periods.counting_for(rule.counting, window)
             due = periods.period_end(start, window, counting, zone, country)

@@ -24,6 +24,14 @@ from coordination.assistance.choices import Counting
 DAY = timedelta(days=1)
 
 
+class Hours(timedelta):
+    """A window the law expresses in hours: counted exactly, even when it is whole days."""
+
+
+def hours(n):
+    return Hours(hours=n)
+
+
 @lru_cache(maxsize=64)
 def _public_holidays(country, year):
     if not country:
@@ -64,7 +72,7 @@ def union_day_period_end(event_at, days, zone, country):
 
 def counting_for(counting, window):
     """The counting that applies to ``window``: the Union's day rules only count days."""
-    if counting == Counting.EU_DAYS and window % DAY == timedelta(0):
+    if counting == Counting.EU_DAYS and not isinstance(window, Hours) and not window % DAY:
         return Counting.EU_DAYS
     return Counting.EXACT
 
