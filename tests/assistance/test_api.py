@@ -331,3 +331,40 @@ def test_history_hides_internal_steps_from_the_requested_side(
     rows = api_login(nl_liaison).get(f"{detail(req)}history/").json()["results"]
     assert [r["action"] for r in rows] == ["approve"]
     assert rows[0]["comment"] == ""
+
+
+def test_api_deadlines_say_who_acts_how_they_count_and_what_questions_do(
+    frozen, api_login, sent_request, nl_liaison
+):
+    req = sent_request(LegalBasis.EIO)
+    transition_request(req, "acknowledge", nl_liaison)
+    body = api_login(nl_liaison).get(detail(req)).json()
+    decide = next(d for d in body["deadlines"] if d["kind"] == "decide")
+    assert decide["state"] == "running"
+    assert decide["party"] == "requested"
+    assert decide["counting"] == "eu_days"
+    assert decide["zone"] == "Europe/Amsterdam"
+    assert decide["information_rule"] == "keeps running during questions"
+    assert decide["information_is_law"] is True
+    assert decide["due_at"] == decide["legal_due_at"]
+    assert "1182/71" in decide["counting_source"]
+
+
+def test_api_extension_of_an_eio_needs_the_estimate(frozen, api_login, sent_request, nl_liaison):
+    req = sent_request(LegalBasis.EIO)
+    transition_request(req, "acknowledge", nl_liaison)
+    client = api_login(nl_liaison)
+    response = client.post(f"{detail(req)}extend/", {"comment": "Review."}, format="json")
+    assert response.status_code == 400
+    assert "estimate" in response.json()
+    due = next(d for d in client.get(detail(req)).json()["deadlines"] if d["kind"] == "decide")
+    response = client.post(
+        f"{detail(req)}extend/",
+        {"comment": "Review by the court.", "estimate": "2026-04-20T10:00:00Z"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    after = next(d for d in response.json()["deadlines"] if d["kind"] == "decide")
+    assert after["due_at"] == "2026-04-20T10:00:00Z"
+    assert after["legal_due_at"] == due["due_at"]
+    assert after["extended"] is True
