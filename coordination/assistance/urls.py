@@ -29,6 +29,11 @@ urlpatterns = [
     path("requests/<str:reference>/edit/", views.request_edit, name="edit"),
     path("requests/<str:reference>/print/", views.request_print, name="print"),
     path(
+        "requests/<str:reference>/print/acknowledgement/",
+        views.request_print_acknowledgement,
+        name="print_acknowledgement",
+    ),
+    path(
         "requests/<str:reference>/attachments/",
         views.attachment_upload,
         name="attachment_upload",

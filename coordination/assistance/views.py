@@ -12,18 +12,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.choices import Role
-from coordination.assistance import actions, deadlines, escalation
+from coordination.assistance import actions, deadlines, escalation, printing
 from coordination.assistance.choices import (
     DRAFTING_ROLES,
     TRANSITIONS,
     ActionName,
     DeadlineKind,
     EscalationLevel,
+    LegalBasis,
     Status,
 )
 from coordination.assistance.forms import (
@@ -297,7 +298,16 @@ def _detail_context(request, obj, *, failed_action=None, action_form=None):
     user = request.user
     obj = (
         AssistanceRequest.objects.filter(pk=obj.pk)
-        .select_related(*LIST_RELATED, "created_by", "follow_up", "approved_by")
+        .select_related(
+            *LIST_RELATED,
+            "created_by",
+            "follow_up",
+            "approved_by",
+            "validated_by",
+            "validating_agency",
+            "enforcing_agency",
+            "provider_addressee__provider",
+        )
         .prefetch_related("data_sought", "attachments", "history", "clocks")
         .get()
     )
@@ -412,10 +422,52 @@ def request_action(request, reference, action):
 @login_required
 @require_GET
 def request_print(request, reference):
+    """The form the request's instrument defines, for the authority that receives it."""
     obj = visible_request(request, reference)
     context = _detail_context(request, obj)
-    context["printed_at"] = timezone.now()
-    return render(request, "assistance/request_print.html", context)
+    return _render_form(
+        request,
+        printing.form_template(context["obj"]),
+        context,
+        printing.form_reader(context["obj"]),
+    )
+
+
+@login_required
+@require_GET
+def request_print_acknowledgement(request, reference):
+    """Annex B of Directive 2014/41/EU: the executing side's confirmation of receipt."""
+    obj = visible_request(request, reference)
+    if obj.legal_basis != LegalBasis.EIO or obj.received_at is None:
+        raise Http404
+    context = _detail_context(request, obj)
+    context.update(printing.acknowledgement_context(context["obj"]))
+    return _render_form(
+        request,
+        printing.ACKNOWLEDGEMENT_TEMPLATE,
+        context,
+        printing.acknowledgement_reader(context["obj"]),
+    )
+
+
+def _render_form(request, template, context, reader):
+    now = timezone.now()
+    context.update(
+        printed_at=now,
+        reader=reader,
+        zone=reader.zone,
+        zone_label=printing.zone_label(reader.zone, now.year),
+        validation_not_required=printing.validation_not_required(context["obj"]),
+        categories=printing.data_categories(context["obj"]),
+        detailed_measures=printing.measures_needing_details(context["obj"]),
+        emergency_hours=printing.EMERGENCY_HOURS,
+        preservation_days=printing.PRESERVATION_DAYS,
+        preservation_extension_days=printing.PRESERVATION_EXTENSION_DAYS,
+    )
+    with translation.override(reader.language):
+        response = render(request, template, context)
+    response["Content-Language"] = reader.language
+    return response
 
 
 # Attachments ----------------------------------------------------------------------------

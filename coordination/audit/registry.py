@@ -78,6 +78,7 @@ DISCLOSURES = {
     "evidence:download": _downloaded("evidence", methods=("GET", "HEAD", "POST")),
     "evidence-api:evidence-file": _downloaded("evidence", methods=("GET", "HEAD", "POST")),
     "assistance:print": _exported("request"),
+    "assistance:print_acknowledgement": _exported("request"),
     "assistance:attachment_download": _downloaded("request"),
     "audit:export": Rule(AuditAction.EXPORTED, "audit records", None),
 }
