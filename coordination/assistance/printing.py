@@ -105,9 +105,9 @@ def zone_label(name, year=None):
     seen = {}
     for month in (1, 7):
         moment = datetime(year, month, 1, 12, tzinfo=zone)
-        seen.setdefault(moment.tzname(), bool(moment.dst()))
-    # Standard time first, whichever hemisphere.
-    abbreviations = [a for a, _dst in sorted(seen.items(), key=lambda item: item[1]) if a]
+        seen.setdefault(moment.tzname(), moment.utcoffset())
+    # Standard time (the smaller offset) first, whichever hemisphere.
+    abbreviations = [a for a, _offset in sorted(seen.items(), key=lambda item: item[1]) if a]
     if not abbreviations or abbreviations == [name]:
         return name
     return f"{name} ({'/'.join(abbreviations)})"

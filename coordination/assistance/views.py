@@ -425,7 +425,7 @@ def request_print(request, reference):
     """The form the request's instrument defines, for the authority that receives it."""
     obj = visible_request(request, reference)
     context = _detail_context(request, obj)
-    return _render_form(
+    return _render_printable(
         request,
         printing.form_template(context["obj"]),
         context,
@@ -442,7 +442,7 @@ def request_print_acknowledgement(request, reference):
         raise Http404
     context = _detail_context(request, obj)
     context.update(printing.acknowledgement_context(context["obj"]))
-    return _render_form(
+    return _render_printable(
         request,
         printing.ACKNOWLEDGEMENT_TEMPLATE,
         context,
@@ -450,7 +450,7 @@ def request_print_acknowledgement(request, reference):
     )
 
 
-def _render_form(request, template, context, reader):
+def _render_printable(request, template, context, reader):
     now = timezone.now()
     context.update(
         printed_at=now,

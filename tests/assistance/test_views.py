@@ -405,10 +405,10 @@ def test_requested_side_does_not_read_the_internal_drafting_steps(
     assert "Internal: fix the offences." in html
 
 
-def test_print_gives_data_times_in_utc(client, sent_request, de_liaison):
-    req = sent_request(LegalBasis.EIO)  # observed 2026-02-27 23:14 UTC; users are in Berlin
+def test_print_gives_data_times_in_the_receiving_agencys_zone(client, sent_request, de_liaison):
+    req = sent_request(LegalBasis.EIO)  # observed 2026-02-27 23:14 UTC; sent to Amsterdam
     html = _as(client, de_liaison).get(f"/requests/{req.reference}/print/").content.decode()
-    assert "2026-02-27 23:14:00" in html
+    assert "2026-02-28 00:14:00 CET" in html
 
 
 def test_admin_lists_requests_by_metadata_alone(client, sent_request, django_user_model):

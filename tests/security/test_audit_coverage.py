@@ -9,7 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from drf_spectacular.generators import SchemaGenerator
 
+from accounts.choices import Role
 from coordination.assistance import actions as request_actions
+from coordination.assistance.transitions import transition_request
 from coordination.audit import recorder
 from coordination.audit.models import AuditRecord
 from coordination.audit.registry import (
@@ -26,6 +28,7 @@ from incidents.choices import TLP
 from incidents.evidence import actions as evidence_actions
 from tests.assistance.conftest import DATA, complete_fields
 from tests.evidence.conftest import CONTENT, evidence_fields
+from tests.factories import UserFactory
 
 TAXII = "application/taxii+json;version=2.1"
 
@@ -89,12 +92,22 @@ def world(settings, tmp_path, incident, lead_user, nl_agency):
     attachment = request_actions.add_attachment(
         request, lead_user, SimpleUploadedFile("order.pdf", b"%PDF-1.4 order")
     )
+    # Annex B exists once the executing side acknowledged the EIO.
+    acknowledged = request_actions.create_request(
+        lead_user, data_sought=DATA, **complete_fields(receiving_agency=nl_agency)
+    )
+    transition_request(acknowledged, "submit", lead_user)
+    approver = UserFactory(agency=lead_user.agency, role=Role.LIAISON_OFFICER)
+    transition_request(acknowledged, "approve", approver)
+    receiver = UserFactory(agency=nl_agency, role=Role.LIAISON_OFFICER)
+    transition_request(acknowledged, "acknowledge", receiver)
     collection_id = collections.incident_collection_id(incident.reference)
     object_id = stix.indicator_id(incident.reference, indicator.type, indicator.value)
     return {
         "reference": incident.reference,
         "evidence": evidence.reference,
         "request": request.reference,
+        "acknowledged request": acknowledged.reference,
         "indicator": indicator.pk,
         "attachment": attachment.pk,
         "collection_id": collection_id,
@@ -109,15 +122,22 @@ def _url_of(name, world):
     rule = rule_for(name)
     kwargs = dict(EXTRA_KWARGS.get(name, lambda w: {})(world))
     if rule.kwarg == "reference":
-        kwargs["reference"] = world[
-            rule.object_type if rule.object_type in ("evidence", "request") else "reference"
-        ]
+        kwargs["reference"] = world[_object_key(name, rule)]
     elif rule.kwarg == "pk":
         kwargs["pk"] = world[rule.object_type]
     elif rule.kwarg == "collection_id":
         kwargs["collection_id"] = world["collection_id"]
     return reverse(name, kwargs=kwargs)
 
+
+def _object_key(name, rule):
+    if name in OBJECT_OF:
+        return OBJECT_OF[name]
+    return rule.object_type if rule.object_type in ("evidence", "request") else "reference"
+
+
+# URLs that need an object in a given state.
+OBJECT_OF = {"assistance:print_acknowledgement": "acknowledged request"}
 
 # Other URL arguments than the recorded object's.
 EXTRA_KWARGS = {
@@ -154,12 +174,14 @@ def test_each_consultation_and_export_leaves_its_record(name, world, lead_user, 
     item = records.get()
     assert item.object_type == rule.object_type
     if rule.kwarg:
-        assert item.object_ref == str(_expected_ref(rule, world))
+        assert item.object_ref == str(_expected_ref(name, rule, world))
     if rule.action != "viewed":
         assert item.recipient == lead_user.username
 
 
-def _expected_ref(rule, world):
+def _expected_ref(name, rule, world):
+    if name in OBJECT_OF:
+        return world[OBJECT_OF[name]]
     if rule.kwarg == "collection_id":
         return world["collection_id"]
     if rule.object_type in ("evidence", "request", "indicator"):
