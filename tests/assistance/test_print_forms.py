@@ -19,8 +19,9 @@ from tests.factories import AgencyFactory, UserFactory
 
 EIO_SECTIONS = "ABCDEFGHIJKL"
 # Session, user, request (visibility, then with its relations), data sought, attachments,
-# history, deadline policy, and an EIO's earlier requests: none per row.
-QUERY_BUDGET = 10
+# history, deadlines and policy, what the reader's side may do next (deadline rows, forward
+# targets), and an EIO's earlier requests: a constant, none per row.
+QUERY_BUDGET = 12
 
 
 def _print(client, user, req, form=""):
