@@ -132,14 +132,14 @@ def test_eio_with_preservation_sets_24_hour_provisional_measures_clock(
     ("urgency", "window"),
     [(Urgency.ROUTINE, 10 * D), (Urgency.URGENT, 10 * D), (Urgency.EMERGENCY, 8 * H)],
 )
-def test_epoc_production_window_by_urgency(frozen, sent_request, nl_liaison, urgency, window):
+def test_epoc_production_window_by_urgency(frozen, sent_request, de_liaison, urgency, window):
     req = sent_request(
         LegalBasis.EPOC, urgency=urgency, urgency_reason="Kidnapping: the victim is held."
     )
     # Addressed to the provider side: the clock runs from delivery.
     assert _due(req) == (DeadlineKind.PRODUCE, T0 + window, T0)
     frozen.shift(1 * H)
-    transition_request(req, "acknowledge", nl_liaison)
+    transition_request(req, "record_receipt", de_liaison)
     assert _due(req) == (DeadlineKind.PRODUCE, T0 + H + window, T0 + H)
 
 
@@ -273,24 +273,32 @@ def test_answer_during_execution_restarts_the_execution_clock(
 
 
 @pytest.mark.parametrize("basis", [LegalBasis.BUDAPEST_PRESERVATION, LegalBasis.EPOC_PR])
-def test_preservation_keeps_data_60_days_from_confirmation(frozen, sent_request, nl_liaison, basis):
+def test_preservation_keeps_data_60_days_from_confirmation(
+    frozen, sent_request, nl_liaison, de_liaison, basis
+):
+    # An EPOC-PR goes to the provider: the issuing side records its receipt and preservation.
+    by, receipt, preservation = (
+        (de_liaison, "record_receipt", "record_preservation")
+        if basis == LegalBasis.EPOC_PR
+        else (nl_liaison, "acknowledge", "confirm_preservation")
+    )
     req = sent_request(basis)
-    transition_request(req, "acknowledge", nl_liaison)
+    transition_request(req, receipt, by)
     assert _due(req)[:2] == (DeadlineKind.PRESERVE, T0 + 24 * H)
     frozen.shift(6 * H)
-    transition_request(req, "confirm_preservation", nl_liaison)
+    transition_request(req, preservation, by)
     req.refresh_from_db()
     assert req.status == Status.PRESERVED
     assert req.preserved_until == T0 + 6 * H + 60 * D
     assert _due(req) == (DeadlineKind.PRESERVE_UNTIL, T0 + 6 * H + 60 * D, T0 + 6 * H)
 
 
-def test_epoc_pr_preservation_extends_once_by_30_days(frozen, sent_request, nl_liaison, lead_user):
+def test_epoc_pr_preservation_extends_once_by_30_days(frozen, sent_request, de_liaison, lead_user):
     from incidents.exceptions import TransitionNotAllowed
 
     req = sent_request(LegalBasis.EPOC_PR)
-    transition_request(req, "acknowledge", nl_liaison)
-    transition_request(req, "confirm_preservation", nl_liaison)
+    transition_request(req, "record_receipt", de_liaison)
+    transition_request(req, "record_preservation", de_liaison)
     transition_request(req, "extend_preservation", lead_user, comment="Production order pending.")
     req.refresh_from_db()
     assert req.preserved_until == T0 + 90 * D

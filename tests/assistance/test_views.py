@@ -495,8 +495,8 @@ def test_desk_reminds_the_requesting_side_of_preserved_data_running_out(
     client, sent_request, nl_liaison, de_liaison
 ):
     req = sent_request(LegalBasis.EPOC_PR)
-    transition_request(req, "acknowledge", nl_liaison)
-    transition_request(req, "confirm_preservation", nl_liaison)
+    transition_request(req, "record_receipt", de_liaison)
+    transition_request(req, "record_preservation", de_liaison)
     html = _as(client, de_liaison).get("/requests/desk/").content.decode()
     assert req.reference in html
     assert "59 days" in html
