@@ -127,34 +127,38 @@ DATA = [
 ]
 
 
-@pytest.fixture
-def provider(db):
-    return ServiceProvider.objects.create(
-        name="Example Cloud Ltd", services="Hosting, e-mail", website="https://cloud.example"
-    )
-
-
-@pytest.fixture
-def nl_representative(provider):
+def example_cloud_representative():
     """Example Cloud Ltd's legal representative in the Netherlands (Art. 7(1))."""
-    return ProviderEstablishment.objects.create(
+    provider, _ = ServiceProvider.objects.get_or_create(
+        name="Example Cloud Ltd",
+        defaults={"services": "Hosting, e-mail", "website": "https://cloud.example"},
+    )
+    row, _ = ProviderEstablishment.objects.get_or_create(
         provider=provider,
         role=ProviderRole.LEGAL_REPRESENTATIVE,
         country="NL",
-        name="Example Cloud Legal Representative B.V.",
-        address="Keizersgracht 1, Amsterdam",
-        email="lawful-requests@cloud.example",
-        timezone="Europe/Amsterdam",
+        defaults={
+            "name": "Example Cloud Legal Representative B.V.",
+            "address": "Keizersgracht 1, Amsterdam",
+            "email": "lawful-requests@cloud.example",
+            "timezone": "Europe/Amsterdam",
+        },
     )
+    return row
 
 
 @pytest.fixture
-def make_request(lead_user, nl_agency, nl_representative):
+def nl_representative(db):
+    return example_cloud_representative()
+
+
+@pytest.fixture
+def make_request(lead_user, nl_agency):
     def _make(basis=LegalBasis.EIO, by=None, incident=None, data=DATA, **overrides):
         by = by or lead_user
         if basis in PROVIDER_BASES:
             # An order goes to the provider; NL-HTC is notified when Art. 8(1) asks for it.
-            overrides.setdefault("provider_addressee", nl_representative)
+            overrides.setdefault("provider_addressee", example_cloud_representative())
             overrides.setdefault("enforcing_agency", nl_agency)
         return actions.create_request(
             by,

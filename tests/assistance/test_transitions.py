@@ -39,7 +39,13 @@ def test_transition_table_matches_the_design():
         assert set(t.sources) == sources, name
         assert t.target == target, name
         assert t.side == side, name
-    finished = {Status.FULFILLED, Status.PARTIALLY_FULFILLED, Status.REFUSED, Status.WITHDRAWN}
+    finished = {
+        Status.FULFILLED,
+        Status.PARTIALLY_FULFILLED,
+        Status.REFUSED,
+        Status.NOT_EXECUTED,
+        Status.WITHDRAWN,
+    }
     assert set(TRANSITIONS["close"].sources) == finished
     assert Status.IN_EXECUTION in TRANSITIONS["fulfil"].sources
     assert Status.CLOSED not in TRANSITIONS["withdraw"].sources
