@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from accounts.models import Agency
-from coordination.assistance import deadlines
+from coordination.assistance import deadlines, provider_orders
 from coordination.assistance.choices import DRAFTING_ROLES, DataKind, LegalBasis, Status, Urgency
 from coordination.assistance.models import (
     AssistanceRequest,
@@ -44,6 +44,20 @@ EDITABLE_FIELDS = (
     "issuer_deadline_reason",
     "provisional_measures",
     "provisional_measures_detail",
+    # Orders to a service provider (Regulation (EU) 2023/1543 Art. 7 and 8).
+    "provider_addressee",
+    "identification_only",
+    "notification_exception",
+    "notification_exception_reason",
+    "enforcing_agency",
+)
+# Set from the others while drafting an order to a provider (provider_orders.check_draft).
+DERIVED_FIELDS = (
+    "requested_country",
+    "receiving_agency",
+    "enforcing_agency",
+    "notification_exception",
+    "notification_exception_reason",
 )
 MAX_DATA_ITEMS = 50
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
@@ -55,6 +69,7 @@ def _check_fields(request, by):
         request.measures = clean_measures(request.measures)
     except ValueError as exc:
         errors["measures"] = _("Unknown measure: %(values)s.") % {"values": exc}
+    errors |= provider_orders.check_draft(request, by)
     agency = request.receiving_agency
     if agency is not None:
         if agency.pk == by.agency_id:
@@ -68,9 +83,19 @@ def _check_fields(request, by):
         elif agency.country.code != str(request.requested_country):
             errors["receiving_agency"] = _("This authority is not in the requested country.")
     if request.requested_country and str(request.requested_country) == by.agency.country.code:
-        errors["requested_country"] = _(
-            "A cross-border request goes to another country than your agency's."
-        )
+        if request.is_provider_order:
+            errors.setdefault(
+                "provider_addressee",
+                _(
+                    "This addressee is in your own Member State: a European Production or "
+                    "Preservation Order goes to a provider's establishment or representative "
+                    "in another Member State (Regulation (EU) 2023/1543 Art. 1(1))."
+                ),
+            )
+        else:
+            errors["requested_country"] = _(
+                "A cross-border request goes to another country than your agency's."
+            )
     if (
         request.issuer_deadline
         and request.issuer_deadline < timezone.now()
@@ -144,7 +169,7 @@ def update_draft(request, by, *, data_sought=None, **changes):
         setattr(request, name, value)
     _check_fields(request, by)
     # CAS on the version: a concurrent submit must not be overwritten by a stale edit.
-    values = {name: getattr(request, name) for name in changes}
+    values = {name: getattr(request, name) for name in (*changes, *DERIVED_FIELDS)}
     values["updated_at"] = timezone.now()
     updated = AssistanceRequest.objects.filter(
         pk=request.pk, version=request.version, status=Status.DRAFT

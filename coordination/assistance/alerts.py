@@ -10,13 +10,18 @@ travels in an email body, only a link that needs sign-in.
   functional mailbox;
 - every later transition: the other side's liaison officers and the drafter; a forward
   also reaches the new executing agency and its mailbox; questions, answers, refusals and
-  fulfilment carry the comment.
+  fulfilment carry the comment;
+- an order to a service provider: when sent, the notified enforcing authority's liaison
+  officers, supervisors and mailbox (Regulation (EU) 2023/1543 Art. 8), with the end of its
+  refusal window (Art. 12(1)); its decision reaches the issuing side's officers; a
+  withdrawal reaches it too.
 """
 
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role, lazy_country_name
 from accounts.models import User
+from coordination.assistance import provider_orders
 from coordination.assistance.choices import (
     TRANSITIONS,
     ActionName,
@@ -51,7 +56,19 @@ HEADLINES = {
     ActionName.REFUSE: _("Request refused"),
     ActionName.WITHDRAW: _("Request withdrawn"),
     ActionName.CLOSE: _("Request closed"),
+    ActionName.RECORD_RECEIPT: _("Receipt by the provider recorded"),
+    ActionName.RECORD_CLARIFICATION_REQUEST: _("The provider asks for clarification"),
+    ActionName.RECORD_PRESERVATION: _("Preservation by the provider recorded"),
+    ActionName.RECORD_DATA: _("Data received from the provider"),
+    ActionName.RECORD_DATA_PARTLY: _("Data received in part from the provider"),
+    ActionName.RECORD_IMPOSSIBILITY: _("The provider cannot execute the order"),
+    ActionName.CONFIRM_NO_GROUNDS: _("The enforcing authority raises no ground for refusal"),
+    ActionName.RAISE_REFUSAL_GROUNDS: _("The enforcing authority raises grounds for refusal"),
 }
+# Subject line of the notification of an order to the enforcing authority (Art. 8(1)).
+NOTIFIED_HEADLINE = _(
+    "European Production Order notified to you (Regulation (EU) 2023/1543 Art. 8)"
+)
 
 # Transitions whose comment is the message itself (questions, answers, grounds, results).
 COMMENT_CARRIED = {
@@ -64,6 +81,11 @@ COMMENT_CARRIED = {
     ActionName.FULFIL_PARTLY,
     ActionName.REFUSE,
     ActionName.WITHDRAW,
+    ActionName.RECORD_CLARIFICATION_REQUEST,
+    ActionName.RECORD_DATA_PARTLY,
+    ActionName.RECORD_IMPOSSIBILITY,
+    ActionName.CONFIRM_NO_GROUNDS,
+    ActionName.RAISE_REFUSAL_GROUNDS,
 }
 
 
@@ -112,7 +134,29 @@ def _message(request, event, action, by, comment, row):
             "due_at": request.due_at,
             "due_kind": DeadlineKind(request.due_kind).label if request.due_kind else "",
             "is_emergency": request.urgency == "emergency",
+            "refusal_until": provider_orders.refusal_window_end(request)
+            if event == Event.REQUEST_SENT
+            else None,
         },
+    )
+
+
+def _order_sent(request, action, by, comment, row):
+    """An order leaves for the provider: the enforcing authority hears of it when Art. 8(1)
+    asks for the notification; nobody else outside the issuing agency does."""
+    if not (request.notification_required and request.enforcing_agency_id):
+        return []
+    agency = request.enforcing_agency
+    message = _message(request, Event.REQUEST_SENT, action, by, comment, row)
+    message.context["headline"] = NOTIFIED_HEADLINE
+    return notify(
+        message,
+        users=User.objects.filter(
+            agency_id=agency.pk,
+            role__in=[Role.LIAISON_OFFICER, Role.SUPERVISOR],
+            is_active=True,
+        ),
+        mailboxes=[mailbox_of(agency)],
     )
 
 
@@ -124,6 +168,8 @@ def request_transitioned(request, action, from_status, by, comment, row):
         return notify(
             _message(request, Event.REQUEST_SUBMITTED, action, by, comment, row), users=users
         )
+    if action == ActionName.APPROVE and request.is_provider_order:
+        return _order_sent(request, action, by, comment, row)
     if action == ActionName.APPROVE:
         agency = request.receiving_agency
         return notify(
@@ -140,6 +186,14 @@ def request_transitioned(request, action, from_status, by, comment, row):
     else:
         other = {request.requesting_agency_id}
     mailboxes = []
+    if (
+        action == ActionName.WITHDRAW
+        and request.notification_required
+        and request.enforcing_agency_id
+    ):
+        # The notified enforcing authority need no longer assess the order.
+        other.add(request.enforcing_agency_id)
+        mailboxes.append(mailbox_of(request.enforcing_agency))
     if action == ActionName.FORWARD:
         # The agency it now rests with learns of it like a newly sent request.
         other.add(request.executing_agency_id)

@@ -104,6 +104,8 @@ class Side(models.TextChoices):
 
 # Orders addressed to a service provider, not to an authority (Regulation (EU) 2023/1543 Art. 7).
 PROVIDER_BASES = (LegalBasis.EPOC, LegalBasis.EPOC_PR)
+# Bases addressed to an authority of the requested country, which acknowledges and executes.
+AGENCY_BASES = tuple(b for b in LegalBasis if b not in PROVIDER_BASES)
 
 
 class Party(models.TextChoices):
@@ -162,6 +164,20 @@ class ActionName(models.TextChoices):
     REFUSE = "refuse", _("Refuse")
     WITHDRAW = "withdraw", _("Withdraw")
     CLOSE = "close", _("Close")
+    # Orders to a service provider: the issuing side records what the provider did
+    # (Regulation (EU) 2023/1543 Art. 10, 11, Annex III), the enforcing authority decides
+    # on grounds for refusal (Art. 12).
+    RECORD_RECEIPT = "record_receipt", _("Record the provider's receipt")
+    RECORD_CLARIFICATION_REQUEST = (
+        "record_clarification_request",
+        _("Record the provider's request for clarification"),
+    )
+    RECORD_PRESERVATION = "record_preservation", _("Record the provider's preservation")
+    RECORD_DATA = "record_data", _("Record the data received")
+    RECORD_DATA_PARTLY = "record_data_partly", _("Record the data received in part")
+    RECORD_IMPOSSIBILITY = "record_impossibility", _("Record the provider's impossibility")
+    CONFIRM_NO_GROUNDS = "confirm_no_grounds", _("Confirm no ground for refusal")
+    RAISE_REFUSAL_GROUNDS = "raise_refusal_grounds", _("Raise grounds for refusal")
 
 
 DRAFTING_ROLES = (Role.INVESTIGATOR, Role.LIAISON_OFFICER, Role.SUPERVISOR)
@@ -212,6 +228,8 @@ class Transition:
 
 _EXECUTING = (Status.RECEIVED, Status.IN_EXECUTION)
 _PRESERVATION_OPEN = (Status.PRESERVED, Status.HELD)
+# Open states of an order in which the notified enforcing authority may still decide.
+_ENFORCING_OPEN = (Status.SENT, Status.RECEIVED, Status.AWAITING_INFORMATION)
 
 TRANSITIONS = {
     t.name: t
@@ -243,6 +261,7 @@ TRANSITIONS = {
             Side.REQUESTED,
             LIAISON,
             comment="optional",
+            bases=AGENCY_BASES,
         ),
         Transition(
             "accept",
@@ -251,9 +270,26 @@ TRANSITIONS = {
             Side.REQUESTED,
             LIAISON,
             comment="optional",
+            bases=AGENCY_BASES,
         ),
-        Transition("forward", [Status.RECEIVED], None, Side.REQUESTED, LIAISON, comment="optional"),
-        Transition("extend", [Status.RECEIVED], None, Side.REQUESTED, LIAISON, comment="required"),
+        Transition(
+            "forward",
+            [Status.RECEIVED],
+            None,
+            Side.REQUESTED,
+            LIAISON,
+            comment="optional",
+            bases=AGENCY_BASES,
+        ),
+        Transition(
+            "extend",
+            [Status.RECEIVED],
+            None,
+            Side.REQUESTED,
+            LIAISON,
+            comment="required",
+            bases=AGENCY_BASES,
+        ),
         Transition(
             "decide_provisional",
             [Status.RECEIVED, Status.IN_EXECUTION, Status.AWAITING_INFORMATION],
@@ -270,6 +306,7 @@ TRANSITIONS = {
             Side.REQUESTED,
             LIAISON,
             comment="required",
+            bases=AGENCY_BASES,
         ),
         Transition(
             "answer",
@@ -286,7 +323,7 @@ TRANSITIONS = {
             Side.REQUESTED,
             LIAISON,
             comment="optional",
-            bases=(LegalBasis.BUDAPEST_PRESERVATION, LegalBasis.EPOC_PR),
+            bases=(LegalBasis.BUDAPEST_PRESERVATION,),
         ),
         Transition(
             "extend_preservation",
@@ -314,6 +351,7 @@ TRANSITIONS = {
             LIAISON,
             comment="required",
             irreversible=True,
+            bases=AGENCY_BASES,
         ),
         Transition(
             "fulfil_partly",
@@ -323,6 +361,7 @@ TRANSITIONS = {
             LIAISON,
             comment="required",
             irreversible=True,
+            bases=AGENCY_BASES,
         ),
         Transition(
             "refuse",
@@ -332,6 +371,7 @@ TRANSITIONS = {
             LIAISON,
             comment="required",
             irreversible=True,
+            bases=AGENCY_BASES,
         ),
         Transition(
             "withdraw",
@@ -350,6 +390,84 @@ TRANSITIONS = {
             REQUESTING_ANY,
             comment="optional",
             irreversible=True,
+        ),
+        # Orders to a service provider (PROVIDER_BASES): the issuing side records the
+        # provider's steps; the notified enforcing authority decides (Art. 12).
+        Transition(
+            "record_receipt",
+            [Status.SENT],
+            Status.RECEIVED,
+            Side.REQUESTING,
+            REQUESTING_OFFICERS,
+            comment="optional",
+            bases=PROVIDER_BASES,
+        ),
+        Transition(
+            "record_clarification_request",
+            [Status.RECEIVED],
+            Status.AWAITING_INFORMATION,
+            Side.REQUESTING,
+            REQUESTING_OFFICERS,
+            comment="required",
+            bases=PROVIDER_BASES,
+        ),
+        Transition(
+            "record_preservation",
+            [Status.RECEIVED],
+            Status.PRESERVED,
+            Side.REQUESTING,
+            REQUESTING_OFFICERS,
+            comment="optional",
+            bases=(LegalBasis.EPOC_PR,),
+        ),
+        Transition(
+            "record_data",
+            [Status.RECEIVED],
+            Status.FULFILLED,
+            Side.REQUESTING,
+            REQUESTING_OFFICERS,
+            comment="optional",
+            irreversible=True,
+            bases=(LegalBasis.EPOC,),
+        ),
+        Transition(
+            "record_data_partly",
+            [Status.RECEIVED],
+            Status.PARTIALLY_FULFILLED,
+            Side.REQUESTING,
+            REQUESTING_OFFICERS,
+            comment="required",
+            irreversible=True,
+            bases=(LegalBasis.EPOC,),
+        ),
+        Transition(
+            "record_impossibility",
+            [Status.RECEIVED],
+            Status.NOT_EXECUTED,
+            Side.REQUESTING,
+            REQUESTING_OFFICERS,
+            comment="required",
+            irreversible=True,
+            bases=PROVIDER_BASES,
+        ),
+        Transition(
+            "confirm_no_grounds",
+            _ENFORCING_OPEN,
+            None,
+            Side.ENFORCING,
+            REQUESTING_OFFICERS,
+            comment="optional",
+            bases=(LegalBasis.EPOC,),
+        ),
+        Transition(
+            "raise_refusal_grounds",
+            _ENFORCING_OPEN,
+            Status.REFUSED,
+            Side.ENFORCING,
+            REQUESTING_OFFICERS,
+            comment="required",
+            irreversible=True,
+            bases=(LegalBasis.EPOC,),
         ),
     ]
 }

@@ -752,23 +752,33 @@ def _local(moment, zone):
     return moment.astimezone(ZoneInfo(zone or "UTC")).strftime("%d %b %Y %H:%M %Z")
 
 
+def refusal_window_end(request):
+    """When the notified enforcing authority's time to raise grounds ends (Art. 12(1))."""
+    if not (request.notification_required and request.enforcing_notified_at):
+        return None
+    row = _running_row(request, K.ENFORCING_REVIEW)
+    if row is not None and row.due_at is not None:
+        return row.due_at
+    found = rule(request.legal_basis, K.ENFORCING_REVIEW)
+    if found is None:
+        return None
+    zone, country = place_of(request, P.ENFORCING)
+    return periods.period_end(
+        request.enforcing_notified_at,
+        found.window(request.urgency),
+        found.counting,
+        zone,
+        country,
+    )
+
+
 def refusal_window_open(request, now=None):
     """Whether the notified enforcing authority may still raise grounds (Art. 12(1))."""
     now = now or timezone.now()
-    if not (request.notification_required and request.enforcing_notified_at):
-        return False
     if request.enforcing_decided_at:
         return False
-    row = _running_row(request, K.ENFORCING_REVIEW)
-    if row is not None and row.due_at is not None:
-        return now <= row.due_at
-    found = rule(request.legal_basis, K.ENFORCING_REVIEW)
-    if found is None:
-        return False
-    zone, country = place_of(request, P.ENFORCING)
-    window = found.window(request.urgency)
-    due = periods.period_end(request.enforcing_notified_at, window, found.counting, zone, country)
-    return now <= due
+    end = refusal_window_end(request)
+    return bool(end and request.enforcing_notified_at <= now <= end)
 
 
 # Display -----------------------------------------------------------------------------

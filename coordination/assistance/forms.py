@@ -1,13 +1,15 @@
 """Forms of the request pages. They check input shape; the rules live in ``actions``,
 ``validation`` and ``transitions``."""
 
+from types import SimpleNamespace
+
 from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import CountryChoices
 from accounts.models import Agency
-from coordination.assistance import deadlines
+from coordination.assistance import deadlines, provider_orders
 from coordination.assistance.actions import EDITABLE_FIELDS
 from coordination.assistance.choices import (
     PRESERVATION_BASES,
@@ -18,7 +20,7 @@ from coordination.assistance.choices import (
     Urgency,
 )
 from coordination.assistance.filtersets import RequestFilterSet
-from coordination.assistance.models import AssistanceRequest
+from coordination.assistance.models import AssistanceRequest, ProviderEstablishment
 from coordination.assistance.validation import MLA_BASES
 from incidents.forms import DateTimeLocalInput, datetime_local_field
 
@@ -49,6 +51,26 @@ class RequestForm(forms.ModelForm):
         _("Result needed by (issuer's date)"),
         _("Only if you need the result earlier than the legal deadline. In your time zone."),
     )
+    provider_addressee = forms.ModelChoiceField(
+        label=_("Service provider addressed"),
+        queryset=ProviderEstablishment.objects.none(),
+        required=False,
+        help_text=_(
+            "The provider's designated establishment or legal representative in another "
+            "Member State: the order is addressed to it directly (Regulation (EU) 2023/1543 "
+            "Art. 7(1)). Its Member State becomes the requested country."
+        ),
+    )
+    enforcing_agency = forms.ModelChoiceField(
+        label=_("Enforcing authority notified"),
+        queryset=Agency.objects.none(),
+        required=False,
+        help_text=_(
+            "An authority of the addressee's Member State. It receives the order at the same "
+            "time as the provider (Regulation (EU) 2023/1543 Art. 8(1)) and may raise grounds "
+            "for refusal within 10 days, 96 hours in an emergency (Art. 12(1))."
+        ),
+    )
 
     class Meta:
         model = AssistanceRequest
@@ -65,6 +87,9 @@ class RequestForm(forms.ModelForm):
             "confidentiality_requested": forms.CheckboxInput(attrs={"class": "adapts"}),
             "provisional_measures": forms.CheckboxInput(attrs={"class": "adapts"}),
             "provisional_measures_detail": forms.Textarea(attrs={"rows": 2}),
+            "identification_only": forms.CheckboxInput(attrs={"class": "adapts"}),
+            "notification_exception": forms.CheckboxInput(attrs={"class": "adapts"}),
+            "notification_exception_reason": forms.Textarea(attrs={"rows": 3}),
         }
 
     def __init__(self, *args, user=None, **kwargs):
@@ -97,8 +122,21 @@ class RequestForm(forms.ModelForm):
             "measures",
             "urgency",
             "confidentiality_requested",
+            "provider_addressee",
+            "identification_only",
+            "notification_exception",
         ):
             self.fields[name].widget.attrs.update(adapt)
+        self.fields["provider_addressee"].queryset = ProviderEstablishment.objects.filter(
+            is_active=True, provider__is_active=True
+        ).select_related("provider")
+        self.fields["provider_addressee"].label_from_instance = lambda e: (
+            f"{e.provider.name} · {e.get_role_display()} · {e.country.name} ({e.country.code})"
+        )
+        addressee = self._addressee()
+        self.fields["enforcing_agency"].queryset = provider_orders.enforcing_agencies(
+            addressee.country.code if addressee else ""
+        )
         self.fields["receiving_agency"].label_from_instance = lambda a: (
             f"{a.name} ({a.country.code})" + (" · 24/7" if a.is_24_7_contact else "")
         )
@@ -114,6 +152,51 @@ class RequestForm(forms.ModelForm):
     @property
     def basis(self):
         return self._value("legal_basis")
+
+    def _addressee(self):
+        pk = self._value("provider_addressee")
+        if not pk or not str(pk).isdigit():
+            return None
+        return (
+            ProviderEstablishment.objects.filter(pk=pk, is_active=True)
+            .select_related("provider")
+            .first()
+        )
+
+    def _checked(self, name):
+        if self.is_bound:
+            return self.data.get(self.add_prefix(name)) in ("on", "true", "1")
+        value = self.initial.get(name)
+        if value is None:
+            value = getattr(self.instance, name)
+        return bool(value)
+
+    @property
+    def is_provider_order(self):
+        return provider_orders.is_provider_basis(self.basis)
+
+    @property
+    def notification_needed(self):
+        """Art. 8(1): an EPOC for content data, or traffic data not only to identify."""
+        if self.is_bound:
+            chosen = self.data.getlist(self.add_prefix("measures"))
+        else:
+            chosen = self.initial.get("measures") or self.instance.measures or []
+        return provider_orders.notification_needed(
+            SimpleNamespace(
+                legal_basis=self.basis,
+                measures=list(chosen),
+                identification_only=self._checked("identification_only"),
+            )
+        )
+
+    @property
+    def notification_excepted(self):
+        return self.notification_needed and self._checked("notification_exception")
+
+    @property
+    def addressee(self):
+        return self._addressee()
 
     @property
     def urgency_value(self):
@@ -175,9 +258,11 @@ class RequestForm(forms.ModelForm):
             "confidentiality_reason",
             "issuer_deadline_reason",
             "provisional_measures_detail",
+            "notification_exception_reason",
         ):
             data[text] = (data[text] or "").strip()
-        data["provisional_measures"] = bool(data["provisional_measures"])
+        for flag in ("identification_only", "notification_exception", "provisional_measures"):
+            data[flag] = bool(data[flag])
         data["urgency"] = data["urgency"] or Urgency.ROUTINE
         data["confidentiality_requested"] = bool(data["confidentiality_requested"])
         if not data.get("tlp"):
@@ -248,6 +333,7 @@ class TransitionForm(forms.Form):
     estimate = datetime_local_field(_("Estimated time of the decision"))
     agency = forms.ModelChoiceField(queryset=Agency.objects.active(), required=False)
     follow_up = forms.CharField(required=False, max_length=20)
+    transmission_id = forms.CharField(required=False, max_length=120)
 
 
 class AttachmentForm(forms.Form):
@@ -328,6 +414,22 @@ ACTION_HINTS = {
     ActionName.REFUSE: _("The grounds for refusal."),
     ActionName.WITHDRAW: _("Why the request is withdrawn."),
     ActionName.EXTEND_PRESERVATION: _(
-        "Why more time is needed (e.g. the production order is on its way)."
+        "Why more time is needed to issue the production request (Regulation (EU) 2023/1543 "
+        "Art. 11(1), Annex VI)."
+    ),
+    ActionName.RECORD_CLARIFICATION_REQUEST: _(
+        "The provider's questions (Annex III). Answer within 5 days; its time limits do not "
+        "apply until you do (Regulation (EU) 2023/1543 Art. 10(6))."
+    ),
+    ActionName.RECORD_DATA_PARTLY: _("What the provider sent, and what it did not."),
+    ActionName.RECORD_IMPOSSIBILITY: _(
+        "The provider's reasons why it cannot execute the order (Annex III; Regulation (EU) "
+        "2023/1543 Art. 10(7))."
+    ),
+    ActionName.RAISE_REFUSAL_GROUNDS: _(
+        "The ground for refusal and why (Regulation (EU) 2023/1543 Art. 12(1)): (a) immunities "
+        "or privileges, or rules on freedom of the press; (b) a manifest breach of a "
+        "fundamental right (Art. 6 TEU, the Charter); (c) ne bis in idem; (d) the conduct is "
+        "not an offence under your law (except the offences listed in Annex IV)."
     ),
 }

@@ -487,7 +487,7 @@ class StatusHistory(models.Model):
     """
 
     request = models.ForeignKey(AssistanceRequest, on_delete=models.CASCADE, related_name="history")
-    action = models.CharField(_("action"), max_length=24)
+    action = models.CharField(_("action"), max_length=32)
     from_status = models.CharField(_("from"), max_length=24, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=24, choices=Status.choices)
     actor = models.ForeignKey(

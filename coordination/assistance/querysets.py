@@ -5,7 +5,9 @@ Who sees a request:
   incident (a request inherits its incident's visibility); once the request has left the
   agency (sent), every participant of the incident sees it too;
 - the requested side: people of the agency it is addressed to and of the executing agency
-  it was forwarded to, from the moment it is sent. They see the request, not the incident.
+  it was forwarded to, from the moment it is sent. They see the request, not the incident;
+- the enforcing authority of an order to a service provider: people of that agency, once
+  it was notified (Regulation (EU) 2023/1543 Art. 8). It too sees the order, not the incident.
 
 Everything compiles to plain column tests plus the incident's permission ``EXISTS``: no
 joins, so no ``.distinct()``.
@@ -46,7 +48,8 @@ class AssistanceRequestQuerySet(models.QuerySet):
         requested_side = left_agency & (
             Q(receiving_agency_id=user.agency_id) | Q(executing_agency_id=user.agency_id)
         )
-        return self.filter(own_side | participants | requested_side)
+        enforcing = left_agency & Q(enforcing_agency_id=user.agency_id, notification_required=True)
+        return self.filter(own_side | participants | requested_side | enforcing)
 
     def with_incident_visibility(self, user):
         """Annotate ``sees_incident``: whether ``user`` may see the request's incident.
@@ -74,7 +77,7 @@ class AssistanceRequestQuerySet(models.QuerySet):
 
     def awaiting_action_of(self, user):
         """The desk: requests waiting for ``user``'s agency to act, in the user's role."""
-        from coordination.assistance.choices import Status
+        from coordination.assistance.choices import PROVIDER_BASES, Status
 
         agency = user.agency_id
         requesting = Q(requesting_agency_id=agency)
@@ -82,6 +85,18 @@ class AssistanceRequestQuerySet(models.QuerySet):
             Q(executing_agency__isnull=True) & Q(receiving_agency_id=agency)
         )
         waiting = Q(requesting & Q(status=Status.AWAITING_INFORMATION))
+        if user.role in (Role.LIAISON_OFFICER, Role.SUPERVISOR):
+            # Orders to a provider: the issuing side records receipt and the provider's
+            # answer; the notified enforcing authority decides on grounds for refusal.
+            waiting |= requesting & Q(
+                legal_basis__in=PROVIDER_BASES, status__in=[Status.SENT, Status.RECEIVED]
+            )
+            waiting |= Q(
+                enforcing_agency_id=agency,
+                notification_required=True,
+                enforcing_decision="",
+                status__in=[Status.SENT, Status.RECEIVED, Status.AWAITING_INFORMATION],
+            )
         if user.role == Role.LIAISON_OFFICER:
             # Preserved data runs out unless the requesting side follows up or extends.
             waiting |= requesting & Q(status__in=[Status.PENDING_APPROVAL, Status.PRESERVED])

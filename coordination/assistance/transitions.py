@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Agency
-from coordination.assistance import deadlines, events
+from coordination.assistance import deadlines, events, provider_orders
 from coordination.assistance.choices import (
     FOLLOW_UP_BASES,
     INTERNAL_STATUSES,
@@ -45,6 +45,12 @@ def side_of(user, request):
         return Side.REQUESTING
     if request.status not in INTERNAL_STATUSES and user.agency_id == request.acting_agency_id:
         return Side.REQUESTED
+    if (
+        user.agency_id == request.enforcing_agency_id
+        and request.notification_required
+        and request.enforcing_notified_at
+    ):
+        return Side.ENFORCING
     return None
 
 
@@ -54,6 +60,8 @@ def _permitted(transition, request, user):
     if side != transition.side:
         if transition.side == Side.REQUESTING:
             return _("Only the requesting agency may do this.")
+        if transition.side == Side.ENFORCING:
+            return _("Only the enforcing authority notified of this order may do this.")
         return _("Only the requested agency acting on this request may do this.")
     if user.role not in transition.roles:
         drafter_discards = (
@@ -73,6 +81,8 @@ def _permitted(transition, request, user):
 
 def _extension_allowed(transition, request):
     """Whether the action is available on this request beyond its status (once-only steps)."""
+    if transition.name in provider_orders.ENFORCING_ACTIONS:
+        return provider_orders.enforcing_unavailable(transition, request, timezone.now()) is None
     if transition.name == ActionName.EXTEND:
         return deadlines.can_extend_decision(request)
     if transition.name == ActionName.EXTEND_PRESERVATION:
@@ -174,6 +184,8 @@ def _changes_for(transition, request, by, now, comment, data):
         if missing:
             raise ValidationError(missing)
         changes |= {"sent_at": now, "approved_by": by}
+        if request.is_provider_order:
+            changes |= provider_orders.changes_on_sending(request, now, data)
     elif name == ActionName.RETURN:
         changes |= {"submitted_at": None, "submitted_by": None}
     elif name == ActionName.ACKNOWLEDGE:
@@ -212,6 +224,10 @@ def _changes_for(transition, request, by, now, comment, data):
         changes["fulfilled_at"] = now
     elif name == ActionName.CLOSE:
         changes["closed_at"] = now
+    else:
+        changes |= provider_orders.changes_for(
+            name, request, now, comment, data, _parse_received_at
+        )
     changes["status"] = target
     return changes
 
@@ -221,7 +237,9 @@ def transition_request(request, action, by, *, comment="", **data):
     """Take ``action`` on ``request`` as ``by``; returns the status-history row.
 
     ``data`` carries what some actions need: ``received_at`` (acknowledge, when receipt
-    came earlier than the acknowledgement), ``agency`` (forward), ``follow_up`` (link).
+    came earlier than the acknowledgement; record_receipt, the provider's receipt),
+    ``transmission_id`` (approve and record_receipt of an order to a provider), ``agency``
+    (forward), ``follow_up`` (link).
     """
     transition = TRANSITIONS.get(action)
     if transition is None:
@@ -232,7 +250,9 @@ def transition_request(request, action, by, *, comment="", **data):
     if reason:
         raise PermissionDenied(reason)
     if not _extension_allowed(transition, request):
-        if transition.name == ActionName.EXTEND_PRESERVATION:
+        if transition.name in provider_orders.ENFORCING_ACTIONS:
+            message = provider_orders.enforcing_unavailable(transition, request, timezone.now())
+        elif transition.name == ActionName.EXTEND_PRESERVATION:
             message = deadlines.extension_refusal(request, DeadlineKind.PRESERVE_UNTIL) or _(
                 "The rule allows no (further) extension of preservation; link the follow-up "
                 "request to hold the data."

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from coordination.assistance import escalation_views, views
+from coordination.assistance import escalation_views, provider_views, views
 
 app_name = "assistance"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("requests/new/", views.request_create, name="create"),
     path("requests/new/adapt/", views.form_adapt, name="form_adapt"),
     path("requests/policy/", views.policy, name="policy"),
+    path("requests/providers/", provider_views.provider_register, name="providers"),
     path(
         "requests/for-incident/<str:reference>/",
         views.incident_panel,

@@ -9,9 +9,11 @@ import re
 
 from django.utils.translation import gettext as _
 
+from coordination.assistance import provider_orders
 from coordination.assistance.choices import (
     DATA_MEASURES,
     PRESERVATION_BASES,
+    PROVIDER_BASES,
     DataKind,
     LegalBasis,
     Measure,
@@ -95,7 +97,9 @@ def missing_essentials(request, data_sought=None):
         missing["legal_basis"] = _("Choose the legal basis: it sets the deadlines and the form.")
     if not request.requested_country:
         missing["requested_country"] = _("Say which country is asked for assistance.")
-    if not request.receiving_agency_id:
+    if basis in PROVIDER_BASES:
+        missing |= provider_orders.missing_essentials(request)
+    elif not request.receiving_agency_id:
         missing["receiving_agency"] = _(
             "Choose the authority that receives the request in the requested country."
         )

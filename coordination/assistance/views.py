@@ -39,6 +39,7 @@ from coordination.assistance.forms import (
     data_sought_items,
 )
 from coordination.assistance.models import AssistanceRequest, Attachment
+from coordination.assistance.provider_views import provider_order_context
 from coordination.assistance.querysets import history_visible_to
 from coordination.assistance.transitions import allowed_actions, side_of, transition_request
 from coordination.assistance.validation import missing_essentials
@@ -367,6 +368,7 @@ def _detail_context(request, obj, *, failed_action=None, action_form=None):
         "may_see_incident": obj.incident_id
         and Incident.objects.restrict(user).filter(pk=obj.incident_id).exists(),
         "DeadlineKind": DeadlineKind,
+        "order": provider_order_context(obj, now) if obj.is_provider_order else None,
     }
 
 

@@ -111,6 +111,7 @@ NOT_RECORDED = {
     "assistance:create": _WRITE,
     "assistance:form_adapt": "form fields for a legal basis",
     "assistance:policy": "deadline rules, no case data",
+    "assistance:providers": "the register of service providers, reference data",
     "assistance:delay_notice": _WRITE,
     "assistance:edit": _WRITE,
     "assistance:attachment_upload": _WRITE,

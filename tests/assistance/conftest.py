@@ -3,6 +3,8 @@
 Germany (lead_agency, BKA-CC) asks the Netherlands (NL-HTC) for assistance; a second
 Dutch agency (NL-OM) is the competent authority a request can be forwarded to. France is
 invited on the incident (it sees sent requests, not drafts); Spain is a third country.
+European Production and Preservation Orders go to Example Cloud Ltd's legal representative
+in the Netherlands; NL-HTC is the enforcing authority notified of production orders.
 """
 
 from datetime import UTC, datetime
@@ -12,7 +14,15 @@ import time_machine
 
 from accounts.choices import AgencyKind, Role
 from coordination.assistance import actions
-from coordination.assistance.choices import DataKind, LegalBasis, Measure, Urgency
+from coordination.assistance.choices import (
+    PROVIDER_BASES,
+    DataKind,
+    LegalBasis,
+    Measure,
+    ProviderRole,
+    Urgency,
+)
+from coordination.assistance.models import ProviderEstablishment, ServiceProvider
 from coordination.assistance.transitions import transition_request
 from tests.factories import AgencyFactory, UserFactory
 
@@ -117,10 +127,39 @@ DATA = [
 ]
 
 
+def example_cloud_representative():
+    """Example Cloud Ltd's legal representative in the Netherlands (Art. 7(1))."""
+    provider, _ = ServiceProvider.objects.get_or_create(
+        name="Example Cloud Ltd",
+        defaults={"services": "Hosting, e-mail", "website": "https://cloud.example"},
+    )
+    row, _ = ProviderEstablishment.objects.get_or_create(
+        provider=provider,
+        role=ProviderRole.LEGAL_REPRESENTATIVE,
+        country="NL",
+        defaults={
+            "name": "Example Cloud Legal Representative B.V.",
+            "address": "Keizersgracht 1, Amsterdam",
+            "email": "lawful-requests@cloud.example",
+            "timezone": "Europe/Amsterdam",
+        },
+    )
+    return row
+
+
+@pytest.fixture
+def nl_representative(db):
+    return example_cloud_representative()
+
+
 @pytest.fixture
 def make_request(lead_user, nl_agency):
     def _make(basis=LegalBasis.EIO, by=None, incident=None, data=DATA, **overrides):
         by = by or lead_user
+        if basis in PROVIDER_BASES:
+            # An order goes to the provider; NL-HTC is notified when Art. 8(1) asks for it.
+            overrides.setdefault("provider_addressee", example_cloud_representative())
+            overrides.setdefault("enforcing_agency", nl_agency)
         return actions.create_request(
             by,
             incident=incident,

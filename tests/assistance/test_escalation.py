@@ -8,10 +8,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from accounts.choices import AgencyKind, Role
-from coordination.assistance import delays, escalation
+from coordination.assistance import deadlines, delays, escalation
 from coordination.assistance.choices import (
     PROVIDER_BASES,
-    TRANSITIONS,
     DeadlineKind,
     EscalationLevel,
     LegalBasis,
@@ -63,14 +62,22 @@ def test_no_running_deadline_has_nothing_to_escalate():
 def _running(req, nl_liaison):
     """Sent, and received when the basis starts its clock only on receipt."""
     req.refresh_from_db()
-    if req.due_at is None:
-        if req.legal_basis in PROVIDER_BASES and "record_receipt" in TRANSITIONS:
-            transition_request(req, "record_receipt", req.approved_by)
-        else:
-            transition_request(req, "acknowledge", nl_liaison)
+    if req.legal_basis in PROVIDER_BASES and req.received_at is None:
+        transition_request(req, "record_receipt", _issuing_officer(req))
+        req.refresh_from_db()
+    elif req.due_at is None:
+        transition_request(req, "acknowledge", nl_liaison)
         req.refresh_from_db()
     assert req.due_at is not None, "a sent request runs a deadline"
     return req
+
+
+def _issuing_officer(req):
+    from accounts.models import User
+
+    return User.objects.filter(
+        agency_id=req.requesting_agency_id, role=Role.LIAISON_OFFICER, is_active=True
+    ).first()
 
 
 def _row(req, kind=None):
@@ -88,11 +95,22 @@ def test_each_level_fires_once_at_its_threshold_for_every_basis(
 ):
     extra = {"urgency_reason": "A child is in danger."} if urgency == Urgency.EMERGENCY else {}
     req = _running(sent_request(basis, urgency=urgency, **extra), nl_liaison)
-    kind = req.due_kind
-    reminder, overdue, long_overdue = (
-        when for _, when in escalation.thresholds(req.due_at, req.due_clock_started_at)
+    # The running deadline due first that escalates all the way (an enforcing authority's
+    # window only reminds).
+    row = min(
+        (
+            r
+            for r in RequestDeadline.objects.filter(request=req)
+            if r.state == "running"
+            and deadlines.rule(basis, r.kind).levels == tuple(EscalationLevel)
+        ),
+        key=lambda r: r.due_at,
     )
-    assert _row(req).escalate_at == reminder
+    kind = row.kind
+    reminder, overdue, long_overdue = (
+        when for _, when in escalation.thresholds(row.due_at, row.clock_started_at)
+    )
+    assert row.escalate_at == reminder
 
     frozen.move_to(reminder - timedelta(seconds=1))
     assert _fired(kind) == []

@@ -8,13 +8,38 @@ from rest_framework import serializers
 from accounts.api.serializers import AgencySummarySerializer
 from accounts.models import Agency
 from coordination.api import CountryCodeField, ModelSerializer, UTCDateTimeField
+from coordination.assistance import provider_orders
 from coordination.assistance.choices import ActionName, DataKind, DeadlineKind, Measure
 from coordination.assistance.models import (
     AssistanceRequest,
     Attachment,
     DataSought,
+    ProviderEstablishment,
     StatusHistory,
 )
+
+
+class ProviderEstablishmentSerializer(ModelSerializer):
+    """Where an order goes: a provider's establishment or representative (Art. 7(1))."""
+
+    provider = serializers.CharField(source="provider.name")
+    country = CountryCodeField()
+
+    class Meta:
+        model = ProviderEstablishment
+        fields = [
+            "id",
+            "provider",
+            "role",
+            "country",
+            "name",
+            "address",
+            "email",
+            "phone",
+            "timezone",
+            "language",
+        ]
+        read_only_fields = fields
 
 
 class DataSoughtSerializer(ModelSerializer):
@@ -124,6 +149,14 @@ class RequestDetailSerializer(RequestSerializer):
     follow_up = serializers.CharField(
         source="follow_up.reference", read_only=True, allow_null=True, default=None
     )
+    provider_addressee = ProviderEstablishmentSerializer(read_only=True, allow_null=True)
+    enforcing_agency = AgencySummarySerializer(read_only=True, allow_null=True)
+    refusal_window_until = serializers.SerializerMethodField(
+        help_text=_(
+            "Orders notified to an enforcing authority: the end of its window to raise grounds "
+            "for refusal (Regulation (EU) 2023/1543 Art. 12(1))."
+        )
+    )
 
     class Meta(RequestSerializer.Meta):
         fields = [
@@ -153,8 +186,29 @@ class RequestDetailSerializer(RequestSerializer):
             "attachments",
             "deadlines",
             "allowed_actions",
+            # Orders to a service provider (Regulation (EU) 2023/1543).
+            "provider_addressee",
+            "identification_only",
+            "notification_exception",
+            "notification_exception_reason",
+            "enforcing_agency",
+            "transmission_id",
+            "notification_required",
+            "enforcing_notified_at",
+            "refusal_window_until",
+            "enforcing_decision",
+            "enforcing_decided_at",
+            "enforcing_grounds",
+            "provider_outcome",
+            "provider_answered_at",
+            "preservation_extension_reason",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(UTCDateTimeField(allow_null=True))
+    def get_refusal_window_until(self, obj):
+        end = provider_orders.refusal_window_end(obj)
+        return UTCDateTimeField().to_representation(end) if end else None
 
     @extend_schema_field(DeadlineSerializer(many=True))
     def get_deadlines(self, obj):
@@ -183,6 +237,24 @@ class RequestWriteSerializer(ModelSerializer):
     )
     issuer_deadline = UTCDateTimeField(required=False, allow_null=True)
     data_sought = DataSoughtSerializer(many=True, required=False)
+    provider_addressee = serializers.PrimaryKeyRelatedField(
+        queryset=ProviderEstablishment.objects.filter(is_active=True, provider__is_active=True),
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "EPOC / EPOC-PR: the provider's designated establishment or legal representative "
+            "(Regulation (EU) 2023/1543 Art. 7(1)); sets the requested country."
+        ),
+    )
+    enforcing_agency = serializers.PrimaryKeyRelatedField(
+        queryset=Agency.objects.active(),
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "EPOC for traffic or content data: the enforcing authority of the addressee's "
+            "Member State, notified at sending (Art. 8(1))."
+        ),
+    )
 
     class Meta:
         model = AssistanceRequest
@@ -204,6 +276,11 @@ class RequestWriteSerializer(ModelSerializer):
             "issuer_deadline_reason",
             "provisional_measures",
             "provisional_measures_detail",
+            "provider_addressee",
+            "identification_only",
+            "notification_exception",
+            "notification_exception_reason",
+            "enforcing_agency",
             "data_sought",
         ]
         extra_kwargs = {
@@ -226,7 +303,10 @@ class TransitionSerializer(serializers.Serializer):
     received_at = UTCDateTimeField(
         required=False,
         allow_null=True,
-        help_text=_("acknowledge: when the request actually arrived, if before now."),
+        help_text=_(
+            "acknowledge: when the request actually arrived, if before now; record_receipt: "
+            "when the service provider received the order."
+        ),
     )
     estimate = UTCDateTimeField(
         required=False,
@@ -246,6 +326,15 @@ class TransitionSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         help_text=_("link_follow_up: reference of the follow-up request."),
+    )
+    transmission_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=120,
+        help_text=_(
+            "approve / record_receipt of an EPOC or EPOC-PR: the transmission channel's "
+            "identifier (the Regulation's decentralised IT system, Art. 19, once it runs)."
+        ),
     )
 
 

@@ -95,6 +95,16 @@ TRANSITION_EXAMPLES = [
     OpenApiExample(
         "Link the follow-up request", request_only=True, value={"follow_up": "MLA-2026-0009"}
     ),
+    OpenApiExample(
+        "Record the provider's receipt of an EPOC",
+        request_only=True,
+        value={"received_at": "2026-03-02T10:15:00Z", "transmission_id": "EE-IT-2026-000731"},
+    ),
+    OpenApiExample(
+        "Raise grounds for refusal (enforcing authority)",
+        request_only=True,
+        value={"comment": "Art. 12(1)(c): final judgment for the same acts in 2025."},
+    ),
 ]
 HISTORY_EXAMPLE = OpenApiExample(
     "Acknowledged",
@@ -168,6 +178,8 @@ class RequestViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewSe
                 "receiving_agency",
                 "executing_agency",
                 "created_by",
+                "provider_addressee__provider",
+                "enforcing_agency",
             )
             .order_by("-updated_at", "-pk")
         )
@@ -273,7 +285,10 @@ class RequestViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewSe
         description=_(
             "submit, approve, return, acknowledge, accept, forward, extend, ask_information, "
             "answer, confirm_preservation, extend_preservation, link_follow_up, fulfil, "
-            "fulfil_partly, refuse, withdraw, close. 403 when the caller's side or role may "
+            "fulfil_partly, refuse, withdraw, close; for orders to a service provider "
+            "(EPOC, EPOC-PR) the issuing side's record_receipt, record_clarification_request, "
+            "record_preservation, record_data, record_data_partly, record_impossibility and the "
+            "enforcing authority's confirm_no_grounds, raise_refusal_grounds. 403 when the caller's side or role may "
             "not take it (or a drafter approves their own request), 409 with ``allowed`` when "
             "the request's status does not allow it or someone acted first."
         ),

@@ -512,8 +512,11 @@ class Command(BaseCommand):
         """Requests for assistance in different states, each moved there by the real
         transitions (recognised by their facts, so a second run adds nothing)."""
         from coordination.assistance import actions as assistance
+        from coordination.assistance.demo import load_demo_providers
         from coordination.assistance.models import AssistanceRequest
         from coordination.assistance.transitions import transition_request
+
+        providers = load_demo_providers()
 
         hospital = Incident.objects.filter(title__startswith="LockBit-style").first()
         bec = Incident.objects.filter(title__startswith="Business e-mail").first()
@@ -583,15 +586,40 @@ class Command(BaseCommand):
                     "measures": ["subscriber", "content"],
                     "urgency": "emergency",
                     "urgency_reason": "Threat to publish patient records of intensive care units.",
-                    "requested_country": "NL",
-                    "receiving_agency": agencies["THTC"],
+                    # Addressed to the provider; the Dutch police unit is notified (Art. 8).
+                    "provider_addressee": providers[("Example Mail GmbH", "NL")],
+                    "enforcing_agency": agencies["THTC"],
                     "facts": "Hospital ransomware: the leak site operator's mailbox.",
                     "offences": law["offences"],
                 },
                 "data": [
-                    {"kind": "email", "value": "leaks@proton.example", "provider": "Example Mail"}
+                    {
+                        "kind": "email",
+                        "value": "leaks@mail.example",
+                        "provider": "Example Mail GmbH",
+                    }
                 ],
                 "steps": [("submit", "de-investigator", "")],
+            },
+            {
+                "by": "de-investigator",
+                "incident": hospital,
+                "fields": {
+                    "legal_basis": "epoc_pr",
+                    "measures": ["preservation"],
+                    "urgency": "urgent",
+                    "urgency_reason": "The provider deletes unused VPS snapshots after 7 days.",
+                    "provider_addressee": providers[("Example Cloud Ltd", "NL")],
+                    "facts": "Hospital ransomware: preserve the staging VPS rented at Example Cloud.",
+                    "offences": law["offences"],
+                },
+                "data": [{**ip_item, "provider": "Example Cloud Ltd"}],
+                "steps": [
+                    ("submit", "de-investigator", ""),
+                    ("approve", "de-liaison", ""),
+                    ("record_receipt", "de-liaison", ""),
+                    ("record_preservation", "de-liaison", "Annex III: snapshot preserved."),
+                ],
             },
             {
                 "by": "fr-investigator",
