@@ -79,6 +79,11 @@ DRAFT_EXAMPLE = OpenApiExample(
 TRANSITION_EXAMPLES = [
     OpenApiExample("Approve", request_only=True, value={}),
     OpenApiExample(
+        "Validate an EIO addressed to a police authority",
+        request_only=True,
+        value={"confirm_addressee": True},
+    ),
+    OpenApiExample(
         "Ask for information",
         request_only=True,
         value={"comment": "In which time zone are the log times given?"},
@@ -168,6 +173,8 @@ class RequestViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewSe
                 "receiving_agency",
                 "executing_agency",
                 "created_by",
+                "validated_by",
+                "validating_agency",
             )
             .order_by("-updated_at", "-pk")
         )
@@ -275,7 +282,9 @@ class RequestViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewSe
             "answer, confirm_preservation, extend_preservation, link_follow_up, fulfil, "
             "fulfil_partly, refuse, withdraw, close. 403 when the caller's side or role may "
             "not take it (or a drafter approves their own request), 409 with ``allowed`` when "
-            "the request's status does not allow it or someone acted first."
+            "the request's status does not allow it or someone acted first. Where judicial "
+            "validation applies (``validation``), approve is the validation: only a judicial "
+            "authority of the issuing State may take it."
         ),
         parameters=[REFERENCE_PARAMETER, ACTION_PARAMETER],
         request=TransitionSerializer,
