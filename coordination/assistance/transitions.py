@@ -56,17 +56,17 @@ def side_of(user, request):
 
 def _permitted(transition, request, user):
     """None when ``user`` may take ``transition`` now, else the reason why not."""
+    if (
+        transition.name == ActionName.APPROVE
+        and validation_rules.validation_needed(request) is not None
+    ):
+        # Approval is the judicial validation: only the authority the law names gives it.
+        return validation_rules.may_validate(user, request)
     side = side_of(user, request)
     if side == Side.VALIDATING:
         # The judicial authority validates (approve) or sends the request back (return).
         if transition.name not in VALIDATOR_ACTIONS:
             return _("Only the requesting agency may do this.")
-        return validation_rules.may_validate(user, request)
-    if (
-        transition.name == ActionName.APPROVE
-        and side == Side.REQUESTING
-        and validation_rules.validation_needed(request) is not None
-    ):
         return validation_rules.may_validate(user, request)
     if side != transition.side:
         if transition.side == Side.REQUESTING:
