@@ -85,6 +85,14 @@ def _decorate(rows, user, now=None):
         obj.is_overdue = bool(obj.due_at and obj.due_at < now)
         obj.remaining_text = deadlines.format_remaining(obj.remaining) if obj.due_at else ""
         obj.direction = "out" if obj.requesting_agency_id == user.agency_id else "in"
+        if obj.direction == "in" and (
+            obj.status == Status.PENDING_APPROVAL
+            or (
+                obj.validating_agency_id == user.agency_id
+                and obj.acting_agency_id != user.agency_id
+            )
+        ):
+            obj.direction = "validate"  # a judicial authority of the issuing State
         level = escalation.level_for(obj.due_at, obj.due_clock_started_at, now)
         obj.escalation_level = EscalationLevel(level) if level else None
     return rows

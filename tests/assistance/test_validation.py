@@ -350,6 +350,7 @@ def test_the_desk_lists_the_requests_awaiting_my_validation(
     client.force_login(de_prosecutor)
     html = client.get("/requests/desk/").content.decode()
     assert req.reference in html
+    assert "My agency validates it" in html
     assert content.reference not in html and other.reference not in html
     client.force_login(de_judge)
     html = client.get("/requests/desk/").content.decode()
