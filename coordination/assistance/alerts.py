@@ -5,7 +5,12 @@ or roll back with it). Mail about one request threads together; confidential mat
 (a TLP:AMBER+STRICT or RED incident, or a request whose confidentiality was asked) never
 travels in an email body, only a link that needs sign-in.
 
-- submitted: the liaison officers of the requesting agency (someone must approve);
+- submitted: the liaison officers of the requesting agency (someone must approve); where
+  judicial validation is needed, the liaison officers, supervisors and mailboxes of the
+  judicial agencies of the issuing State that may give it, the requesting agency's liaison
+  officers only learn that it waits for validation;
+- validated and sent: the requested side as for any sent request, and the requesting
+  agency's liaison officers and drafter;
 - sent: the liaison officers of the requested country's receiving agency and its
   functional mailbox;
 - every later transition: the other side's liaison officers and the drafter; a forward
@@ -17,10 +22,12 @@ travels in an email body, only a link that needs sign-in.
   withdrawal reaches it too.
 """
 
+import copy
+
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import Role, lazy_country_name
-from accounts.models import User
+from accounts.models import Agency, User
 from coordination.assistance import provider_orders
 from coordination.assistance.choices import (
     TRANSITIONS,
@@ -30,6 +37,12 @@ from coordination.assistance.choices import (
     Side,
     Status,
     Urgency,
+)
+from coordination.assistance.validation_rules import (
+    VALIDATE_LABEL,
+    VALIDATOR_ROLES,
+    lazy_who_must_validate,
+    validation_needed,
 )
 from coordination.notifications.choices import Event
 from coordination.notifications.services import Message, notify
@@ -160,23 +173,70 @@ def _order_sent(request, action, by, comment, row):
     )
 
 
+HEADLINE_AWAITING_VALIDATION = _("Order awaiting your judicial validation")
+HEADLINE_VALIDATION_ASKED = _("Request awaiting judicial validation")
+HEADLINE_VALIDATED = _("Request validated and sent")
+
+
+def validators(request, requirement):
+    """The judicial agencies of the issuing State whose kind may validate ``request``."""
+    return (
+        Agency.objects.active()
+        .filter(country=request.requesting_agency.country.code, kind__in=requirement.kinds)
+        .exclude(pk=request.requesting_agency_id)
+    )
+
+
+def _awaiting_validation(request, requirement, message, requesting_officers):
+    """Submitted for validation: the validators hear it; the requesting agency learns who."""
+    agencies = list(validators(request, requirement))
+    message.context["validation"] = lazy_who_must_validate(request, requirement)
+    users = User.objects.filter(
+        agency__in=agencies, role__in=VALIDATOR_ROLES, is_active=True
+    ).select_related("agency")
+    to_validators = copy.copy(message)
+    to_validators.context = {**message.context, "headline": HEADLINE_AWAITING_VALIDATION}
+    rows = notify(
+        to_validators,
+        users=users,
+        mailboxes=[mailbox_of(agency) for agency in agencies if agency.mailbox],
+    )
+    to_requesting = copy.copy(message)
+    to_requesting.context = {**message.context, "headline": HEADLINE_VALIDATION_ASKED}
+    return rows + notify(to_requesting, users=requesting_officers)
+
+
 def request_transitioned(request, action, from_status, by, comment, row):
     """Write the notifications of one transition (see the module docstring for who)."""
     action = ActionName(action)
+    requirement = validation_needed(request)
     if action == ActionName.SUBMIT:
         users = liaison_officers(request.requesting_agency_id).exclude(pk=by.pk)
-        return notify(
-            _message(request, Event.REQUEST_SUBMITTED, action, by, comment, row), users=users
-        )
-    if action == ActionName.APPROVE and request.is_provider_order:
-        return _order_sent(request, action, by, comment, row)
+        message = _message(request, Event.REQUEST_SUBMITTED, action, by, comment, row)
+        if requirement is None:
+            return notify(message, users=users)
+        return _awaiting_validation(request, requirement, message, users)
     if action == ActionName.APPROVE:
-        agency = request.receiving_agency
-        return notify(
-            _message(request, Event.REQUEST_SENT, action, by, comment, row),
-            users=liaison_officers(agency.pk),
-            mailboxes=[mailbox_of(agency)],
-        )
+        if request.is_provider_order:
+            sent = _order_sent(request, action, by, comment, row)
+        else:
+            agency = request.receiving_agency
+            sent = notify(
+                _message(request, Event.REQUEST_SENT, action, by, comment, row),
+                users=liaison_officers(agency.pk),
+                mailboxes=[mailbox_of(agency)],
+            )
+        if request.validated_by_id is None:
+            return sent
+        # The requesting agency did not send it itself: it learns that it was validated.
+        message = _message(request, Event.REQUEST_UPDATED, action, by, "", row)
+        message.context |= {
+            "headline": HEADLINE_VALIDATED,
+            "action": VALIDATE_LABEL,
+            "validation": lazy_who_must_validate(request, requirement),
+        }
+        users = [*liaison_officers(request.requesting_agency_id), request.created_by]
+        return sent + notify(message, users=[u for u in users if u.pk != by.pk])
     message = _message(request, Event.REQUEST_UPDATED, action, by, comment, row)
     if action == ActionName.RETURN:
         users = [request.created_by]

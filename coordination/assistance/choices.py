@@ -100,6 +100,9 @@ class Side(models.TextChoices):
     # Regulation (EU) 2023/1543 Art. 8: the authority of the provider's Member State notified
     # of a production order; it may raise grounds for refusal (Art. 12).
     ENFORCING = "enforcing", _("Enforcing authority")
+    # Directive 2014/41/EU Art. 2(c)(ii), Regulation (EU) 2023/1543 Art. 4: the judicial
+    # authority of the issuing State that validates the order before it is sent.
+    VALIDATING = "validating", _("Validating authority")
 
 
 # Orders addressed to a service provider, not to an authority (Regulation (EU) 2023/1543 Art. 7).

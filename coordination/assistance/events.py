@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from coordination.assistance.choices import INTERNAL_STATUSES, ActionName, Status
 from coordination.assistance.models import StatusHistory
+from coordination.assistance.validation_rules import VALIDATE_LABEL, validation_needed
 from incidents.choices import TLP, TimelineKind
 from incidents.markdown import render_markdown
 from incidents.models import TimelineEntry
@@ -47,19 +48,28 @@ def timeline_entry(request, action, from_status, by, comment, at):
     tlp = incident.tlp
     if internal and TLP.rank(tlp) < TLP.rank(TLP.AMBER_STRICT):
         tlp = TLP.AMBER_STRICT
+    validated = action == ActionName.APPROVE and request.validated_by_id
     body = _(
         "Request **%(reference)s** (%(basis)s, to %(country)s): %(action)s → **%(status)s**."
     ) % {
         "reference": request.reference,
         "basis": request.get_legal_basis_display(),
         "country": request.requested_country.name,
-        "action": ActionName(action).label.lower(),
+        "action": (VALIDATE_LABEL if validated else ActionName(action).label).lower(),
         "status": request.get_status_display(),
     }
-    body += "\n\n" + _("By %(name)s (%(agency)s).") % {
-        "name": by.display_name,
-        "agency": by.agency.name if by.agency_id else "",
-    }
+    if validated:
+        requirement = validation_needed(request)
+        body += "\n\n" + _("Validated by %(name)s (%(agency)s), %(source)s.") % {
+            "name": by.display_name,
+            "agency": request.validating_agency.name,
+            "source": requirement.source if requirement else "",
+        }
+    else:
+        body += "\n\n" + _("By %(name)s (%(agency)s).") % {
+            "name": by.display_name,
+            "agency": by.agency.name if by.agency_id else "",
+        }
     if comment and not internal:
         body += "\n\n" + _("Comment: %(comment)s") % {"comment": comment}
     entry = TimelineEntry(

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import CountryChoices
 from accounts.models import Agency
-from coordination.assistance import deadlines, provider_orders
+from coordination.assistance import deadlines, provider_orders, validation_rules
 from coordination.assistance.actions import EDITABLE_FIELDS
 from coordination.assistance.choices import (
     PRESERVATION_BASES,
@@ -119,6 +119,7 @@ class RequestForm(forms.ModelForm):
         for name in (
             "legal_basis",
             "requested_country",
+            "receiving_agency",
             "measures",
             "urgency",
             "confidentiality_requested",
@@ -246,6 +247,39 @@ class RequestForm(forms.ModelForm):
         flags = {"provisional_measures": self.wants_provisional_detail}
         return [r for r in deadlines.rules_for(self.basis) if flags.get(r.when, True)]
 
+    def _as_drafted(self):
+        """An unsaved request with the basis, measures and addressee chosen so far."""
+        if self.is_bound:
+            measures = self.data.getlist(self.add_prefix("measures"))
+            agency_id = self.data.get(self.add_prefix("receiving_agency")) or None
+        else:
+            measures = self.initial.get("measures") or self.instance.measures or []
+            agency_id = self.initial.get("receiving_agency") or self.instance.receiving_agency_id
+        agency = None
+        if str(agency_id or "").isdigit():
+            agency = self.fields["receiving_agency"].queryset.filter(pk=agency_id).first()
+        return AssistanceRequest(
+            legal_basis=self.basis,
+            measures=list(measures),
+            identification_only=self.instance.identification_only,
+            requesting_agency=getattr(self.user, "agency", None),
+            receiving_agency=agency,
+        )
+
+    @property
+    def addressee_warning(self):
+        """Beside the addressee: an EIO addressed to a police unit or CERT."""
+        if self.basis != LegalBasis.EIO:
+            return ""
+        return validation_rules.addressee_warning(self._as_drafted())
+
+    @property
+    def validation_hint(self):
+        """Who will validate the request before it is sent, with the source ("" if none)."""
+        if not self.basis or getattr(self.user, "agency", None) is None:
+            return ""
+        return validation_rules.who_must_validate(self._as_drafted())
+
     def changes(self):
         data = {name: self.cleaned_data.get(name) for name in EDITABLE_FIELDS}
         data["measures"] = list(data["measures"] or [])
@@ -334,6 +368,9 @@ class TransitionForm(forms.Form):
     agency = forms.ModelChoiceField(queryset=Agency.objects.active(), required=False)
     follow_up = forms.CharField(required=False, max_length=20)
     transmission_id = forms.CharField(required=False, max_length=120)
+    confirm_addressee = forms.BooleanField(
+        label=_("I confirm sending this EIO to a police authority"), required=False
+    )
 
 
 class AttachmentForm(forms.Form):

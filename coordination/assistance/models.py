@@ -197,6 +197,9 @@ class AssistanceRequest(models.Model):
         verbose_name=_("validating authority"),
     )
     validated_at = models.DateTimeField(_("validated"), null=True, blank=True, editable=False)
+    # Set on submit: the agency kinds that may validate it ("court" or "prosecutor,court";
+    # empty: four-eyes approval). Lets ``restrict`` show validators their queue by column.
+    validation_kinds = models.CharField(max_length=40, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -281,6 +284,12 @@ class AssistanceRequest(models.Model):
             models.Index(fields=["executing_agency", "status"], name="request_executing_idx"),
             # Requesting side's outbox and the four-eyes approval queue.
             models.Index(fields=["requesting_agency", "status"], name="request_requesting_idx"),
+            # Validators' queue: requests of their country waiting for judicial validation.
+            models.Index(
+                fields=["validation_kinds", "requesting_agency"],
+                name="request_validation_idx",
+                condition=models.Q(status="pending_approval"),
+            ),
             # Request list default order.
             models.Index(fields=["-updated_at", "-id"], name="request_updated_idx"),
         ]

@@ -8,6 +8,9 @@ Who sees a request:
   it was forwarded to, from the moment it is sent. They see the request, not the incident;
 - the enforcing authority of an order to a service provider: people of that agency, once
   it was notified (Regulation (EU) 2023/1543 Art. 8). It too sees the order, not the incident.
+- the validating side: people of a judicial agency of the requesting agency's country, while
+  the request waits for a validation their kind of authority may give, and afterwards the
+  people of the agency that validated it. They too see the request, not the incident.
 
 Everything compiles to plain column tests plus the incident's permission ``EXISTS``: no
 joins, so no ``.distinct()``.
@@ -24,6 +27,26 @@ from incidents.querysets import permission_exists
 
 def _active_agency_user(user):
     return bool(user is not None and user.is_authenticated and user.is_active and user.agency_id)
+
+
+def _awaiting_validation_by(user):
+    """Requests of the user's country waiting for the validation of a judicial agency of
+    the user's kind (``validation_rules``); nothing for other agencies."""
+    from accounts.choices import JUDICIAL_KINDS
+    from accounts.models import Agency
+    from coordination.assistance.choices import Status
+    from coordination.assistance.validation_rules import stored_values_for
+
+    agency = user.agency
+    if agency.kind not in JUDICIAL_KINDS:
+        return Q(pk__in=[])
+    same_country = Agency.objects.filter(country=agency.country).values("pk")
+    return (
+        Q(status=Status.PENDING_APPROVAL)
+        & Q(validation_kinds__in=stored_values_for(agency.kind))
+        & Q(requesting_agency_id__in=same_country)
+        & ~Q(requesting_agency_id=agency.pk)
+    )
 
 
 class AssistanceRequestQuerySet(models.QuerySet):
@@ -49,7 +72,8 @@ class AssistanceRequestQuerySet(models.QuerySet):
             Q(receiving_agency_id=user.agency_id) | Q(executing_agency_id=user.agency_id)
         )
         enforcing = left_agency & Q(enforcing_agency_id=user.agency_id, notification_required=True)
-        return self.filter(own_side | participants | requested_side | enforcing)
+        validating_side = Q(validating_agency_id=user.agency_id) | _awaiting_validation_by(user)
+        return self.filter(own_side | participants | requested_side | enforcing | validating_side)
 
     def with_incident_visibility(self, user):
         """Annotate ``sees_incident``: whether ``user`` may see the request's incident.
@@ -85,6 +109,8 @@ class AssistanceRequestQuerySet(models.QuerySet):
             Q(executing_agency__isnull=True) & Q(receiving_agency_id=agency)
         )
         waiting = Q(requesting & Q(status=Status.AWAITING_INFORMATION))
+        # A request awaiting judicial validation waits for the validator, not its agency.
+        approval = Q(status=Status.PENDING_APPROVAL, validation_kinds="")
         if user.role in (Role.LIAISON_OFFICER, Role.SUPERVISOR):
             # Orders to a provider: the issuing side records receipt and the provider's
             # answer; the notified enforcing authority decides on grounds for refusal.
@@ -99,11 +125,13 @@ class AssistanceRequestQuerySet(models.QuerySet):
             )
         if user.role == Role.LIAISON_OFFICER:
             # Preserved data runs out unless the requesting side follows up or extends.
-            waiting |= requesting & Q(status__in=[Status.PENDING_APPROVAL, Status.PRESERVED])
+            waiting |= requesting & (approval | Q(status=Status.PRESERVED))
             waiting |= acting & Q(status__in=[Status.SENT, Status.RECEIVED, Status.IN_EXECUTION])
+            waiting |= _awaiting_validation_by(user)
         elif user.role == Role.SUPERVISOR:
-            waiting |= requesting & Q(status=Status.PENDING_APPROVAL)
+            waiting |= requesting & approval
             waiting |= acting & Q(status__in=[Status.SENT, Status.RECEIVED, Status.IN_EXECUTION])
+            waiting |= _awaiting_validation_by(user)
         else:
             waiting |= requesting & Q(status=Status.DRAFT, created_by_id=user.pk)
         return self.filter(waiting)
@@ -114,7 +142,11 @@ def history_visible_to(request_obj, user, rows):
     agency's internal drafting steps (submit, return) nor its approval note."""
     from coordination.assistance.choices import INTERNAL_STATUSES
 
-    if user.agency_id == request_obj.requesting_agency_id:
+    # The judicial authority that validates (or validated) it examines the whole request.
+    if user.agency_id == request_obj.requesting_agency_id or (
+        request_obj.status in INTERNAL_STATUSES
+        or user.agency_id == request_obj.validating_agency_id
+    ):
         return list(rows)
     visible = []
     for row in rows:

@@ -4,7 +4,9 @@ Each action of the table in ``choices.TRANSITIONS``:
 1. is allowed from the request's status (else ``TransitionNotAllowed``, 409, listing the
    actions the caller may take now);
 2. is taken by the right side (requesting / requested agency) and role, and never by the
-   drafter approving their own request (four eyes) — else ``PermissionDenied``;
+   drafter approving their own request (four eyes) — else ``PermissionDenied``; where the
+   law asks for judicial validation (``validation_rules``), ``approve`` is the validation
+   and only a judicial authority of the issuing State takes it (or returns the request);
 3. gets the comment / answer it needs (else ``ValidationError`` on ``comment``);
 4. is written by compare-and-swap on ``version``: of two officers acting at once exactly
    one wins, the other gets ``ConcurrentChange`` (409);
@@ -21,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Agency
-from coordination.assistance import deadlines, events, provider_orders
+from coordination.assistance import deadlines, events, provider_orders, validation_rules
 from coordination.assistance.choices import (
     FOLLOW_UP_BASES,
     INTERNAL_STATUSES,
@@ -35,6 +37,8 @@ from coordination.assistance.models import AssistanceRequest
 from coordination.assistance.validation import missing_essentials
 from incidents.exceptions import ConcurrentChange, TransitionNotAllowed
 from incidents.markdown import check_markdown
+
+VALIDATOR_ACTIONS = (ActionName.APPROVE, ActionName.RETURN)
 
 
 def side_of(user, request):
@@ -51,12 +55,25 @@ def side_of(user, request):
         and request.enforcing_notified_at
     ):
         return Side.ENFORCING
+    if validation_rules.awaits_validation_by(user, request):
+        return Side.VALIDATING
     return None
 
 
 def _permitted(transition, request, user):
     """None when ``user`` may take ``transition`` now, else the reason why not."""
+    if (
+        transition.name == ActionName.APPROVE
+        and validation_rules.validation_needed(request) is not None
+    ):
+        # Approval is the judicial validation: only the authority the law names gives it.
+        return validation_rules.may_validate(user, request)
     side = side_of(user, request)
+    if side == Side.VALIDATING:
+        # The judicial authority validates (approve) or sends the request back (return).
+        if transition.name not in VALIDATOR_ACTIONS:
+            return _("Only the requesting agency may do this.")
+        return validation_rules.may_validate(user, request)
     if side != transition.side:
         if transition.side == Side.REQUESTING:
             return _("Only the requesting agency may do this.")
@@ -178,16 +195,32 @@ def _changes_for(transition, request, by, now, comment, data):
         missing = missing_essentials(request)
         if missing:
             raise ValidationError(missing)
-        changes |= {"submitted_at": now, "submitted_by": by}
+        requirement = validation_rules.validation_needed(request)
+        changes |= {
+            "submitted_at": now,
+            "submitted_by": by,
+            "validation_kinds": requirement.stored if requirement else "",
+        }
     elif name == ActionName.APPROVE:
         missing = missing_essentials(request)
         if missing:
             raise ValidationError(missing)
+        if validation_rules.addressee_warning(request) and not data.get("confirm_addressee"):
+            raise ValidationError(
+                {
+                    "confirm_addressee": _(
+                        "Confirm that this EIO goes to a police authority, or return it to "
+                        "the drafter to address it to the executing judicial authority."
+                    )
+                }
+            )
         changes |= {"sent_at": now, "approved_by": by}
         if request.is_provider_order:
             changes |= provider_orders.changes_on_sending(request, now, data)
+        if validation_rules.validation_needed(request) is not None:
+            changes |= {"validated_by": by, "validating_agency": by.agency, "validated_at": now}
     elif name == ActionName.RETURN:
-        changes |= {"submitted_at": None, "submitted_by": None}
+        changes |= {"submitted_at": None, "submitted_by": None, "validation_kinds": ""}
     elif name == ActionName.ACKNOWLEDGE:
         changes |= {
             "received_at": _parse_received_at(data.get("received_at"), request, now),
@@ -239,7 +272,8 @@ def transition_request(request, action, by, *, comment="", **data):
     ``data`` carries what some actions need: ``received_at`` (acknowledge, when receipt
     came earlier than the acknowledgement; record_receipt, the provider's receipt),
     ``transmission_id`` (approve and record_receipt of an order to a provider), ``agency``
-    (forward), ``follow_up`` (link).
+    (forward), ``follow_up`` (link), ``confirm_addressee`` (approve an EIO addressed to a
+    police authority), ``estimate`` (extend an EIO's decision deadline).
     """
     transition = TRANSITIONS.get(action)
     if transition is None:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.choices import Role
-from coordination.assistance import actions, deadlines, escalation, printing
+from coordination.assistance import actions, deadlines, escalation, printing, validation_rules
 from coordination.assistance.choices import (
     DRAFTING_ROLES,
     TRANSITIONS,
@@ -43,6 +43,7 @@ from coordination.assistance.provider_views import provider_order_context
 from coordination.assistance.querysets import history_visible_to
 from coordination.assistance.transitions import allowed_actions, side_of, transition_request
 from coordination.assistance.validation import missing_essentials
+from coordination.assistance.validation_rules import VALIDATE_LABEL
 from incidents.choices import Action
 from incidents.exceptions import ConcurrentChange, TransitionNotAllowed
 from incidents.forms import apply_validation_error
@@ -86,6 +87,14 @@ def _decorate(rows, user, now=None):
         obj.is_overdue = bool(obj.due_at and obj.due_at < now)
         obj.remaining_text = deadlines.format_remaining(obj.remaining) if obj.due_at else ""
         obj.direction = "out" if obj.requesting_agency_id == user.agency_id else "in"
+        if obj.direction == "in" and (
+            obj.status == Status.PENDING_APPROVAL
+            or (
+                obj.validating_agency_id == user.agency_id
+                and obj.acting_agency_id != user.agency_id
+            )
+        ):
+            obj.direction = "validate"  # a judicial authority of the issuing State
         level = escalation.level_for(obj.due_at, obj.due_clock_started_at, now)
         obj.escalation_level = EscalationLevel(level) if level else None
     return rows
@@ -295,6 +304,13 @@ def _with_added_row(data):
 # Detail and actions ---------------------------------------------------------------------
 
 
+def action_label(obj, action, requirement=None):
+    """The action's label; ``approve`` reads "Validate and send" where it is the validation."""
+    if action == ActionName.APPROVE and (requirement or validation_rules.validation_needed(obj)):
+        return VALIDATE_LABEL
+    return TRANSITIONS[action].label
+
+
 def _detail_context(request, obj, *, failed_action=None, action_form=None):
     user = request.user
     obj = (
@@ -322,14 +338,18 @@ def _detail_context(request, obj, *, failed_action=None, action_form=None):
     obj.is_overdue = bool(obj.due_at and obj.due_at < now)
     obj.remaining_text = deadlines.format_remaining(obj.remaining) if obj.due_at else ""
     allowed = allowed_actions(obj, user)
+    requirement = validation_rules.validation_needed(obj)
+    addressee_warning = validation_rules.addressee_warning(obj) if obj.receiving_agency_id else ""
     buttons = []
     for t in allowed:
         buttons.append(
             {
                 "t": t,
+                "label": action_label(obj, t.name, requirement),
                 "hint": ACTION_HINTS.get(t.name, ""),
                 "open": failed_action == t.name,
                 "form": action_form if failed_action == t.name else None,
+                "confirm_addressee": t.name == ActionName.APPROVE and bool(addressee_warning),
             }
         )
     side = side_of(user, obj)
@@ -352,10 +372,20 @@ def _detail_context(request, obj, *, failed_action=None, action_form=None):
             .only("reference", "legal_basis")
         )
     missing = missing_essentials(obj) if obj.status == Status.DRAFT else {}
+    history = history_visible_to(obj, user, obj.history.all())
+    for row in history:
+        validated = row.action == ActionName.APPROVE and obj.validating_agency_id
+        row.shown_label = VALIDATE_LABEL if validated else row.action_label
     return {
         "obj": obj,
         "deadlines": shown,
-        "history": history_visible_to(obj, user, obj.history.all()),
+        "history": history,
+        "validation": {
+            "requirement": requirement,
+            "who": validation_rules.who_must_validate(obj, requirement) if requirement else "",
+            "pending": requirement is not None and obj.status == Status.PENDING_APPROVAL,
+        },
+        "addressee_warning": addressee_warning,
         "buttons": buttons,
         "side": side,
         "may_edit": obj.status == Status.DRAFT
@@ -403,7 +433,9 @@ def request_action(request, reference, action):
     except ValidationError as exc:
         apply_validation_error(form, exc)
         context = _detail_context(request, obj, failed_action=action, action_form=form)
-        if action in (ActionName.SUBMIT, ActionName.APPROVE):
+        if action in (ActionName.SUBMIT, ActionName.APPROVE) and "confirm_addressee" not in (
+            getattr(exc, "error_dict", None) or {}
+        ):
             messages.error(
                 request, _("The request is not complete yet: see what is missing below.")
             )
@@ -416,7 +448,7 @@ def request_action(request, reference, action):
     messages.success(
         request,
         _("%(action)s: done. The request is now “%(status)s”.")
-        % {"action": TRANSITIONS[action].label, "status": obj.get_status_display()},
+        % {"action": action_label(obj, action), "status": obj.get_status_display()},
     )
     return redirect(obj)
 

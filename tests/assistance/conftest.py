@@ -95,6 +95,64 @@ def nl_om_liaison(nl_prosecutor):
     return UserFactory(username="olaf", agency=nl_prosecutor, role=Role.LIAISON_OFFICER)
 
 
+@pytest.fixture
+def de_prosecution(db):
+    return AgencyFactory(
+        name="Generalstaatsanwaltschaft Frankfurt am Main",
+        short_name="DE-ZIT",
+        country="DE",
+        kind=AgencyKind.PROSECUTOR,
+        mailbox="zit@gsta.example.de",
+    )
+
+
+@pytest.fixture
+def de_court(db):
+    return AgencyFactory(
+        name="Amtsgericht Wiesbaden",
+        short_name="DE-AG",
+        country="DE",
+        kind=AgencyKind.COURT,
+        mailbox="ermittlungsrichter@ag.example.de",
+    )
+
+
+@pytest.fixture
+def de_prosecutor(de_prosecution):
+    return UserFactory(username="petra", agency=de_prosecution, role=Role.LIAISON_OFFICER)
+
+
+@pytest.fixture
+def de_judge(de_court):
+    return UserFactory(username="jakob", agency=de_court, role=Role.LIAISON_OFFICER)
+
+
+@pytest.fixture
+def approve(request, de_liaison):
+    """``approve(req, by=None, **data)``: sends a pending request the lawful way.
+
+    Four eyes (de_liaison) where no judicial validation is needed; else the German
+    prosecutor, or the German judge where the Regulation asks for a court. An EIO to a
+    police unit is sent with the addressee confirmed.
+    """
+    from accounts.choices import AgencyKind
+    from coordination.assistance.validation_rules import validation_needed
+
+    def _approve(req, by=None, comment="", **data):
+        if by is None:
+            requirement = validation_needed(req)
+            if requirement is None:
+                by = de_liaison
+            elif AgencyKind.PROSECUTOR in requirement.kinds:
+                by = request.getfixturevalue("de_prosecutor")
+            else:
+                by = request.getfixturevalue("de_judge")
+        data.setdefault("confirm_addressee", True)
+        return transition_request(req, "approve", by, comment=comment, **data)
+
+    return _approve
+
+
 def complete_fields(basis=LegalBasis.EIO, receiving_agency=None, **overrides):
     """Every essential element a request of ``basis`` needs."""
     measures = {
@@ -171,13 +229,14 @@ def make_request(lead_user, nl_agency):
 
 
 @pytest.fixture
-def sent_request(make_request, lead_user, de_liaison):
-    """``sent_request(basis, **fields)``: drafted by lead_user, approved by de_liaison."""
+def sent_request(make_request, lead_user, approve):
+    """``sent_request(basis, **fields)``: drafted by lead_user, approved by de_liaison or,
+    where the law asks for it, validated by a German prosecutor or judge."""
 
     def _sent(basis=LegalBasis.EIO, **overrides):
         req = make_request(basis, **overrides)
         transition_request(req, "submit", lead_user)
-        transition_request(req, "approve", de_liaison)
+        approve(req)
         return req
 
     return _sent

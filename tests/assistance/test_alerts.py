@@ -20,7 +20,7 @@ def _recipients(event, **filters):
 def test_submission_tells_the_requesting_liaison_officers(
     make_request, lead_user, de_liaison, de_liaison_2, nl_liaison
 ):
-    req = make_request(LegalBasis.EIO)
+    req = make_request(LegalBasis.BUDAPEST_MLA)
     transition_request(req, "submit", lead_user)
     assert _recipients(Event.REQUEST_SUBMITTED, channel=Channel.APP) == {"dora", "dieter"}
     subject = Notification.objects.filter(event=Event.REQUEST_SUBMITTED).first().subject
@@ -65,12 +65,12 @@ def test_answer_reaches_the_requested_side_officers(sent_request, lead_user, nl_
 
 
 def test_confidential_incident_keeps_the_comment_out_of_emails(
-    make_request, lead_user, de_liaison, nl_liaison
+    make_request, lead_user, approve, nl_liaison
 ):
     incident = make_incident(lead_user, tlp=TLP.RED)
     req = make_request(LegalBasis.EIO, incident=incident)
     transition_request(req, "submit", lead_user)
-    transition_request(req, "approve", de_liaison)
+    approve(req)
     transition_request(req, "acknowledge", nl_liaison)
     transition_request(req, "refuse", nl_liaison, comment="Grounds: ne bis in idem.")
     emails = Notification.objects.filter(event=Event.REQUEST_UPDATED, channel=Channel.EMAIL)

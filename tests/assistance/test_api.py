@@ -68,12 +68,12 @@ VISIBILITY = {
     ],
 )
 def test_who_sees_a_request(
-    api_login, personas, make_request, lead_user, de_liaison, shared_incident, state, persona
+    api_login, personas, make_request, lead_user, approve, shared_incident, state, persona
 ):
     req = make_request(LegalBasis.EIO, incident=shared_incident)
     if state == "sent":
         transition_request(req, "submit", lead_user)
-        transition_request(req, "approve", de_liaison)
+        approve(req)
     client = api_login(personas[persona])
     visible = VISIBILITY[state][persona]
     assert client.get(detail(req)).status_code == (200 if visible else 404)
@@ -178,15 +178,18 @@ def test_update_by_the_requested_side_is_403_and_by_a_stranger_404(
 
 
 def test_transition_endpoints_follow_the_state_machine(
-    api_login, make_request, lead_user, de_liaison, nl_liaison
+    api_login, make_request, lead_user, de_liaison, de_prosecutor, nl_liaison
 ):
     req = make_request(LegalBasis.EIO)
     assert (
         api_login(lead_user).post(f"{detail(req)}submit/", {}).json()["status"]
         == "pending_approval"
     )
-    # Four eyes: the drafter may not approve; a liaison officer may.
-    response = api_login(de_liaison).post(f"{detail(req)}approve/", {})
+    # An EIO of a police unit is validated by a prosecutor, not its liaison officer.
+    assert api_login(de_liaison).post(f"{detail(req)}approve/", {}).status_code == 403
+    response = api_login(de_prosecutor).post(
+        f"{detail(req)}approve/", {"confirm_addressee": True}, format="json"
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "sent"
@@ -206,7 +209,7 @@ def test_transition_endpoints_follow_the_state_machine(
 
 
 def test_drafter_approving_own_request_gets_403(api_login, make_request, de_liaison):
-    req = make_request(LegalBasis.EIO, by=de_liaison)
+    req = make_request(LegalBasis.BUDAPEST_MLA, by=de_liaison)
     client = api_login(de_liaison)
     client.post(f"{detail(req)}submit/", {})
     response = client.post(f"{detail(req)}approve/", {})
@@ -323,11 +326,11 @@ def test_schema_lists_the_request_endpoints_with_examples(client):
 
 
 def test_history_hides_internal_steps_from_the_requested_side(
-    api_login, make_request, lead_user, de_liaison, nl_liaison
+    api_login, make_request, lead_user, approve, nl_liaison
 ):
     req = make_request(LegalBasis.EIO)
     transition_request(req, "submit", lead_user)
-    transition_request(req, "approve", de_liaison, comment="Internal note.")
+    approve(req, comment="Internal note.")
     rows = api_login(nl_liaison).get(f"{detail(req)}history/").json()["results"]
     assert [r["action"] for r in rows] == ["approve"]
     assert rows[0]["comment"] == ""

@@ -145,23 +145,19 @@ def test_data_sought_and_every_other_time_are_in_the_readers_named_zone(
 
 
 def test_eio_names_its_validator_once_validated(
-    client, sent_request, de_liaison, lead_agency, nl_prosecutor
+    client, make_request, lead_user, de_liaison, approve, de_prosecutor
 ):
-    req = sent_request(LegalBasis.EIO)
+    req = make_request(LegalBasis.EIO)
+    transition_request(req, "submit", lead_user)
     assert 'id="validation">Not yet validated.' in _html(_print(client, de_liaison, req))
-    # Given a prosecutor validated it
-    judge = UserFactory(username="vera", first_name="Vera", last_name="Voss", agency=nl_prosecutor)
-    _order(
-        req,
-        validated_by=judge,
-        validating_agency=nl_prosecutor,
-        validated_at=datetime(2026, 3, 2, 8, 30, tzinfo=UTC),
-    )
+    # Given the German prosecutor validated it
+    approve(req)
+    req.refresh_from_db()
     html = _html(_print(client, de_liaison, req))
     section_l = html[html.index('id="section-l"') : html.index('id="time-limits"')]
-    assert judge.display_name in section_l
-    assert "Landelijk Parket" in section_l
-    assert "2026-03-02 09:30 CET" in section_l
+    assert de_prosecutor.display_name in section_l
+    assert de_prosecutor.agency.name in section_l
+    assert "CET" in section_l
 
 
 def test_eio_from_a_prosecutor_needs_no_validation(client, sent_request, de_liaison, lead_agency):

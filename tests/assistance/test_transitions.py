@@ -52,13 +52,13 @@ def test_transition_table_matches_the_design():
 
 
 def test_full_eio_journey_writes_history_and_timeline(
-    make_request, lead_user, de_liaison, nl_liaison, invited_agency
+    make_request, lead_user, de_prosecutor, nl_liaison, invited_agency
 ):
     incident = make_incident(lead_user)
     req = make_request(LegalBasis.EIO, incident=incident)
     steps = [
         ("submit", lead_user, "", Status.PENDING_APPROVAL),
-        ("approve", de_liaison, "", Status.SENT),
+        ("approve", de_prosecutor, "", Status.SENT),
         ("acknowledge", nl_liaison, "", Status.RECEIVED),
         ("accept", nl_liaison, "", Status.IN_EXECUTION),
         (
@@ -77,7 +77,7 @@ def test_full_eio_journey_writes_history_and_timeline(
         ("close", lead_user, "", Status.CLOSED),
     ]
     for action, by, comment, status in steps:
-        row = transition_request(req, action, by, comment=comment)
+        row = transition_request(req, action, by, comment=comment, confirm_addressee=True)
         assert req.status == status
         assert row.to_status == status
         assert row.actor == by
@@ -113,7 +113,7 @@ def test_internal_steps_are_on_the_timeline_for_the_requesting_agency_only(
 
 
 def test_liaison_cannot_approve_own_request(make_request, de_liaison, de_liaison_2):
-    req = make_request(LegalBasis.EIO, by=de_liaison)
+    req = make_request(LegalBasis.BUDAPEST_MLA, by=de_liaison)
     transition_request(req, "submit", de_liaison)
     with pytest.raises(PermissionDenied, match="Four eyes"):
         transition_request(req, "approve", de_liaison)
@@ -125,7 +125,7 @@ def test_liaison_cannot_approve_own_request(make_request, de_liaison, de_liaison
 def test_liaison_cannot_approve_a_request_they_submitted(
     make_request, lead_user, de_liaison, de_liaison_2
 ):
-    req = make_request(LegalBasis.EIO, by=lead_user)
+    req = make_request(LegalBasis.BUDAPEST_MLA, by=lead_user)
     req.created_by = lead_user
     transition_request(req, "submit", de_liaison)
     with pytest.raises(PermissionDenied):

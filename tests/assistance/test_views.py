@@ -264,7 +264,7 @@ def test_desk_lists_what_awaits_my_agency_nearest_first_with_overdue_in_red(
 
     slow = sent_request(LegalBasis.BUDAPEST_MLA)  # acknowledge within 7 days
     fast = sent_request(LegalBasis.POLICE)  # acknowledge within 24 h
-    pending = make_request(LegalBasis.EIO)
+    pending = make_request(LegalBasis.BUDAPEST_MLA)
     transition_request(pending, "submit", lead_user)
     frozen.shift(timedelta(hours=30))
     html = _as(client, nl_liaison).get("/requests/desk/").content.decode()
@@ -312,7 +312,7 @@ def test_incident_panel_lists_requests_and_offers_to_draft(
 
 
 def test_attachment_is_hashed_and_downloadable_by_both_sides(
-    client, make_request, lead_user, de_liaison, nl_liaison, outsider, settings, tmp_path
+    client, make_request, lead_user, approve, nl_liaison, outsider, settings, tmp_path
 ):
     import hashlib
 
@@ -333,7 +333,7 @@ def test_attachment_is_hashed_and_downloadable_by_both_sides(
     attachment = Attachment.objects.get()
     assert attachment.sha256 == hashlib.sha256(content).hexdigest()
     transition_request(req, "submit", lead_user)
-    transition_request(req, "approve", de_liaison)
+    approve(req)
     url = f"/requests/{req.reference}/attachments/{attachment.pk}/"
     response = _as(client, nl_liaison).get(url)
     assert response.status_code == 200
@@ -392,7 +392,7 @@ def test_detail_query_count_is_constant(
 def test_requested_side_does_not_read_the_internal_drafting_steps(
     client, make_request, lead_user, de_liaison, nl_liaison
 ):
-    req = make_request(LegalBasis.EIO)
+    req = make_request(LegalBasis.BUDAPEST_MLA)
     transition_request(req, "submit", lead_user)
     transition_request(req, "return", de_liaison, comment="Internal: fix the offences.")
     transition_request(req, "submit", lead_user)

@@ -31,7 +31,8 @@ def test_sending_a_red_case_request_mails_the_requested_side_once_threaded_in_it
     nl_liaison.language = "fr"
     nl_liaison.save()
     incident = make_incident(lead_user, tlp=TLP.RED, title="Operation Nightjar")
-    req = make_request(LegalBasis.EIO, incident=incident, facts="Nightjar facts: secret.")
+    # A basis approved by four eyes (an EIO of a police unit goes to a prosecutor first).
+    req = make_request(LegalBasis.BUDAPEST_MLA, incident=incident, facts="Nightjar facts: secret.")
     workers.start()
 
     transition_request(req, "submit", lead_user)

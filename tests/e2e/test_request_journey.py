@@ -1,9 +1,10 @@
 """A cross-border request in a real browser: an EIO from Germany to the Netherlands.
 
-Drafted from an incident by a German investigator, approved by a German liaison officer
-(who cannot approve one he drafted himself), acknowledged, accepted and questioned by the
-Dutch liaison officer, answered in Germany and fulfilled. The due date shown at each step
-is the one of the deadline table.
+Drafted from an incident by a German police investigator, validated by a German prosecutor
+(Directive 2014/41/EU Art. 2(c)(ii): the police unit's liaison officer cannot send it, nor
+approve a request he drafted himself), who confirms sending it to a Dutch police unit,
+acknowledged, accepted and questioned by the Dutch liaison officer, answered in Germany and
+fulfilled. The due date shown at each step is the one of the deadline table.
 """
 
 import re
@@ -13,7 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
-from accounts.choices import Role
+from accounts.choices import AgencyKind, Role
 from coordination.assistance import actions
 from coordination.assistance.choices import LegalBasis, Measure
 from coordination.assistance.models import AssistanceRequest
@@ -34,9 +35,16 @@ def people():
         timezone="Europe/Amsterdam",
         mailbox="htc@politie.example.nl",
     )
+    zit = AgencyFactory(
+        name="Generalstaatsanwaltschaft Frankfurt am Main – ZIT",
+        short_name="GStA-ZIT",
+        country="DE",
+        kind=AgencyKind.PROSECUTOR,
+    )
     return {
         "bka": bka,
         "htc": htc,
+        "petra": UserFactory(username="petra.de", agency=zit, role=Role.LIAISON_OFFICER),
         "anna": UserFactory(username="anna.de", agency=bka, role=Role.INVESTIGATOR),
         "dirk": UserFactory(username="dirk.de", agency=bka, role=Role.LIAISON_OFFICER),
         "noor": UserFactory(
@@ -62,6 +70,7 @@ def expect_due(page, req, user, kind, window, clock):
 ACTIONS = {
     "Submit for approval": "submit",
     "Approve and send": "approve",
+    "Validate and send": "approve",
     "Acknowledge receipt": "acknowledge",
     "Accept (recognise)": "accept",
     "Ask for information": "ask_information",
@@ -70,7 +79,7 @@ ACTIONS = {
 }
 
 
-def act(page, label, comment=None):
+def act(page, label, comment=None, confirm_addressee=False):
     """Open an action's form, fill the comment if asked, confirm and submit."""
     page.once("dialog", lambda dialog: dialog.accept())
     trigger = page.locator(f'#actions [data-action="{ACTIONS[label]}"]')
@@ -79,6 +88,8 @@ def act(page, label, comment=None):
         form = trigger.locator("xpath=..").locator("form")
         if comment is not None:
             form.locator("textarea[name=comment]").fill(comment)
+        if confirm_addressee:
+            form.get_by_label("I confirm sending this EIO to a police authority").check()
         form.get_by_role("button", name=label, exact=True).click()
     else:
         trigger.click()
@@ -99,7 +110,11 @@ def test_eio_request_from_germany_to_the_netherlands(new_page, people, screensho
     with de.expect_response(lambda r: "/requests/new/adapt/" in r.url):
         de.locator("#id_legal_basis").select_option("eio")
     expect(de.locator("#rules-heading + ul")).to_contain_text("Directive 2014/41/EU Art. 12(3)")
-    de.locator("#id_receiving_agency").select_option(str(people["htc"].pk))
+    with de.expect_response(lambda r: "/requests/new/adapt/" in r.url):
+        de.locator("#id_receiving_agency").select_option(str(people["htc"].pk))
+    # A police unit is not an executing judicial authority: the form says so beside it.
+    expect(de.locator("#addressee-warning")).to_contain_text("not an executing judicial")
+    expect(de.locator("#validation-hint")).to_contain_text("Directive 2014/41/EU Art. 2(c)(ii)")
     with de.expect_response(lambda r: "/requests/new/adapt/" in r.url):
         de.get_by_label("Subscriber information").check()
     de.locator("#id_offences").fill("§ 303b StGB (computer sabotage), § 253 StGB (extortion).")
@@ -134,14 +149,28 @@ def test_eio_request_from_germany_to_the_netherlands(new_page, people, screensho
     liaison.goto(own.get_absolute_url())
     expect(liaison.locator("#actions")).not_to_contain_text("Approve")
 
-    # ... but approves the investigator's, found on his desk.
-    liaison.goto("/requests/desk/")
-    expect(liaison.locator("#desk-table")).to_contain_text(reference)
-    liaison.get_by_role("link", name=reference).click()
-    act(liaison, "Approve and send")
-    expect(liaison.locator("#request-status")).to_have_text("Sent")
-    expect_due(liaison, req, dirk, "acknowledge", timedelta(days=7), "sent_at")
-    snap(liaison, screenshot_dir, "request-2-sent")
+    # ... nor send the police unit's EIO: a prosecutor must validate it.
+    liaison.goto(req.get_absolute_url())
+    expect(liaison.locator("#validation")).to_contain_text("Awaiting validation by")
+    expect(liaison.locator("#actions")).not_to_contain_text("Validate")
+    expect(liaison.locator("#actions")).not_to_contain_text("Approve")
+
+    # The prosecutor finds it on her desk, sees the warning and validates it.
+    petra = people["petra"]
+    prosecutor = new_page()
+    sign_in(prosecutor, petra)
+    prosecutor.goto("/requests/desk/")
+    expect(prosecutor.locator("#desk-table")).to_contain_text(reference)
+    prosecutor.get_by_role("link", name=reference).click()
+    expect(prosecutor.locator("#addressee-warning")).to_be_visible()
+    expect(prosecutor.locator("body")).not_to_contain_text(incident.reference)
+    act(prosecutor, "Validate and send", confirm_addressee=True)
+    expect(prosecutor.locator("#request-status")).to_have_text("Sent")
+    expect(prosecutor.locator("#validation")).to_contain_text(
+        f"Validated by {petra.display_name} (Generalstaatsanwaltschaft Frankfurt am Main – ZIT)"
+    )
+    expect_due(prosecutor, req, petra, "acknowledge", timedelta(days=7), "sent_at")
+    snap(prosecutor, screenshot_dir, "request-2-sent")
 
     # The Dutch liaison officer acknowledges, accepts and asks a question.
     nl = new_page()

@@ -5,7 +5,16 @@ borrowed from tests/assistance."""
 import pytest
 
 from accounts.choices import Role
-from tests.assistance.conftest import de_liaison, nl_agency, nl_liaison  # noqa: F401
+from tests.assistance.conftest import (  # noqa: F401
+    approve,
+    de_court,
+    de_judge,
+    de_liaison,
+    de_prosecution,
+    de_prosecutor,
+    nl_agency,
+    nl_liaison,
+)
 from tests.evidence.conftest import evidence, make_evidence  # noqa: F401
 from tests.factories import UserFactory
 

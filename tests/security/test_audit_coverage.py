@@ -66,7 +66,7 @@ def test_every_api_read_operation_is_classified():
 
 
 @pytest.fixture
-def world(settings, tmp_path, incident, lead_user, nl_agency):
+def world(settings, tmp_path, incident, lead_user, nl_agency, approve):
     """One object of every kind the recorded URLs take, all visible to ``lead_user``."""
     settings.MEDIA_ROOT = tmp_path / "media"
     evidence = evidence_actions.create_evidence(
@@ -97,8 +97,7 @@ def world(settings, tmp_path, incident, lead_user, nl_agency):
         lead_user, data_sought=DATA, **complete_fields(receiving_agency=nl_agency)
     )
     transition_request(acknowledged, "submit", lead_user)
-    approver = UserFactory(agency=lead_user.agency, role=Role.LIAISON_OFFICER)
-    transition_request(acknowledged, "approve", approver)
+    approve(acknowledged)
     receiver = UserFactory(agency=nl_agency, role=Role.LIAISON_OFFICER)
     transition_request(acknowledged, "acknowledge", receiver)
     collection_id = collections.incident_collection_id(incident.reference)

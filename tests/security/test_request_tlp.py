@@ -46,10 +46,10 @@ def draft(by, incident, nl_agency, **overrides):
 
 
 @pytest.fixture
-def sent_red_request(lead_user, de_liaison, red_incident, nl_agency):
+def sent_red_request(lead_user, approve, red_incident, nl_agency):
     request = draft(lead_user, red_incident, nl_agency)
     transition_request(request, "submit", lead_user)
-    transition_request(request, "approve", de_liaison)
+    approve(request)
     return request
 
 
@@ -268,14 +268,14 @@ def test_red_request_reaches_the_counterpart_mailbox_as_a_link_only(sent_red_req
 
 
 def test_request_marked_red_on_a_lower_incident_is_kept_out_of_emails(
-    lead_user, de_liaison, nl_agency, nl_liaison
+    lead_user, approve, nl_agency, nl_liaison
 ):
     incident = make_incident(lead_user, tlp=TLP.GREEN)
     request = draft(
         lead_user, incident, nl_agency, tlp=TLP.RED, facts="Names of undercover officers."
     )
     transition_request(request, "submit", lead_user)
-    transition_request(request, "approve", de_liaison)
+    approve(request)
     transition_request(request, "acknowledge", nl_liaison)
     transition_request(request, "ask_information", nl_liaison, comment="Which officers exactly?")
 

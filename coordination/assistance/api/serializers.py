@@ -9,7 +9,7 @@ from accounts.api.serializers import AgencySummarySerializer
 from accounts.models import Agency
 from coordination.api import CountryCodeField, ModelSerializer, UTCDateTimeField
 from coordination.assistance import provider_orders
-from coordination.assistance.choices import ActionName, DataKind, DeadlineKind, Measure
+from coordination.assistance.choices import ActionName, DataKind, DeadlineKind, Measure, Status
 from coordination.assistance.models import (
     AssistanceRequest,
     Attachment,
@@ -17,6 +17,7 @@ from coordination.assistance.models import (
     ProviderEstablishment,
     StatusHistory,
 )
+from coordination.assistance.validation_rules import addressee_warning, validation_needed
 
 
 class ProviderEstablishmentSerializer(ModelSerializer):
@@ -92,6 +93,18 @@ class DeadlineSerializer(serializers.Serializer):
     )
 
 
+class ValidationRequirementSerializer(serializers.Serializer):
+    kinds = serializers.ListField(
+        child=serializers.ChoiceField(["prosecutor", "court"]),
+        help_text=_(
+            "The agency kinds that may validate (court: judge, court or investigating judge)."
+        ),
+    )
+    authorities = serializers.CharField()
+    source = serializers.CharField(help_text=_("The provision that asks for the validation."))
+    pending = serializers.BooleanField(help_text=_("True while the request waits for it."))
+
+
 class RequestSerializer(ModelSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="assistance-api:request-detail", lookup_field="reference"
@@ -157,6 +170,22 @@ class RequestDetailSerializer(RequestSerializer):
             "for refusal (Regulation (EU) 2023/1543 Art. 12(1))."
         )
     )
+    validated_by = serializers.CharField(
+        source="validated_by.display_name", read_only=True, allow_null=True, default=None
+    )
+    validating_agency = AgencySummarySerializer(read_only=True, allow_null=True)
+    validation = serializers.SerializerMethodField(
+        help_text=_(
+            "Judicial validation the request needs before it is sent (Directive 2014/41/EU "
+            "Art. 2(c)(ii), Regulation (EU) 2023/1543 Art. 4); null: four-eyes approval."
+        )
+    )
+    addressee_warning = serializers.SerializerMethodField(
+        help_text=_(
+            "Set for an EIO addressed to a police authority: approving it then needs "
+            "``confirm_addressee: true``."
+        )
+    )
 
     class Meta(RequestSerializer.Meta):
         fields = [
@@ -181,6 +210,11 @@ class RequestDetailSerializer(RequestSerializer):
             "fulfilled_at",
             "closed_at",
             "due_clock_started_at",
+            "validated_by",
+            "validating_agency",
+            "validated_at",
+            "validation",
+            "addressee_warning",
             "version",
             "data_sought",
             "attachments",
@@ -209,6 +243,21 @@ class RequestDetailSerializer(RequestSerializer):
     def get_refusal_window_until(self, obj):
         end = provider_orders.refusal_window_end(obj)
         return UTCDateTimeField().to_representation(end) if end else None
+
+    @extend_schema_field(ValidationRequirementSerializer(allow_null=True))
+    def get_validation(self, obj):
+        requirement = validation_needed(obj)
+        if requirement is None:
+            return None
+        return {
+            "kinds": [str(kind) for kind in requirement.kinds],
+            "authorities": str(requirement.authorities),
+            "source": str(requirement.source),
+            "pending": obj.status == Status.PENDING_APPROVAL,
+        }
+
+    def get_addressee_warning(self, obj) -> str:
+        return addressee_warning(obj)
 
     @extend_schema_field(DeadlineSerializer(many=True))
     def get_deadlines(self, obj):
@@ -334,6 +383,13 @@ class TransitionSerializer(serializers.Serializer):
         help_text=_(
             "approve / record_receipt of an EPOC or EPOC-PR: the transmission channel's "
             "identifier (the Regulation's decentralised IT system, Art. 19, once it runs)."
+        ),
+    )
+    confirm_addressee = serializers.BooleanField(
+        required=False,
+        help_text=_(
+            "approve: confirms sending an EIO to a police authority (see "
+            "``addressee_warning``); required then."
         ),
     )
 

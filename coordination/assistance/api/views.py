@@ -79,6 +79,11 @@ DRAFT_EXAMPLE = OpenApiExample(
 TRANSITION_EXAMPLES = [
     OpenApiExample("Approve", request_only=True, value={}),
     OpenApiExample(
+        "Validate an EIO addressed to a police authority",
+        request_only=True,
+        value={"confirm_addressee": True},
+    ),
+    OpenApiExample(
         "Ask for information",
         request_only=True,
         value={"comment": "In which time zone are the log times given?"},
@@ -180,6 +185,8 @@ class RequestViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewSe
                 "created_by",
                 "provider_addressee__provider",
                 "enforcing_agency",
+                "validated_by",
+                "validating_agency",
             )
             .order_by("-updated_at", "-pk")
         )
@@ -290,7 +297,9 @@ class RequestViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewSe
             "record_preservation, record_data, record_data_partly, record_impossibility and the "
             "enforcing authority's confirm_no_grounds, raise_refusal_grounds. 403 when the caller's side or role may "
             "not take it (or a drafter approves their own request), 409 with ``allowed`` when "
-            "the request's status does not allow it or someone acted first."
+            "the request's status does not allow it or someone acted first. Where judicial "
+            "validation applies (``validation``), approve is the validation: only a judicial "
+            "authority of the issuing State may take it."
         ),
         parameters=[REFERENCE_PARAMETER, ACTION_PARAMETER],
         request=TransitionSerializer,

@@ -55,6 +55,28 @@ AGENCIES = [
         "en",
     ),
     (
+        "GStA-ZIT",
+        "Generalstaatsanwaltschaft Frankfurt am Main – ZIT",
+        "DE",
+        AgencyKind.PROSECUTOR,
+        "zit@gsta.example.de",
+        "+49 69 1367 01",
+        False,
+        "Europe/Berlin",
+        "en",
+    ),
+    (
+        "AG-WI",
+        "Amtsgericht Wiesbaden – Ermittlungsrichter",
+        "DE",
+        AgencyKind.COURT,
+        "ermittlungsrichter@ag-wiesbaden.example.de",
+        "+49 611 32 0",
+        False,
+        "Europe/Berlin",
+        "en",
+    ),
+    (
         "OFAC",
         "Office anti-cybercriminalité",
         "FR",
@@ -250,6 +272,16 @@ class Command(BaseCommand):
             username = f"{short.lower()}-analyst"
             users[username] = self._user(
                 username, agency, Role.INVESTIGATOR, "Alex", "Analyst", agency.timezone, "en"
+            )
+        # The judicial authorities that validate German orders (Directive 2014/41/EU
+        # Art. 2(c)(ii), Regulation (EU) 2023/1543 Art. 4): a prosecutor and a judge.
+        for username, short, first, last in (
+            ("de-prosecutor", "GStA-ZIT", "Katharina", "Weber"),
+            ("de-judge", "AG-WI", "Stefan", "Richter"),
+        ):
+            agency = agencies[short]
+            users[username] = self._user(
+                username, agency, Role.LIAISON_OFFICER, first, last, agency.timezone, "en"
             )
         admin, created = User.objects.get_or_create(
             username="admin",
@@ -515,6 +547,7 @@ class Command(BaseCommand):
         from coordination.assistance.demo import load_demo_providers
         from coordination.assistance.models import AssistanceRequest
         from coordination.assistance.transitions import transition_request
+        from coordination.assistance.validation_rules import addressee_warning
 
         providers = load_demo_providers()
 
@@ -547,7 +580,7 @@ class Command(BaseCommand):
                 "data": [ip_item],
                 "steps": [
                     ("submit", "de-investigator", ""),
-                    ("approve", "de-liaison", ""),
+                    ("approve", "de-prosecutor", ""),
                     ("acknowledge", "nl-liaison", ""),
                     ("accept", "nl-liaison", ""),
                 ],
@@ -616,7 +649,8 @@ class Command(BaseCommand):
                 "data": [{**ip_item, "provider": "Example Cloud Ltd"}],
                 "steps": [
                     ("submit", "de-investigator", ""),
-                    ("approve", "de-liaison", ""),
+                    # Regulation (EU) 2023/1543 Art. 4(3): a prosecutor validates it.
+                    ("approve", "de-prosecutor", ""),
                     ("record_receipt", "de-liaison", ""),
                     ("record_preservation", "de-liaison", "Annex III: snapshot preserved."),
                 ],
@@ -720,6 +754,8 @@ class Command(BaseCommand):
                     facts = comment.removeprefix("follow-up:")
                     extra["follow_up"] = AssistanceRequest.objects.get(facts=facts)
                     comment = ""
+                if action == "approve" and addressee_warning(request):
+                    extra["confirm_addressee"] = True  # the demo EIO goes to a police unit
                 transition_request(request, action, users[who], comment=comment, **extra)
             created.append(request)
         return len(created)
