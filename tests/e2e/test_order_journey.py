@@ -1,14 +1,20 @@
-"""A European Production Order in a real browser: addressed to a service provider's legal
-representative in the Netherlands, notified to the Dutch enforcing authority (Regulation
-(EU) 2023/1543 Art. 7 and 8), which confirms it raises no ground for refusal (Art. 12); the
-German side records the provider's receipt and the data received (Art. 10)."""
+"""A European Production Order in a real browser: drafted by a German police investigator,
+validated by a German investigating judge (traffic data: Regulation (EU) 2023/1543 Art.
+4(2)), addressed to a service provider's legal representative in the Netherlands, notified
+to the Dutch enforcing authority (Art. 7 and 8), which confirms it raises no ground for
+refusal within its 10 days (Art. 12); the German side records the provider's receipt, from
+which its 10 days run (Art. 10), and the data received. Each due date on screen is checked
+against the law: Regulation 1182/71 days in the acting party's zone and holidays."""
 
 import re
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+import holidays
 import pytest
 from playwright.sync_api import expect
 
-from accounts.choices import Role
+from accounts.choices import AgencyKind, Role
 from coordination.assistance.choices import ProviderRole, Status
 from coordination.assistance.models import AssistanceRequest, ProviderEstablishment, ServiceProvider
 from tests.e2e.test_journey import sign_in, snap
@@ -34,8 +40,13 @@ def people():
         country="NL",
         name="Example Cloud Legal Representative B.V.",
         email="lawful-requests@cloud.example",
+        timezone="Europe/Amsterdam",
+    )
+    court = AgencyFactory(
+        name="Amtsgericht Wiesbaden", short_name="AG-WI", country="DE", kind=AgencyKind.COURT
     )
     return {
+        "judge": UserFactory(username="jakob.de", agency=court, role=Role.LIAISON_OFFICER),
         "htc": htc,
         "representative": representative,
         "anna": UserFactory(username="anna.de", agency=bka, role=Role.INVESTIGATOR),
@@ -44,6 +55,25 @@ def people():
             username="noor.nl", agency=htc, role=Role.LIAISON_OFFICER, timezone="Europe/Amsterdam"
         ),
     }
+
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+
+
+def law_due(start, days):
+    """The end of ``days`` days from ``start`` in the Netherlands (Regulation 1182/71 Art. 3)."""
+    day = start.astimezone(AMSTERDAM).date() + timedelta(days=days)
+    while day.weekday() >= 5 or day in holidays.country_holidays("NL", years=day.year):
+        day += timedelta(days=1)
+    return datetime.combine(day, time(23, 59, 59), tzinfo=AMSTERDAM)
+
+
+def expect_due(page, req, kind, start, days):
+    due = law_due(start, days)
+    assert req.clocks.get(kind=kind).due_at == due
+    entry = page.locator(f'.deadline[data-kind="{kind}"]')
+    expect(entry.locator(".deadline__due")).to_contain_text(due.strftime("%Y-%m-%d 23:59"))
+    expect(entry).to_contain_text("2023/1543")
 
 
 def act(page, action, label, *, comment=None, fields=None):
@@ -91,14 +121,29 @@ def test_production_order_to_a_provider_with_notification(new_page, people, scre
     de.locator('#actions [data-action="submit"]').click()
     expect(de.locator("#request-status")).to_have_text("Pending approval")
 
-    # The liaison officer approves and sends, with the channel's identifier.
+    # The police liaison officer may not send it: traffic data need a court's validation.
     liaison = new_page()
     sign_in(liaison, dirk)
     liaison.goto(req.get_absolute_url())
-    act(liaison, "approve", "Approve and send", fields={"transmission_id": "EU-IT-2026-7"})
-    expect(liaison.locator("#request-status")).to_have_text("Sent")
-    expect(liaison.locator("#order-notification")).to_contain_text("Team High Tech Crime notified")
-    expect(liaison.locator("#order-transmission")).to_have_text("EU-IT-2026-7")
+    expect(liaison.locator('#actions [data-action="approve"]')).to_have_count(0)
+    expect(liaison.locator("#validation")).to_contain_text("Art. 4(2)")
+
+    # The investigating judge validates and sends it, with the channel's identifier.
+    judge = new_page()
+    sign_in(judge, people["judge"])
+    judge.goto("/requests/desk/")
+    expect(judge.locator("#desk-table")).to_contain_text(reference)
+    judge.get_by_role("link", name=reference).click()
+    act(judge, "approve", "Validate and send", fields={"transmission_id": "EU-IT-2026-7"})
+    expect(judge.locator("#request-status")).to_have_text("Sent")
+    expect(judge.locator("#order-notification")).to_contain_text("Team High Tech Crime notified")
+    expect(judge.locator("#order-transmission")).to_have_text("EU-IT-2026-7")
+    req.refresh_from_db()
+    assert req.validated_by == people["judge"]
+    # The enforcing authority's 10 days run from the notification, in its days.
+    expect_due(judge, req, "enforcing_review", req.enforcing_notified_at, 10)
+    liaison.goto(req.get_absolute_url())
+    expect(liaison.locator('.deadline[data-kind="produce"]')).to_contain_text("not started")
 
     # The Dutch enforcing authority finds it on its desk and raises no ground for refusal.
     nl = new_page()
@@ -117,6 +162,9 @@ def test_production_order_to_a_provider_with_notification(new_page, people, scre
     liaison.goto(req.get_absolute_url())
     act(liaison, "record_receipt", "Record the provider's receipt")
     expect(liaison.locator("#request-status")).to_have_text("Received")
+    req.refresh_from_db()
+    expect_due(liaison, req, "produce", req.received_at, 10)
+    expect(liaison.locator('.deadline[data-kind="enforcing_review"]')).to_contain_text("done")
     act(liaison, "record_data", "Record the data received", comment="Received by secure mail.")
     expect(liaison.locator("#request-status")).to_have_text("Fulfilled")
     expect(liaison.locator("#order-outcome")).to_contain_text("Data received")

@@ -4,13 +4,15 @@ Drafted from an incident by a German police investigator, validated by a German 
 (Directive 2014/41/EU Art. 2(c)(ii): the police unit's liaison officer cannot send it, nor
 approve a request he drafted himself), who confirms sending it to a Dutch police unit,
 acknowledged, accepted and questioned by the Dutch liaison officer, answered in Germany and
-fulfilled. The due date shown at each step is the one of the deadline table.
+fulfilled. Each due date on screen is checked against the law: Regulation 1182/71 days in
+the executing authority's zone and holidays.
 """
 
 import re
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import holidays
 import pytest
 from playwright.sync_api import expect
 
@@ -53,18 +55,33 @@ def people():
     }
 
 
-def shown(when, user):
-    """A time as the ``when`` filter prints it for ``user``."""
-    return when.astimezone(ZoneInfo(user.timezone)).strftime("%Y-%m-%d %H:%M")
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
-def expect_due(page, req, user, kind, window, clock):
-    """The page shows the running deadline ``kind`` due ``window`` after ``clock``."""
+def law_due(start, days):
+    """The end of a period of ``days`` days from ``start`` for the Dutch executing authority
+    (Regulation 1182/71 Art. 3: the day of the event not counted, the end of the last day
+    in Amsterdam, a Saturday, Sunday or Dutch public holiday moved to the next working day)."""
+    day = start.astimezone(AMSTERDAM).date() + timedelta(days=days)
+    while day.weekday() >= 5 or day in holidays.country_holidays("NL", years=day.year):
+        day += timedelta(days=1)
+    return datetime.combine(day, time(23, 59, 59), tzinfo=AMSTERDAM)
+
+
+def expect_due(page, req, kind, days, clock):
+    """The page shows the deadline ``kind`` due ``days`` after ``clock`` as the law counts
+    them, in the executing authority's time zone."""
     req.refresh_from_db()
-    assert req.due_kind == kind
-    assert req.due_at == getattr(req, clock) + window
-    expect(page.locator(".deadline-now")).to_contain_text(shown(req.due_at, user))
-    expect(page.locator(f'.deadline[data-kind="{kind}"]')).to_contain_text("2014/41/EU")
+    due = law_due(getattr(req, clock), days)
+    row = req.clocks.get(kind=kind)
+    assert row.due_at == due
+    entry = page.locator(f'.deadline[data-kind="{kind}"]')
+    expect(entry.locator(".deadline__due")).to_contain_text(due.strftime("%Y-%m-%d 23:59"))
+    expect(entry.locator(".deadline__due time").first).to_have_attribute(
+        "title", "Europe/Amsterdam"
+    )
+    expect(entry).to_contain_text("2014/41/EU")
+    return due
 
 
 ACTIONS = {
@@ -169,7 +186,7 @@ def test_eio_request_from_germany_to_the_netherlands(new_page, people, screensho
     expect(prosecutor.locator("#validation")).to_contain_text(
         f"Validated by {petra.display_name} (Generalstaatsanwaltschaft Frankfurt am Main – ZIT)"
     )
-    expect_due(prosecutor, req, petra, "acknowledge", timedelta(days=7), "sent_at")
+    expect_due(prosecutor, req, "acknowledge", 7, "sent_at")
     snap(prosecutor, screenshot_dir, "request-2-sent")
 
     # The Dutch liaison officer acknowledges, accepts and asks a question.
@@ -181,13 +198,24 @@ def test_eio_request_from_germany_to_the_netherlands(new_page, people, screensho
     expect(nl.locator("body")).not_to_contain_text("Encrypted file servers on the incident")
     act(nl, "Acknowledge receipt")
     expect(nl.locator("#request-status")).to_have_text("Received")
-    expect_due(nl, req, noor, "decide", timedelta(days=30), "received_at")
+    expect_due(nl, req, "decide", 30, "received_at")
+    # The acknowledgement of receipt is the Directive's Annex B form.
+    nl.get_by_role("link", name="Acknowledgement of receipt (Annex B)").click()
+    expect(nl.locator("h1")).to_contain_text("Acknowledgement of receipt")
+    expect(nl.locator("body")).to_contain_text("Team High Tech Crime")
+    expect(nl.locator("body")).to_contain_text("All times: Europe/Berlin")  # the issuer's
+    snap(nl, screenshot_dir, "request-2b-annex-b")
+    nl.go_back()
     act(nl, "Accept (recognise)")
     expect(nl.locator("#request-status")).to_have_text("In execution")
-    expect_due(nl, req, noor, "execute", timedelta(days=90), "accepted_at")
+    execute_due = expect_due(nl, req, "execute", 90, "accepted_at")
     act(nl, "Ask for information", "In which time zone are the log times given?")
     expect(nl.locator("#request-status")).to_have_text("Awaiting information")
-    expect(nl.locator(".deadline-now")).to_contain_text("clock is stopped")
+    # Directive 2014/41/EU has no suspension: the 90 days keep running.
+    expect_due(nl, req, "execute", 90, "accepted_at")
+    expect(nl.locator('.deadline[data-kind="execute"]')).to_contain_text(
+        "Keeps running during questions"
+    )
     snap(nl, screenshot_dir, "request-3-questions")
     # The incident itself stays out of the Dutch officer's sight.
     assert nl.goto(incident.get_absolute_url()).status == 404
@@ -197,9 +225,10 @@ def test_eio_request_from_germany_to_the_netherlands(new_page, people, screensho
     expect(de.locator("#history")).to_contain_text("In which time zone")
     act(de, "Answer the questions", "All times are UTC.")
     expect(de.locator("#request-status")).to_have_text("In execution")
+    # The answer does not restart the clock: still 90 days from recognition.
+    assert expect_due(de, req, "execute", 90, "accepted_at") == execute_due
     req.refresh_from_db()
-    assert req.due_clock_started_at == req.information_answered_at
-    expect_due(de, req, anna, "execute", timedelta(days=90), "information_answered_at")
+    assert req.due_clock_started_at == req.accepted_at
 
     # The Netherlands fulfils the request.
     nl.goto(req.get_absolute_url())
