@@ -412,6 +412,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "LegalBasisEnum": "coordination.assistance.choices.LegalBasis",
         "MeasureEnum": "coordination.assistance.choices.Measure",
         "UrgencyEnum": "coordination.assistance.choices.Urgency",
+        "ProviderRoleEnum": "coordination.assistance.choices.ProviderRole",
+        "ParticipationRoleEnum": "incidents.choices.ParticipationRole",
     }
 )
 
