@@ -784,65 +784,61 @@ def refusal_window_open(request, now=None):
 # Display -----------------------------------------------------------------------------
 
 
+def _of_rule(name):
+    return property(lambda self: getattr(self.rule, name))
+
+
+def _of_row(name, default=None):
+    """The stored row's value; ``default`` while the clock has not started (no row)."""
+    return property(lambda self: default if self.row is None else getattr(self.row, name))
+
+
 @dataclass
 class Deadline:
     """One deadline of one request as pages, forms and the API show it."""
 
     rule: Rule
     row: object = None
-    issuer_target: object = None
 
-    kind = property(lambda self: self.rule.kind)
-    label = property(lambda self: self.rule.label)
-    source = property(lambda self: self.rule.source)
-    is_law = property(lambda self: self.rule.is_law)
-    party = property(lambda self: self.rule.party)
-    party_label = property(lambda self: Party(self.rule.party).label)
-    information_rule = property(lambda self: INFORMATION_LABELS[self.rule.on_information])
-    information_source = property(lambda self: self.rule.information_source)
-    information_is_law = property(lambda self: self.rule.information_is_law)
-    counting_source = property(lambda self: self.rule.counting_source)
-    extension_source = property(lambda self: self.rule.extension_source)
+    kind = _of_rule("kind")
+    label = _of_rule("label")
+    source = _of_rule("source")
+    is_law = _of_rule("is_law")
+    party = _of_rule("party")
+    information_source = _of_rule("information_source")
+    information_is_law = _of_rule("information_is_law")
+    counting_source = _of_rule("counting_source")
+    extension_source = _of_rule("extension_source")
+
+    state = _of_row("state", "pending")
+    clock_start = _of_row("clock_started_at")
+    due_at = _of_row("due_at")
+    legal_due_at = _of_row("legal_due_at")
+    met_at = _of_row("met_at")
+    extension_reason = _of_row("extension_reason", "")
+    zone = _of_row("zone", "")
+    # Kept for the API: the issuer's earlier date never replaces a legal date now.
+    issuer_date = False
 
     @property
-    def state(self):
-        return self.row.state if self.row is not None else "pending"
+    def party_label(self):
+        return Party(self.rule.party).label
+
+    @property
+    def information_rule(self):
+        return INFORMATION_LABELS[self.rule.on_information]
 
     @property
     def is_running(self):
         return self.state == "running"
 
     @property
-    def clock_start(self):
-        return self.row.clock_started_at if self.row is not None else None
-
-    @property
-    def due_at(self):
-        return self.row.due_at if self.row is not None else None
-
-    @property
-    def legal_due_at(self):
-        return self.row.legal_due_at if self.row is not None else None
-
-    @property
-    def met_at(self):
-        return self.row.met_at if self.row is not None else None
-
-    @property
     def extended(self):
         return bool(self.row is not None and self.row.extended_at)
 
     @property
-    def extension_reason(self):
-        return self.row.extension_reason if self.row is not None else ""
-
-    @property
     def restarted(self):
         return bool(self.row is not None and self.row.restarted_at)
-
-    @property
-    def zone(self):
-        return self.row.zone if self.row is not None else ""
 
     @property
     def counting(self):
@@ -861,9 +857,6 @@ class Deadline:
             and self.due_at is not None
             and self.due_at < timezone.now()
         )
-
-    # Kept for the API: the issuer's earlier date never replaces a legal date now.
-    issuer_date = False
 
 
 def deadlines_for(request, policy=None, rows=None):

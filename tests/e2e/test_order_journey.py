@@ -7,16 +7,15 @@ which its 10 days run (Art. 10), and the data received. Each due date on screen 
 against the law: Regulation 1182/71 days in the acting party's zone and holidays."""
 
 import re
-from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
 import pytest
 from playwright.sync_api import expect
 
 from accounts.choices import AgencyKind, Role
 from coordination.assistance.choices import ProviderRole, Status
 from coordination.assistance.models import AssistanceRequest, ProviderEstablishment, ServiceProvider
+from tests.e2e.law import union_days_due
 from tests.e2e.test_journey import sign_in, snap
 from tests.factories import AgencyFactory, UserFactory, make_incident
 
@@ -61,11 +60,7 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def law_due(start, days):
-    """The end of ``days`` days from ``start`` in the Netherlands (Regulation 1182/71 Art. 3)."""
-    day = start.astimezone(AMSTERDAM).date() + timedelta(days=days)
-    while day.weekday() >= 5 or day in holidays.country_holidays("NL", years=day.year):
-        day += timedelta(days=1)
-    return datetime.combine(day, time(23, 59, 59), tzinfo=AMSTERDAM)
+    return union_days_due(start, days, "Europe/Amsterdam", "NL")
 
 
 def expect_due(page, req, kind, start, days):

@@ -9,10 +9,8 @@ the executing authority's zone and holidays.
 """
 
 import re
-from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
 import pytest
 from playwright.sync_api import expect
 
@@ -21,6 +19,7 @@ from coordination.assistance import actions
 from coordination.assistance.choices import LegalBasis, Measure
 from coordination.assistance.models import AssistanceRequest
 from coordination.assistance.transitions import transition_request
+from tests.e2e.law import union_days_due
 from tests.e2e.test_journey import sign_in, snap
 from tests.factories import AgencyFactory, UserFactory, make_incident
 
@@ -59,13 +58,7 @@ AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 
 
 def law_due(start, days):
-    """The end of a period of ``days`` days from ``start`` for the Dutch executing authority
-    (Regulation 1182/71 Art. 3: the day of the event not counted, the end of the last day
-    in Amsterdam, a Saturday, Sunday or Dutch public holiday moved to the next working day)."""
-    day = start.astimezone(AMSTERDAM).date() + timedelta(days=days)
-    while day.weekday() >= 5 or day in holidays.country_holidays("NL", years=day.year):
-        day += timedelta(days=1)
-    return datetime.combine(day, time(23, 59, 59), tzinfo=AMSTERDAM)
+    return union_days_due(start, days, "Europe/Amsterdam", "NL")
 
 
 def expect_due(page, req, kind, days, clock):
