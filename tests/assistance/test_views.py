@@ -507,3 +507,49 @@ def test_desk_reminds_the_requesting_side_of_preserved_data_running_out(
     assert req.reference in html
     assert "59 days" in html
     assert req.reference not in _as(client, nl_liaison).get("/requests/desk/").content.decode()
+
+
+def test_extension_form_asks_for_the_estimate_and_keeps_the_reasons(
+    client, frozen, sent_request, nl_liaison
+):
+    req = sent_request(LegalBasis.EIO)
+    transition_request(req, "acknowledge", nl_liaison)
+    page = _as(client, nl_liaison)
+    html = page.get(req.get_absolute_url()).content.decode()
+    assert 'name="estimate"' in html and "Art. 12(5)" in html
+    response = page.post(f"/requests/{req.reference}/extend/", {"comment": "Court review."})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "estimated time the decision needs" in html
+    assert "Court review." in html  # what was typed is kept
+    response = page.post(
+        f"/requests/{req.reference}/extend/",
+        {"comment": "Court review.", "estimate": "2026-04-14T12:00"},  # Amsterdam time
+    )
+    assert response.status_code == 302
+    row = req.clocks.get(kind="decide")
+    assert row.extension_reason == "Court review."
+    assert row.due_at.isoformat() == "2026-04-14T10:00:00+00:00"
+
+
+def test_provisional_measures_are_decided_from_the_request_page(
+    client, frozen, sent_request, nl_liaison
+):
+    req = sent_request(
+        LegalBasis.EIO,
+        provisional_measures=True,
+        provisional_measures_detail="Freeze the server before it is wiped.",
+    )
+    transition_request(req, "acknowledge", nl_liaison)
+    page = _as(client, nl_liaison)
+    html = page.get(req.get_absolute_url()).content.decode()
+    assert 'data-action="decide_provisional"' in html
+    assert "Freeze the server before it is wiped." in html
+    assert "wherever practicable" in html
+    response = page.post(
+        f"/requests/{req.reference}/decide_provisional/", {"comment": "Server frozen."}
+    )
+    assert response.status_code == 302
+    req.refresh_from_db()
+    assert req.provisional_decision == "Server frozen."
+    assert req.status == Status.RECEIVED
