@@ -29,13 +29,22 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 
 from coordination.exchange import auth, stix
-from coordination.exchange.collections import Entry, find_collection, supporting_entries
+from coordination.exchange.collections import (
+    EPOCH,
+    Entry,
+    epoch_micros,
+    find_collection,
+    supporting_entries,
+)
 from coordination.exchange.collections import collections_for as user_collections
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-CURSOR_RE = re.compile(r"^(?:s(?P<position>\d{1,6})|i(?P<micros>\d{1,20})\.(?P<pk>\d{1,20}))$")
+CURSOR_RE = re.compile(
+    r"^(?:s(?P<smicros>\d{1,20})\.(?P<sid>[a-z0-9-]{1,100}--[0-9a-f-]{36})"
+    r"|i(?P<micros>\d{1,20})\.(?P<pk>\d{1,20}))$"
+)
 ID_RE = re.compile(r"^[a-z0-9-]+--[0-9a-f-]{36}$")
 
 
@@ -272,33 +281,42 @@ class Stream:
 
     @staticmethod
     def indicator_entry(indicator):
-        micros = int(indicator.updated_at.timestamp() * 1_000_000)
+        micros = epoch_micros(indicator.updated_at)
         return Entry(
             indicator.updated_at, stix.indicator_object(indicator), f"i{micros}.{indicator.pk}"
         )
 
     def page(self, limit, cursor):
-        """Up to ``limit`` entries after ``cursor``, and whether more follow."""
-        supporting = [] if cursor and cursor.startswith("i") else self.supporting()
-        position = 0
-        queryset = self.indicator_queryset()
+        """Up to ``limit`` entries after ``cursor``, and whether more follow.
+
+        The stream is ordered by ``(date_added, id)`` for the supporting objects, then
+        ``(updated_at, pk)`` for the indicators; ``cursor`` is the key of the last entry
+        served, so a page resumes right after it whatever the filters keep.
+        """
         match = CURSOR_RE.match(cursor) if cursor else None
         if cursor and match is None:
             raise TAXIIError(400, _("Invalid next."), _("Pass back the value of next as given."))
+        queryset = self.indicator_queryset()
         if match is None:
-            pass
-        elif match["position"] is not None:
-            position = int(match["position"]) + 1  # resume after the last entry served
+            supporting = self.supporting()
+        elif match["smicros"] is not None:
+            key = (int(match["smicros"]), match["sid"])
+            supporting = [
+                entry
+                for entry in self.supporting()
+                if (epoch_micros(entry.date_added), entry.id) > key
+            ]
         else:
-            after = datetime.datetime.fromtimestamp(int(match["micros"]) / 1_000_000, datetime.UTC)
+            supporting = []
+            after = EPOCH + datetime.timedelta(microseconds=int(match["micros"]))
             # The first condition is the sargable one (a range on the stream index);
             # the second breaks ties between rows changed in the same microsecond.
             queryset = queryset.filter(updated_at__gte=after).filter(
                 Q(updated_at__gt=after) | Q(pk__gt=int(match["pk"]))
             )
-        entries = supporting[position : position + limit]
+        entries = supporting[:limit]
         room = limit - len(entries)
-        if len(supporting) > position + limit:
+        if len(supporting) > limit:
             return entries, True
         rows = list(queryset[: room + 1]) if room else []
         more = len(rows) > room if room else queryset.exists()

@@ -261,6 +261,103 @@ def test_paging_with_limit_and_next_visits_every_object_once(client, lead_user, 
     assert pages == 5
 
 
+def page_through(client, url, user, params):
+    """Every object id of ``url`` read ``params["limit"]`` at a time, following ``next``."""
+    seen, cursor = [], None
+    for _page in range(100):
+        response = client.get(url, params | ({"next": cursor} if cursor else {}), **basic(user))
+        assert response.status_code == 200
+        body = response.json()
+        seen += [o["id"] for o in body.get("objects", [])]
+        if not body["more"]:
+            return seen
+        cursor = body["next"]
+    raise AssertionError("paging never ended")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_paging_a_type_filter_serves_every_marking_definition(
+    client, lead_user, incident, ten_ips, limit
+):
+    # Given the collection holds the extension definition before the five TLP markings
+    url = collection_url("objects", incident)
+    wanted = {"match[type]": "marking-definition"}
+
+    # When a client pages the marking definitions ``limit`` at a time
+    seen = page_through(client, url, lead_user, wanted | {"limit": limit})
+
+    # Then it gets every one of them, TLP:CLEAR included, once each
+    assert seen == ids_of("marking-definition", client.get(url, wanted, **basic(lead_user)))
+    assert len(seen) == 5
+    assert stix.TLP_MARKING_IDS[TLP.CLEAR] in seen
+
+
+@pytest.mark.django_db
+def test_paging_identities_by_one_serves_both_agencies(
+    client, lead_user, invited_user, incident, add_indicator
+):
+    add_indicator(incident, IndicatorType.DOMAIN, "lead.example", by=lead_user)
+    add_indicator(incident, IndicatorType.DOMAIN, "partner.example", by=invited_user)
+
+    seen = page_through(
+        client,
+        collection_url("objects", incident),
+        lead_user,
+        {"match[type]": "identity", "limit": 1},
+    )
+
+    assert sorted(seen) == sorted(
+        [stix.agency_id(lead_user.agency_id), stix.agency_id(invited_user.agency_id)]
+    )
+
+
+@pytest.mark.django_db
+def test_paging_by_one_with_added_after_serves_every_object_added_since(
+    client, lead_user, invited_user, incident, ten_ips, add_indicator
+):
+    # Given objects added before and after a moment between the two agencies' identities
+    add_indicator(incident, IndicatorType.DOMAIN, "partner.example", by=invited_user)
+    url = collection_url("objects", incident)
+    since = {"added_after": "2023-01-01T00:00:00Z"}
+    expected = [o["id"] for o in objects(client.get(url, since, **basic(lead_user)))]
+
+    # When a client pages by one from that moment
+    seen = page_through(client, url, lead_user, since | {"limit": 1})
+
+    # Then it gets them all, in the same order, once each
+    assert seen == expected
+    assert len(seen) == 2 + 11  # two identities, eleven indicators
+
+
+@pytest.mark.django_db
+def test_paging_by_one_serves_indicators_changed_in_the_same_microsecond(
+    client, lead_user, incident, ten_ips
+):
+    Indicator.objects.filter(pk__in=[i.pk for i in ten_ips]).update(
+        updated_at=ten_ips[0].updated_at
+    )
+
+    seen = page_through(
+        client,
+        collection_url("objects", incident),
+        lead_user,
+        {"match[type]": "indicator", "limit": 1},
+    )
+
+    assert len(seen) == len(set(seen)) == 10
+
+
+@pytest.mark.django_db
+def test_a_next_cursor_of_another_form_is_400(client, lead_user, incident, ten_ips):
+    response = client.get(
+        collection_url("objects", incident), {"limit": 1, "next": "s3"}, **basic(lead_user)
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == TAXII
+
+
 @pytest.mark.django_db
 def test_added_after_returns_only_what_changed_since(client, lead_user, incident, ten_ips):
     url = collection_url("objects", incident)
