@@ -116,14 +116,31 @@ def split_param(request, name):
 
 @method_decorator(csrf_exempt, name="dispatch")
 class TAXIIView(View):
-    """Negotiation, authentication and error format shared by every TAXII endpoint."""
+    """Negotiation, authentication and error format shared by every TAXII endpoint.
 
-    http_method_names = ["get", "post", "head", "options"]
+    Checked in this order, each failure a TAXII error message: the method (405), the
+    ``Accept`` header (406), the credentials (401, 403 for a read-only token writing),
+    the body's media type (415), then what the endpoint itself finds (404, 400).
+    """
+
+    http_method_names = ["get", "head", "options"]
+    # Only a collection's objects resource is written to in TAXII 2.1; Concord's are
+    # read-only (``can_write`` false), so a POST there is refused with 403, as the
+    # standard has it, and anywhere else with 405.
+    accepts_post = False
 
     def dispatch(self, request, *args, **kwargs):
         try:
-            if request.method == "POST":
-                return self.refuse_post(request)
+            method = request.method.lower()
+            if method not in self.http_method_names and not (
+                method == "post" and self.accepts_post
+            ):
+                raise TAXIIError(
+                    405,
+                    _("Method not allowed."),
+                    _("This resource answers %(methods)s.")
+                    % {"methods": ", ".join(self.allowed_methods())},
+                )
             if not accepts_taxii(request):
                 raise TAXIIError(
                     406,
@@ -132,9 +149,18 @@ class TAXIIView(View):
                     % {"media_type": TAXII_MEDIA_TYPE},
                 )
             self.user = self.authenticated_user(request)
+            if method == "post":
+                return self.refuse_post(request, *args, **kwargs)
             return super().dispatch(request, *args, **kwargs)
         except TAXIIError as error:
-            return error_response(error)
+            response = error_response(error)
+            if error.status == 405:
+                response["Allow"] = ", ".join(self.allowed_methods())
+            return response
+
+    def allowed_methods(self):
+        methods = [m.upper() for m in self.http_method_names if m != "options"]
+        return methods + (["POST"] if self.accepts_post else [])
 
     def authenticated_user(self, request):
         try:
@@ -151,7 +177,7 @@ class TAXIIView(View):
             )
         return user
 
-    def refuse_post(self, request):
+    def refuse_post(self, request, collection_id):
         content_type = request.content_type or ""
         params = request.content_params or {}
         if content_type != "application/taxii+json" or params.get("version", "2.1") != "2.1":
@@ -160,7 +186,12 @@ class TAXIIView(View):
                 _("Unsupported media type."),
                 _("Send %(media_type)s.") % {"media_type": TAXII_MEDIA_TYPE},
             )
-        raise TAXIIError(403, _("This collection is read-only."))
+        self.collection(collection_id)  # an unknown or hidden collection answers 404
+        raise TAXIIError(
+            403,
+            _("This collection is read-only."),
+            _("Partners add indicators through the STIX import of an incident they take part in."),
+        )
 
     def collection(self, collection_id):
         collection = find_collection(self.user, collection_id)
@@ -325,6 +356,14 @@ class Stream:
         return entries, more
 
 
+class NotFoundView(TAXIIView):
+    """Any other address under the TAXII root: an unknown API root, a collection id
+    that is not a UUID, a status resource (Concord keeps none: it accepts no POST)."""
+
+    def get(self, request, *args, **kwargs):
+        raise TAXIIError(404, _("Not found."), _("No TAXII resource has this address."))
+
+
 def page_parameters(request):
     raw = request.GET.get("limit")
     if raw is None or raw == "":
@@ -353,6 +392,8 @@ def envelope(entries, more, key="objects", render=None):
 
 
 class ObjectsView(TAXIIView):
+    accepts_post = True
+
     def get(self, request, collection_id):
         stream = Stream(request, self.collection(collection_id), self.user)
         limit, cursor = page_parameters(request)

@@ -89,6 +89,15 @@ def test_accept_header_negotiation(client, lead_user, accept, status):
         assert response.json()["http_status"] == "406"
 
 
+def assert_taxii_error(response, status):
+    assert response.status_code == status
+    assert response["Content-Type"] == TAXII
+    body = response.json()
+    assert body["http_status"] == str(status)
+    assert body["title"]
+    return body
+
+
 @pytest.mark.django_db
 def test_post_with_another_media_type_is_415_and_taxii_post_is_refused_read_only(
     client, lead_user, incident
@@ -99,9 +108,98 @@ def test_post_with_another_media_type_is_415_and_taxii_post_is_refused_read_only
     wrong_type = client.post(url, data="{}", content_type="application/json", **headers)
     taxii_type = client.post(url, data="{}", content_type=TAXII, **headers)
 
-    assert wrong_type.status_code == 415
-    assert taxii_type.status_code == 403
-    assert taxii_type.json()["http_status"] == "403"
+    assert_taxii_error(wrong_type, 415)
+    assert_taxii_error(taxii_type, 403)
+
+
+@pytest.mark.django_db
+def test_anonymous_post_is_401_with_a_challenge_not_403(client, incident):
+    response = client.post(
+        collection_url("objects", incident), data="{}", content_type=TAXII, HTTP_ACCEPT=TAXII
+    )
+
+    assert_taxii_error(response, 401)
+    assert response["WWW-Authenticate"].startswith('Basic realm="Concord"')
+
+
+@pytest.mark.django_db
+def test_post_to_an_unknown_collection_is_404(client, lead_user):
+    url = reverse(
+        "taxii:objects", kwargs={"collection_id": "0" * 8 + "-0000-4000-8000-" + "0" * 12}
+    )
+
+    response = client.post(url, data="{}", content_type=TAXII, **basic(lead_user))
+
+    assert_taxii_error(response, 404)
+
+
+@pytest.mark.django_db
+def test_read_only_token_posting_is_403(client, lead_user, incident, token_for):
+    response = client.post(
+        collection_url("objects", incident),
+        data="{}",
+        content_type=TAXII,
+        HTTP_AUTHORIZATION=f"Bearer {token_for(lead_user)}",
+        HTTP_ACCEPT=TAXII,
+    )
+
+    assert_taxii_error(response, 403)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["delete", "put", "patch"])
+@pytest.mark.parametrize("name", ["objects", "object", "collection", "manifest"])
+def test_methods_taxii_does_not_offer_are_405_taxii_errors(
+    client, lead_user, incident, method, name
+):
+    kwargs = {"object_id": stix.TLP_MARKING_IDS[TLP.CLEAR]} if name == "object" else {}
+    url = collection_url(name, incident, **kwargs)
+
+    response = getattr(client, method)(url, **basic(lead_user))
+
+    assert_taxii_error(response, 405)
+    assert "GET" in response["Allow"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/taxii2/", "/taxii2/api/", "/taxii2/api/collections/"])
+def test_post_where_taxii_takes_none_is_405(client, lead_user, path):
+    response = client.post(path, data="{}", content_type=TAXII, **basic(lead_user))
+
+    assert_taxii_error(response, 405)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/taxii2/other-root/",
+        "/taxii2/other-root/collections/",
+        "/taxii2/api/collections/not-a-uuid/",
+        "/taxii2/api/collections/not-a-uuid/objects/",
+        "/taxii2/api/status/2d086da7-4bdc-4f91-900e-d77486753710/",
+        "/taxii2/api/collections/0bd1b6ad-c7e4-4c82-9b3e-3a6c2b1f1f4e/objects/x/y/z/",
+    ],
+)
+def test_unknown_addresses_are_taxii_404s(client, lead_user, path):
+    assert_taxii_error(taxii_get(client, path, lead_user), 404)
+
+
+@pytest.mark.django_db
+def test_unknown_collection_is_a_taxii_404(client, lead_user):
+    url = reverse(
+        "taxii:collection", kwargs={"collection_id": "2d086da7-4bdc-4f91-900e-d77486753710"}
+    )
+
+    assert_taxii_error(taxii_get(client, url, lead_user), 404)
+
+
+@pytest.mark.django_db
+def test_unknown_address_asks_the_anonymous_for_credentials(client):
+    response = taxii_get(client, "/taxii2/other-root/")
+
+    assert_taxii_error(response, 401)
+    assert "WWW-Authenticate" in response
 
 
 @pytest.mark.django_db
