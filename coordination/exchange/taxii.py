@@ -21,7 +21,6 @@ from django.db.models import Q
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import translation
-from django.utils.dateparse import parse_datetime
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
@@ -37,6 +36,7 @@ from coordination.exchange.collections import (
     supporting_entries,
 )
 from coordination.exchange.collections import collections_for as user_collections
+from coordination.intel.timestamps import parse_utc
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 DEFAULT_LIMIT = 100
@@ -100,14 +100,10 @@ def taxii_time(value):
 
 
 def parse_time(raw, name):
-    value = parse_datetime(raw or "")
-    if value is None or value.tzinfo is None:
-        raise TAXIIError(
-            400,
-            _("Invalid %(name)s.") % {"name": name},
-            _("Give an RFC 3339 timestamp in UTC, e.g. 2026-01-31T12:00:00.000Z."),
-        )
-    return value
+    try:
+        return parse_utc(raw)
+    except ValueError as exc:
+        raise TAXIIError(400, _("Invalid %(name)s.") % {"name": name}, str(exc)) from None
 
 
 def split_param(request, name):

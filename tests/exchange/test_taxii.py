@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from coordination.exchange import stix
 from coordination.exchange.collections import agency_collection_id, incident_collection_id
@@ -494,6 +495,60 @@ def test_bad_paging_parameters_are_400(client, lead_user, incident, params):
 
     assert response.status_code == 400
     assert response.json()["http_status"] == "400"
+
+
+BAD_TIMESTAMPS = [
+    "2026-01-01T00:00:00-22:30",  # an offset no zone has (PostgreSQL refuses beyond 15:59)
+    "2026-01-01T00:00:00+15:00",
+    "2026-13-01T00:00:00Z",  # well formed, impossible
+    "2026-01-01T00:00:00",  # no zone
+    "0001-01-01T00:00:00+01:00",  # before year 1 in UTC
+    "9999-12-31T23:59:59-01:00",  # after year 9999 in UTC
+    "yesterday",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("parameter", ["added_after", "match[version]"])
+@pytest.mark.parametrize("value", BAD_TIMESTAMPS)
+def test_bad_timestamps_are_400_taxii_errors(client, lead_user, incident, parameter, value):
+    response = client.get(
+        collection_url("objects", incident), {parameter: value}, **basic(lead_user)
+    )
+
+    body = assert_taxii_error(response, 400)
+    assert parameter in body["title"]
+    assert body["description"]
+
+
+def test_bad_timestamps_are_400_on_postgresql_too(
+    require_postgres, client, lead_user, incident, ten_ips
+):
+    url = collection_url("objects", incident)
+
+    for value in BAD_TIMESTAMPS:
+        assert_taxii_error(client.get(url, {"added_after": value}, **basic(lead_user)), 400)
+
+
+def test_an_offset_is_converted_to_utc_on_postgresql(
+    require_postgres, client, lead_user, incident, ten_ips
+):
+    # Given the moment an indicator last changed, written with an Indian offset
+    last = ten_ips[-1].updated_at
+    just_before = (last - timezone.timedelta(microseconds=1)).astimezone(
+        timezone.get_fixed_timezone(5 * 60 + 30)
+    )
+
+    # When a client asks what was added after it
+    response = client.get(
+        collection_url("objects", incident),
+        {"added_after": just_before.isoformat()},
+        **basic(lead_user),
+    )
+
+    # Then it is read as the same instant in UTC
+    assert response.status_code == 200
+    assert patterns(response) == ["[ipv4-addr:value = '198.51.100.10']"]
 
 
 @pytest.mark.django_db
