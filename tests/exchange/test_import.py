@@ -314,6 +314,23 @@ def test_api_import_reports_errors_with_400(api_client, target, lead_user):
 
 
 @pytest.mark.django_db
+def test_api_import_of_an_indicator_without_id_is_400_naming_it(api_client, target, lead_user):
+    api_client.force_authenticate(lead_user)
+    nameless = indicator("[ipv4-addr:value = '198.51.100.7']")
+    del nameless["id"]
+
+    response = api_client.post(
+        api_url(target), data=bundle(nameless), content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"object": "#1", "message": "the indicator has no id (required by STIX 2.1)"}
+    ]
+    assert stored(target) == []
+
+
+@pytest.mark.django_db
 def test_api_import_accepts_a_multipart_file(api_client, target, lead_user):
     api_client.force_authenticate(lead_user)
     upload = SimpleUploadedFile(
