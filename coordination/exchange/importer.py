@@ -253,6 +253,8 @@ def candidate(obj, markings, floor):
     """A Concord indicator from a STIX indicator object; raises with the reason."""
     check_pattern_size(obj.get("pattern"))
     confidence = check_confidence(obj.get("confidence"))
+    if not isinstance(obj.get("id"), str):  # stix2 would make one up
+        raise UnsupportedPattern(_("the indicator has no id (required by STIX 2.1)"))
     try:
         parsed = stix2.parse(obj, allow_custom=True, version="2.1")
     except (STIXError, ValueError, TypeError, KeyError) as exc:
