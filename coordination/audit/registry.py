@@ -106,6 +106,7 @@ NOT_RECORDED = {
     "intel:add": _WRITE,
     "intel:paste": _WRITE,
     "intel:request_contact": _WRITE,
+    "intel:allow_in_blocklists": _WRITE,
     "assistance:requests": _LIST,
     "assistance:desk": _LIST,
     "assistance:create": _WRITE,

@@ -44,6 +44,8 @@ class LineResult:
     value: str = ""
     reason: str = ""
     duplicate_of_line: int | None = None
+    # Names of the MISP warning lists the value is on: it stays out of blocklists.
+    warning_lists: list = field(default_factory=list)
 
     @property
     def type_label(self):
@@ -73,6 +75,11 @@ class PasteReport:
     @property
     def accepted(self):
         return self.added + self.merged
+
+    @property
+    def warned(self):
+        """Accepted lines on a MISP warning list: kept, but out of blocklists."""
+        return sum(1 for line in self.lines if line.warning_lists and line.outcome != "refused")
 
 
 def _require_contribute(by, incident):
@@ -343,7 +350,9 @@ def paste_indicators(
             )
             continue
         seen[key] = number
-        report.lines.append(LineResult(number, raw, Outcome.ADDED, type_, value))
+        report.lines.append(
+            LineResult(number, raw, Outcome.ADDED, type_, value, warning_lists=warning_lists(*key))
+        )
 
     marking = {"tlp": tlp, "audience": audience}
     _mark_existing(incident, by, report, seen, **marking)

@@ -148,6 +148,13 @@ class LineResultSerializer(serializers.Serializer):
     value = serializers.CharField(allow_blank=True)
     reason = serializers.CharField(allow_blank=True)
     duplicate_of_line = serializers.IntegerField(allow_null=True)
+    warning_lists = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=_(
+            "MISP warning lists the value is on: stored, but left out of blocklists "
+            "until an analyst allows the indicator."
+        ),
+    )
 
 
 class BulkReportSerializer(serializers.Serializer):
