@@ -126,6 +126,7 @@ NOT_RECORDED = {
     "incidents-api:incident-change-status": _WRITE,
     "intel-api:indicator-bulk": _WRITE,
     "intel-api:indicator-request-contact": _WRITE,
+    "intel-api:indicator-allow-in-blocklists": _WRITE,
     "assistance-api:request-action": _WRITE,
     "taxii:discovery": _NO_CASE,
     "taxii:api_root": _NO_CASE,
