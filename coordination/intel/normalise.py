@@ -382,7 +382,14 @@ def normalise(type: str, raw: str) -> str:
 def _without_port(text):
     """The address of "address:port"; a blocklist or a firewall rule names the host."""
     match = _IP_PORT_RE.match(text)
-    return (match.group(1) or match.group(2)) if match else text
+    if not match:
+        return text
+    if not 0 < int(match.group(3)) <= 65535:
+        raise ValidationError(
+            _("“%(value)s” has an invalid port (1 to 65535).") % {"value": _shorten(text)},
+            code="invalid_port",
+        )
+    return match.group(1) or match.group(2)
 
 
 def _normalise_ipv4(text):

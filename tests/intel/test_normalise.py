@@ -437,3 +437,10 @@ def test_a_brace_pattern_is_never_stored_as_a_file_name_even_when_the_type_is_gi
     assert error.value.code == "pattern"
     with pytest.raises(ValidationError):
         normalise(T.DOMAIN, "server-{1,30}[.]example.website")
+
+
+@pytest.mark.parametrize("raw", ["45.80.149.108:0", "45.80.149.108:99999", "[2001:db8::1]:70000"])
+def test_an_address_with_an_impossible_port_is_refused(raw):
+    with pytest.raises(ValidationError) as error:
+        normalise(detect_type(raw), raw)
+    assert error.value.code == "invalid_port"
