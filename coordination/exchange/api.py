@@ -16,6 +16,7 @@ from coordination.exchange.export import incident_bundle
 from coordination.exchange.importer import MAX_BUNDLE_BYTES, import_bundle
 from coordination.exchange.policy import RED_FOR_PEOPLE_ONLY, is_machine_request
 from coordination.exchange.stix import STIX_MEDIA_TYPE
+from coordination.intel.warninglists import warning_lists
 from incidents.choices import TLP, Action
 from incidents.models import Incident
 
@@ -150,6 +151,16 @@ class IncidentStixView(APIViewMixin, APIView):
             raw = request.data if isinstance(request.data, bytes) else b""
         report = import_bundle(incident, request.user, raw)
         if not report.ok:
-            return Response(report.as_dict(), status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                with_warning_lists(report.as_dict()), status=status.HTTP_400_BAD_REQUEST
+            )
         created = status.HTTP_201_CREATED if report.created else status.HTTP_200_OK
-        return Response(report.as_dict(), status=created)
+        return Response(with_warning_lists(report.as_dict()), status=created)
+
+
+def with_warning_lists(answer):
+    """The import report with, per indicator, the MISP warning lists its value is on."""
+    for key in ("created", "would_create"):
+        for item in answer.get(key) or ():
+            item["warning_lists"] = warning_lists(item["type"], item["value"])
+    return answer

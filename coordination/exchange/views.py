@@ -23,7 +23,7 @@ from rest_framework import exceptions
 
 from accounts import actions, mfa
 from accounts.forms import ApiTokenForm
-from coordination.exchange import auth
+from coordination.exchange import auth, blocklist
 from coordination.exchange.collections import find_collection, incident_collection_id
 from coordination.exchange.export import incident_bundle
 from coordination.exchange.importer import MAX_BUNDLE_BYTES, import_bundle
@@ -33,7 +33,6 @@ from coordination.exchange.policy import (
     is_machine_request,
 )
 from coordination.exchange.stix import STIX_MEDIA_TYPE
-from coordination.intel.choices import IndicatorType
 from incidents.choices import TLP, Action
 from incidents.models import Incident
 
@@ -95,45 +94,16 @@ def incident_stix(request, reference):
     return response
 
 
-def blocklist_types(request):
-    """The indicator types asked for (``?type=ipv4&type=domain`` or ``type=ipv4,domain``)."""
-    asked = [t.strip() for raw in request.GET.getlist("type") for t in raw.split(",") if t.strip()]
-    unknown = [t for t in asked if t not in IndicatorType.values]
-    if unknown:
-        raise ValueError(
-            _("Unknown type %(types)s. Use: %(allowed)s.")
-            % {"types": ", ".join(unknown), "allowed": ", ".join(IndicatorType.values)}
-        )
-    return asked
-
-
-def chunked_lines(values, size=2000):
-    """Values as text lines, sent ``size`` lines at a time (not one write per line)."""
-    chunk = []
-    for value in values:
-        if value.isprintable():
-            chunk.append(value)
-        if len(chunk) == size:
-            yield "\n".join(chunk) + "\n"
-            chunk = []
-    if chunk:
-        yield "\n".join(chunk) + "\n"
-
-
-def blocklist_response(indicators, request, filename):
+def blocklist_response(indicators, request, filename, subject):
     try:
-        types = blocklist_types(request)
-    except ValueError as exc:
+        kind, format_ = blocklist.parse_request(request.GET)
+    except blocklist.BlocklistRequestError as exc:
         return text_response(exc, 400)
-    if types:
-        indicators = indicators.filter(type__in=types)
-    # One value per line: a value with a line break or control character could smuggle
-    # a second rule into a firewall or DNS filter configuration, so it is left out.
-    values = (
-        indicators.order_by("type", "value").values_list("value", flat=True).distinct()
-    ).iterator(chunk_size=2000)
-    response = StreamingHttpResponse(chunked_lines(values), content_type=TEXT)
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    values = blocklist.blocklist_values(indicators, kind)
+    body = blocklist.lines(values, kind, format_, subject)
+    response = StreamingHttpResponse(body, content_type=TEXT)
+    extension = "rpz" if format_ == "rpz" else "txt"
+    response["Content-Disposition"] = f'inline; filename="{filename}-{kind}.{extension}"'
     return response
 
 
@@ -147,7 +117,12 @@ def incident_blocklist(request, reference):
         return text_response(exc, 403)
     incident = visible_incident(user, reference)
     indicators = exportable_indicators(user, machine=True).filter(incident=incident)
-    return blocklist_response(indicators, request, f"{incident.reference}-blocklist.txt")
+    return blocklist_response(
+        indicators,
+        request,
+        f"{incident.reference}-blocklist",
+        _("incident %(reference)s") % {"reference": incident.reference},
+    )
 
 
 def collection_blocklist(request, collection_id):
@@ -162,18 +137,16 @@ def collection_blocklist(request, collection_id):
     if collection is None:
         raise Http404
     return blocklist_response(
-        collection.indicators(user), request, f"collection-{collection.id}-blocklist.txt"
+        collection.indicators(user),
+        request,
+        f"collection-{collection.id}-blocklist",
+        _("collection %(id)s") % {"id": collection.id},
     )
 
 
 # Pages: the export panel of an incident and the user's own API tokens.
 
-BLOCKLIST_GROUPS = (
-    (_lazy("IP addresses and networks"), "ipv4,ipv6,cidr"),
-    (_lazy("Domain names"), "domain"),
-    (_lazy("URLs"), "url"),
-    (_lazy("File hashes"), "md5,sha1,sha256"),
-)
+BLOCKLIST_GROUPS = tuple((kind.label, name) for name, kind in blocklist.KINDS.items())
 
 
 @login_required
@@ -186,6 +159,7 @@ def incident_panel(request, reference):
     context = {
         "incident": incident,
         "shareable_count": exportable.count(),
+        "left_out": blocklist.left_out(exportable),
         "is_red": incident.tlp == TLP.RED,
         "blocklist_groups": BLOCKLIST_GROUPS,
         "collection_id": collection_id,

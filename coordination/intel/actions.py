@@ -18,6 +18,7 @@ from coordination.intel.choices import IndicatorType
 from coordination.intel.correlation import hidden_owner_incidents
 from coordination.intel.models import ContactRequest, Indicator
 from coordination.intel.normalise import detect_type, normalise
+from coordination.intel.warninglists import warning_lists
 from incidents.choices import TLP, Action
 from incidents.models import Incident
 from incidents.permissions import allowed_actions
@@ -43,6 +44,8 @@ class LineResult:
     value: str = ""
     reason: str = ""
     duplicate_of_line: int | None = None
+    # Names of the MISP warning lists the value is on: it stays out of blocklists.
+    warning_lists: list = field(default_factory=list)
 
     @property
     def type_label(self):
@@ -72,6 +75,11 @@ class PasteReport:
     @property
     def accepted(self):
         return self.added + self.merged
+
+    @property
+    def warned(self):
+        """Accepted lines on a MISP warning list: kept, but out of blocklists."""
+        return sum(1 for line in self.lines if line.warning_lists and line.outcome != "refused")
 
 
 def _require_contribute(by, incident):
@@ -342,7 +350,9 @@ def paste_indicators(
             )
             continue
         seen[key] = number
-        report.lines.append(LineResult(number, raw, Outcome.ADDED, type_, value))
+        report.lines.append(
+            LineResult(number, raw, Outcome.ADDED, type_, value, warning_lists=warning_lists(*key))
+        )
 
     marking = {"tlp": tlp, "audience": audience}
     _mark_existing(incident, by, report, seen, **marking)
@@ -500,3 +510,31 @@ def request_contact(indicator, by):
         alerts.contact_requested(contact, by)
     events.contact_requested(incident, by, indicator, len(new_owners))
     return len(new_owners)
+
+
+def allow_in_blocklists(indicator, by):
+    """Let a value on a MISP warning list into blocklists anyway, for this indicator.
+
+    Recorded with who and when; the incident's timeline says which lists it is on.
+    """
+    incident = indicator.incident
+    _require_contribute(by, incident)
+    lists = warning_lists(indicator.type, indicator.value)
+    if not lists:
+        raise ValidationError(
+            {"blocklist_allowed": _("This value is on no warning list: it is already listed.")}
+        )
+    with transaction.atomic():
+        _lock(incident)
+        updated = Indicator.objects.filter(
+            pk=indicator.pk, blocklist_allowed_at__isnull=True
+        ).update(
+            blocklist_allowed_at=timezone.now(),
+            blocklist_allowed_by=by,
+            blocklist_allowed_by_name=by.get_full_name() or by.get_username(),
+        )
+        if updated:
+            indicator.refresh_from_db()
+            readers = indicator.readers() if indicator.tlp == TLP.RED else ()
+            events.indicator_allowed_in_blocklists(incident, by, indicator, lists, readers=readers)
+    return indicator

@@ -50,6 +50,21 @@ def indicator_added(incident, by, indicator, *, readers=()):
     )
 
 
+def indicator_allowed_in_blocklists(incident, by, indicator, lists, *, readers=()):
+    body = _(
+        "Indicator allowed in blocklists although on MISP warning lists (%(lists)s): "
+        "%(type)s %(value)s."
+    ) % {"lists": "; ".join(lists), "type": _label(indicator.type), "value": code(indicator.value)}
+    return write_entry(
+        incident,
+        by,
+        TimelineKind.INDICATOR,
+        body,
+        subject=indicator,
+        **_marking(indicator, by, readers),
+    )
+
+
 def indicator_merged(incident, by, indicator, *, readers=()):
     body = _("Indicator seen again and merged: %(type)s %(value)s.") % {
         "type": _label(indicator.type),

@@ -47,6 +47,22 @@ class Indicator(models.Model):
     # The uuid part of the indicator's STIX id (a UUIDv5 of incident, type and value), so
     # TAXII can find an object by id with an index instead of hashing every candidate.
     stix_uuid = models.UUIDField(null=True, blank=True, editable=False, db_index=True)
+    # A value on a MISP warning list (coordination.intel.warninglists) stays out of
+    # blocklists until an analyst allows it for this indicator; the name outlives the user.
+    blocklist_allowed_at = models.DateTimeField(
+        _("allowed in blocklists at"), null=True, blank=True, editable=False
+    )
+    blocklist_allowed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    blocklist_allowed_by_name = models.CharField(
+        _("allowed in blocklists by"), max_length=200, blank=True, editable=False
+    )
 
     objects = IndicatorQuerySet.as_manager()
 

@@ -46,8 +46,40 @@ _REFANG_RULES = (
     (re.compile(r"\s*[\[\(\{]\s*(?:@|at)\s*[\]\)\}]\s*", re.IGNORECASE), "@"),
 )
 
-# Characters people paste around values: quotes, angle brackets, zero-width characters.
-_STRIP_CHARS = " \t\r\n\"'`<>\u200b\u200c\u200d\u2060\ufeff"
+# Blanks and zero-width characters people paste around values.
+_STRIP_CHARS = " \t\r\n\u200b\u200c\u200d\u2060\ufeff"
+_QUOTES = "\"'`"
+
+
+def _strip_wrapping(text):
+    """``text`` without blanks, quotes and angle brackets around it.
+
+    A quote or bracket is only taken off when it has no partner inside the value, so the
+    quotes of ``"quoted local"@example.com`` and the ``<…>`` of a template URL
+    (``?dw=<NNNN>``) stay where they belong.
+    """
+    while True:
+        before = text
+        text = text.strip(_STRIP_CHARS)
+        if len(text) >= 2 and (text[0], text[-1]) in (
+            ('"', '"'),
+            ("'", "'"),
+            ("`", "`"),
+            ("<", ">"),
+        ):
+            inner = text[1:-1]
+            if text[0] == "<" or text[0] not in inner:
+                text = inner
+        if text and text[0] in _QUOTES and text.count(text[0]) == 1:
+            text = text[1:]
+        if text and text[-1] in _QUOTES and text.count(text[-1]) == 1:
+            text = text[:-1]
+        if text[:1] == "<" and ">" not in text:
+            text = text[1:]
+        if text[-1:] == ">" and "<" not in text:
+            text = text[:-1]
+        if text == before:
+            return text
 
 
 def refang(raw) -> str:
@@ -55,10 +87,47 @@ def refang(raw) -> str:
 
     Idempotent: refanging an already refanged value changes nothing.
     """
-    text = str(raw or "").strip(_STRIP_CHARS)
+    text = _strip_wrapping(str(raw or ""))
     for pattern, replacement in _REFANG_RULES:
         text = pattern.sub(replacement, text)
-    return text.strip(_STRIP_CHARS)
+    return _strip_wrapping(text)
+
+
+# "Evil Sender <evil@evil.example>" and '"Evil Sender" <evil@evil.example>' as mail clients show them.
+_DISPLAY_NAME_RE = re.compile(r"^[^<>@]*<(?:mailto:)?([^<>\s]+@[^<>\s]+)>$", re.IGNORECASE)
+# Punctuation that ends the sentence a URL was quoted in, not the URL.
+_TRAILING_PUNCTUATION = ".,;:!?"
+_CLOSING = {")": "(", "]": "[", "}": "{", ">": "<"}
+
+
+def _trim_url(text):
+    """``text`` without the sentence punctuation and unbalanced brackets that follow it.
+
+    ``http://evil.example/path).`` loses ``).``; ``/wiki/Thing_(film)`` keeps its balanced
+    parenthesis and ``?dw=<NNNN>`` its ``>``.
+    """
+    while text:
+        last = text[-1]
+        if (
+            last in _TRAILING_PUNCTUATION
+            or last in _CLOSING
+            and text.count(last) > text.count(_CLOSING[last])
+        ):
+            text = text[:-1]
+        else:
+            return text
+    return text
+
+
+def _prepare(raw):
+    """Refanged ``raw``, with a display name and the punctuation around a URL taken off."""
+    text = refang(raw)
+    match = _DISPLAY_NAME_RE.match(text)
+    if match:
+        return match.group(1)
+    if _SCHEME_RE.match(text) or _SCHEMELESS_URL_RE.match(text):
+        return _trim_url(text)
+    return text
 
 
 # --- detection -----------------------------------------------------------------------------
@@ -67,7 +136,15 @@ _HEX = frozenset(string.hexdigits)
 _HASH_LENGTHS = {32: IndicatorType.MD5, 40: IndicatorType.SHA1, 64: IndicatorType.SHA256}
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.\-]*://", re.IGNORECASE)
 # A bare host followed by a path, query or port: "evil.example/login.php", "evil.example:8080/".
-_SCHEMELESS_URL_RE = re.compile(r"^[^\s/?#@:]+\.[^\s/?#@:]+(?::\d{1,5})?[/?#]")
+_SCHEMELESS_URL_RE = re.compile(r"^[^\s/?#@:]+\.[^\s/?#@:]+(?:(?::\d{1,5})?[/?#]|:\d{1,5}$)")
+# An address and port as reports write a C2 endpoint: "45.80.149.108:8080", "[2001:db8::1]:443".
+_IP_PORT_RE = re.compile(
+    r"^(?:(\d{1,3}(?:\.\d{1,3}){3})|\[([0-9a-f:.]+)\]):(\d{1,5})$", re.IGNORECASE
+)
+# Full-width and ideographic full stops (。．｡) separate domain labels as "." does.
+_DOTS_RE = re.compile("[\u3002\uff0e\uff61]")
+# Wildcards, ranges and alternatives: a pattern standing for many values, not one indicator.
+_PATTERN_RE = re.compile(r"[{}*?|\[\]]")
 
 # File extensions that make "name.ext" a file name rather than a domain. Extensions that
 # are also top-level domains (.com, .zip, .sh, .so, .py, .pl, .rs, .mov, .one, .cab) are left out:
@@ -173,7 +250,7 @@ FILE_EXTENSIONS = frozenset(
 
 def detect_type(raw: str) -> str:
     """The :class:`IndicatorType` value ``raw`` (possibly defanged) most likely is."""
-    text = refang(raw)
+    text = _prepare(raw)
     if not text:
         raise ValidationError(_("The value is empty."), code="empty")
     if len(text) > MAX_LENGTH:
@@ -205,6 +282,9 @@ def detect_type(raw: str) -> str:
             return IndicatorType.CIDR
 
     bare = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    port_match = _IP_PORT_RE.match(text)
+    if port_match:
+        bare = port_match.group(1) or port_match.group(2)
     try:
         address = ipaddress.ip_address(bare)
     except ValueError:
@@ -215,9 +295,22 @@ def detect_type(raw: str) -> str:
     if _SCHEME_RE.match(text) or _SCHEMELESS_URL_RE.match(text):
         return IndicatorType.URL
 
-    if "@" in text and not any(c.isspace() for c in text):
+    if "@" in text and (
+        not any(c.isspace() for c in text) or _QUOTED_LOCAL_RE.match(text.rpartition("@")[0])
+    ):
         return IndicatorType.EMAIL
 
+    if _PATTERN_RE.search(text):
+        raise ValidationError(
+            _(
+                "“%(value)s” is a pattern (wildcards, ranges or alternatives stand for many "
+                "values), not an indicator; list the values one by one."
+            )
+            % {"value": _shorten(text)},
+            code="pattern",
+        )
+
+    text = _DOTS_RE.sub(".", text)
     if "." in text and not any(c in "/\\" for c in text):
         extension = text.rsplit(".", 1)[1].lower()
         if extension in FILE_EXTENSIONS:
@@ -267,7 +360,7 @@ def normalise(type: str, raw: str) -> str:
         raise ValidationError(
             _("“%(type)s” is not an indicator type.") % {"type": type}, code="invalid_type"
         ) from None
-    text = refang(raw)
+    text = _prepare(raw)
     if not text:
         raise ValidationError(_("The value is empty."), code="empty")
     if len(text) > MAX_LENGTH:
@@ -286,7 +379,21 @@ def normalise(type: str, raw: str) -> str:
     return value
 
 
+def _without_port(text):
+    """The address of "address:port"; a blocklist or a firewall rule names the host."""
+    match = _IP_PORT_RE.match(text)
+    if not match:
+        return text
+    if not 0 < int(match.group(3)) <= 65535:
+        raise ValidationError(
+            _("“%(value)s” has an invalid port (1 to 65535).") % {"value": _shorten(text)},
+            code="invalid_port",
+        )
+    return match.group(1) or match.group(2)
+
+
 def _normalise_ipv4(text):
+    text = _without_port(text)
     try:
         return str(ipaddress.IPv4Address(text))
     except ValueError:
@@ -297,6 +404,7 @@ def _normalise_ipv4(text):
 
 
 def _normalise_ipv6(text):
+    text = _without_port(text)
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
     if "%" in text:
@@ -474,6 +582,10 @@ def _normalise_url(text):
     return urlunsplit(SplitResult(scheme, netloc, path, query, fragment))
 
 
+# RFC 5322 quoted string: printable characters and blanks, with \" and \\ escaped.
+_QUOTED_LOCAL_RE = re.compile(r'^"(?:[^"\\\r\n]|\\[^\r\n])*"$')
+
+
 def _normalise_email(text):
     if text.lower().startswith("mailto:"):
         text = text[len("mailto:") :]
@@ -482,8 +594,22 @@ def _normalise_email(text):
         _("“%(value)s” is not a valid email address.") % {"value": _shorten(text)},
         code="invalid_email",
     )
-    if not at or not local or not domain or any(c.isspace() for c in text):
+    quoted = bool(_QUOTED_LOCAL_RE.match(local))
+    if not at or not local or not domain or any(c.isspace() for c in domain):
         raise invalid
+    if not quoted and any(c.isspace() for c in local):
+        raise invalid
+    if not quoted and "\\" in local:
+        # A backslash is only legal inside a quoted local part; outside one it is left over
+        # from escaping in the report, and guessing what was meant could block a stranger.
+        raise ValidationError(
+            _(
+                "“%(value)s”: a backslash is not allowed in an email address outside quotes; "
+                "remove it if it came from escaping in the source."
+            )
+            % {"value": _shorten(text)},
+            code="invalid_email",
+        )
     if len(local) > 64:
         raise ValidationError(
             _("The part before “@” has at most 64 characters."), code="invalid_email"
@@ -529,6 +655,15 @@ def _normalise_filename(text):
         raise ValidationError(
             _("A file name cannot contain control or invisible characters."),
             code="invalid_filename",
+        )
+    if re.search(r"\{[^{}]*,[^{}]*\}", name):
+        raise ValidationError(
+            _(
+                "“%(value)s” is a pattern ({a,b} stands for several names), not a file name; "
+                "list the names one by one."
+            )
+            % {"value": _shorten(name)},
+            code="pattern",
         )
     if "/" in name or "\\" in name:
         raise ValidationError(

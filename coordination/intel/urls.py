@@ -14,4 +14,9 @@ urlpatterns = [
         views.request_contact,
         name="request_contact",
     ),
+    path(
+        "incidents/<str:reference>/indicators/<int:pk>/allow-in-blocklists/",
+        views.allow_in_blocklists,
+        name="allow_in_blocklists",
+    ),
 ]

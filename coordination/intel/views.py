@@ -27,6 +27,7 @@ from coordination.intel.correlation import sightings
 from coordination.intel.filtersets import filter_by_value
 from coordination.intel.forms import IndicatorForm, IntelSearchForm, PasteForm
 from coordination.intel.models import Indicator
+from coordination.intel.warninglists import warning_lists
 from incidents.choices import Action
 from incidents.forms import apply_validation_error, validation_message
 from incidents.pagination import LookaheadPaginator
@@ -56,6 +57,7 @@ def _indicator_page(request, incident):
     seen = sightings(request.user, [(i.type, i.value) for i in rows], exclude_incident=incident)
     for indicator in rows:
         indicator.sightings = seen[(indicator.type, indicator.value)]
+        indicator.warning_lists = warning_lists(indicator.type, indicator.value)
     page.object_list = rows
     return page
 
@@ -237,6 +239,32 @@ def request_contact(request, reference, pk):
             asked,
         )
         % {"n": asked, "value": indicator.value},
+    )
+    return _after_write(request, incident, allowed)
+
+
+@login_required
+@require_POST
+def allow_in_blocklists(request, reference, pk):
+    """Let an indicator on a MISP warning list into blocklists anyway."""
+    incident = _visible_incident(request, reference)
+    allowed = allowed_actions(request.user, incident)
+    _require(allowed, Action.CONTRIBUTE)
+    indicator = get_object_or_404(
+        Indicator.objects.restrict(request.user).filter(incident=incident), pk=pk
+    )
+    indicator.incident = incident
+    try:
+        actions.allow_in_blocklists(indicator, request.user)
+    except ValidationError as exc:
+        messages.error(request, validation_message(exc))
+        if _is_htmx(request):
+            return _render_panel(request, incident, allowed)
+        return _render_panel(request, incident, allowed, status=400)
+    messages.success(
+        request,
+        _("%(value)s goes into blocklists although it is on a warning list.")
+        % {"value": indicator.value},
     )
     return _after_write(request, incident, allowed)
 

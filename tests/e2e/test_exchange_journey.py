@@ -25,7 +25,7 @@ def test_investigator_exports_an_incident_and_gives_a_tool_a_token(
     anna = UserFactory(username="anna.de", agency=bka, role=Role.INVESTIGATOR)
     incident = make_incident(anna, title="Phishing wave against port operators")
     for kind, value in (
-        (IndicatorType.IPV4, "198.51.100.7"),
+        (IndicatorType.IPV4, "45.80.149.7"),
         (IndicatorType.DOMAIN, "evil.example"),
     ):
         Indicator.objects.create(
@@ -44,10 +44,10 @@ def test_investigator_exports_an_incident_and_gives_a_tool_a_token(
     snap(page, screenshot_dir, "exchange-1-incident-panel")
 
     # ... downloads the blocklist of IP addresses
-    blocklist = page.request.get(
-        f"/incidents/{incident.reference}/blocklist.txt?type=ipv4,ipv6,cidr"
-    )
-    assert blocklist.text() == "198.51.100.7\n"
+    blocklist = page.request.get(f"/incidents/{incident.reference}/blocklist.txt?type=ipv4")
+    header, *values = blocklist.text().splitlines()
+    assert header.startswith("# Concord blocklist: IPv4 addresses and networks")
+    assert values == ["45.80.149.7"]
 
     # ... and creates an API token for her TAXII client
     panel.get_by_role("link", name="Get an API token for your tools").click()

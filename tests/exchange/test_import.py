@@ -512,3 +512,35 @@ def test_import_page_query_budget(client, target, lead_user, django_assert_max_n
 
     with django_assert_max_num_queries(8):
         assert client.get(page_url(target)).status_code == 200
+
+
+WARNED = bundle(
+    indicator("[ipv4-addr:value = '10.0.0.1']", n=1),
+    indicator("[domain-name:value = 'evil.example']", n=2),
+)
+
+
+@pytest.mark.django_db
+def test_api_import_flags_values_on_warning_lists(api_client, target, lead_user):
+    api_client.force_authenticate(lead_user)
+
+    response = api_client.post(api_url(target), data=WARNED, content_type="application/json")
+
+    assert response.status_code == 201
+    flags = {item["value"]: item["warning_lists"] for item in response.json()["created"]}
+    assert "List of RFC 1918 CIDR blocks" in flags["10.0.0.1"]
+    assert flags["evil.example"] == []
+
+
+@pytest.mark.django_db
+def test_import_page_shows_which_warning_list_a_value_is_on(client, target, lead_user):
+    client.force_login(lead_user)
+    upload = SimpleUploadedFile("bundle.json", WARNED.encode(), "application/json")
+
+    response = client.post(
+        reverse("exchange:incident_import", args=[target.reference]), {"bundle": upload}
+    )
+
+    html = response.content.decode()
+    assert "On a warning list" in html
+    assert "List of RFC 1918 CIDR blocks" in html

@@ -57,7 +57,7 @@ def test_export_panel_offers_stix_blocklists_and_the_taxii_collection(
     html = client.get(panel_url(incident)).content.decode()
 
     assert reverse("exchange:incident_stix", args=[incident.reference]) in html
-    assert "blocklist.txt?type=ipv4,ipv6,cidr" in html
+    assert "blocklist.txt?type=ipv4" in html
     assert incident_collection_id(incident.reference) in html
     assert "http://testserver/taxii2/" in html
     assert "1 shareable indicator" in html

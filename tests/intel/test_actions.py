@@ -258,3 +258,44 @@ def test_request_contact_ignores_red_and_visible_cases(
         actions.request_contact(mine, lead_user)
     assert not ContactRequest.objects.exists()
     assert not Notification.objects.filter(event=Event.CONTACT_REQUESTED).exists()
+
+
+def test_paste_flags_values_on_warning_lists_and_stores_them(incident, lead_user):
+    # Given values that break networks when blocked, next to one that does not
+    text = "0.0.0.0\n10.0.0.0/8\n192.168.1.1\n8.8.8.8\n45.80.149[.]108:8080\n"
+
+    report = actions.paste_indicators(incident, lead_user, text)
+
+    assert report.stored and report.added == 5
+    assert report.warned == 4
+    flagged = {line.value: line.warning_lists for line in report.lines}
+    assert "List of RFC 5735 CIDR blocks" in flagged["0.0.0.0"]
+    assert "List of RFC 1918 CIDR blocks" in flagged["10.0.0.0/8"]
+    assert "List of RFC 1918 CIDR blocks" in flagged["192.168.1.1"]
+    assert flagged["8.8.8.8"] == ["List of known IPv4 public DNS resolvers"]
+    assert flagged["45.80.149.108"] == []
+
+
+def test_allowing_an_indicator_in_blocklists_records_who_and_when(incident, lead_user):
+    indicator, _created = actions.add_indicator(incident, lead_user, value="8.8.8.8")
+
+    actions.allow_in_blocklists(indicator, lead_user)
+
+    indicator.refresh_from_db()
+    assert indicator.blocklist_allowed_at is not None
+    assert indicator.blocklist_allowed_by == lead_user
+    assert indicator.blocklist_allowed_by_name
+    entry = TimelineEntry.objects.filter(kind=TimelineKind.INDICATOR).latest("pk")
+    assert "public DNS resolvers" in entry.body
+
+
+def test_only_contributors_may_allow_and_only_warned_values(incident, lead_user, outsider):
+    warned, _created = actions.add_indicator(incident, lead_user, value="8.8.8.8")
+    plain, _created = actions.add_indicator(incident, lead_user, value="45.80.149.108")
+
+    with pytest.raises(PermissionDenied):
+        actions.allow_in_blocklists(warned, outsider)
+    with pytest.raises(ValidationError):
+        actions.allow_in_blocklists(plain, lead_user)
+    warned.refresh_from_db()
+    assert warned.blocklist_allowed_at is None

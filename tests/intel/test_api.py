@@ -251,3 +251,34 @@ def test_added_timestamps_with_an_offset_filter_in_utc_on_postgresql(
     assert count(added_after="2000-01-01T00:00:00-10:00") == 1
     assert count(added_before="2000-01-01T00:00:00+13:45") == 0
     assert count(added_before="2999-01-01T00:00:00+05:30") == 1
+
+
+def test_api_shows_warning_lists_and_allows_the_indicator_in_blocklists(
+    api_client, incident, lead_user, outsider
+):
+    indicator, _created = actions.add_indicator(incident, lead_user, value="8.8.8.8")
+    url = reverse("intel-api:indicator-allow-in-blocklists", args=[indicator.pk])
+    api_client.force_authenticate(lead_user)
+    detail = api_client.get(reverse("intel-api:indicator-detail", args=[indicator.pk])).json()
+    assert detail["warning_lists"] == ["List of known IPv4 public DNS resolvers"]
+    assert detail["blocklist_allowed_at"] is None
+
+    response = api_client.post(url)
+
+    assert response.status_code == 200
+    assert response.json()["blocklist_allowed_at"] is not None
+    assert response.json()["blocklist_allowed_by_name"]
+    api_client.force_authenticate(outsider)
+    assert api_client.post(url).status_code == 404
+
+
+def test_api_allowing_a_value_on_no_warning_list_is_400(api_client, incident, lead_user):
+    indicator, _created = actions.add_indicator(incident, lead_user, value="45.80.149.108")
+    api_client.force_authenticate(lead_user)
+
+    response = api_client.post(
+        reverse("intel-api:indicator-allow-in-blocklists", args=[indicator.pk])
+    )
+
+    assert response.status_code == 400
+    assert "blocklist_allowed" in response.json()

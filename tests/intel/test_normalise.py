@@ -365,3 +365,82 @@ def test_normalise_is_idempotent_for_every_type():
     for type_, raw in samples.items():
         once = normalise(type_, raw)
         assert normalise(type_, once) == once, type_
+
+
+# --- values as reports write them (issue: paste misdetections) -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "type_", "expected"),
+    [
+        # An address and port names a C2 endpoint; the indicator is the address.
+        ("45.80.149[.]108:8080", T.IPV4, "45.80.149.108"),
+        ("[2001:db8::1]:443", T.IPV6, "2001:db8::1"),
+        ("evil[.]example:8080", T.URL, "http://evil.example:8080/"),
+        # Sentence punctuation after a URL is not part of it.
+        ("hxxp://evil[.]com/path).", T.URL, "http://evil.com/path"),
+        ("http://evil.example/a,", T.URL, "http://evil.example/a"),
+        ("http://evil.example/wiki/Thing_(film).", T.URL, "http://evil.example/wiki/Thing_(film)"),
+        # A template URL keeps both its angle brackets.
+        (
+            "hxxp://evil[.]example/dl?dw=<NNNN>",
+            T.URL,
+            "http://evil.example/dl?dw=%3CNNNN%3E",
+        ),
+        ("<http://evil.example/dl?dw=<NNNN>>", T.URL, "http://evil.example/dl?dw=%3CNNNN%3E"),
+        # Addresses as mail clients show them.
+        ("Evil Sender <evil@evil.example>", T.EMAIL, "evil@evil.example"),
+        ('"Evil Sender" <evil[@]evil[.]example>', T.EMAIL, "evil@evil.example"),
+        ('"quoted local"@example.com', T.EMAIL, '"quoted local"@example.com'),
+        # The ideographic full stop separates labels.
+        ("evil。example", T.DOMAIN, "evil.example"),
+        ("évil．example", T.DOMAIN, "xn--vil-9la.example"),
+    ],
+)
+def test_values_as_reports_write_them_are_detected_and_normalised(raw, type_, expected):
+    assert detect_type(raw) == type_
+    assert normalise(type_, raw) == expected
+
+
+def test_a_template_url_without_its_opening_bracket_loses_only_the_stray_bracket():
+    assert normalise(T.URL, "http://evil.example/dl?dw=NNNN>") == "http://evil.example/dl?dw=NNNN"
+
+
+def test_a_stray_leading_backslash_on_an_email_address_is_refused_with_the_reason():
+    # Given a backslash left over from escaping, when detected or normalised as an email,
+    # then it is refused rather than guessed, and the message says what to remove.
+    raw = r"\user@example.com"
+    assert detect_type(raw) == T.EMAIL
+    with pytest.raises(ValidationError) as error:
+        normalise(T.EMAIL, raw)
+    assert error.value.code == "invalid_email"
+    assert "backslash" in error.value.messages[0]
+
+
+def test_a_backslash_inside_a_quoted_local_part_is_kept():
+    assert normalise(T.EMAIL, r'"a\"b"@example.com') == r'"a\"b"@example.com'
+
+
+@pytest.mark.parametrize(
+    "raw", ["server-{1,30}[.]example.website", "evil*.example", "c2-[1-9].example.net"]
+)
+def test_a_pattern_is_refused_as_not_an_indicator(raw):
+    with pytest.raises(ValidationError) as error:
+        detect_type(raw)
+    assert error.value.code == "pattern"
+    assert "not an indicator" in error.value.messages[0]
+
+
+def test_a_brace_pattern_is_never_stored_as_a_file_name_even_when_the_type_is_given():
+    with pytest.raises(ValidationError) as error:
+        normalise(T.FILENAME, "server-{1,30}[.]example.website")
+    assert error.value.code == "pattern"
+    with pytest.raises(ValidationError):
+        normalise(T.DOMAIN, "server-{1,30}[.]example.website")
+
+
+@pytest.mark.parametrize("raw", ["45.80.149.108:0", "45.80.149.108:99999", "[2001:db8::1]:70000"])
+def test_an_address_with_an_impossible_port_is_refused(raw):
+    with pytest.raises(ValidationError) as error:
+        normalise(detect_type(raw), raw)
+    assert error.value.code == "invalid_port"

@@ -271,3 +271,47 @@ def test_nav_links_to_intel_search(client, lead_user):
     client.force_login(lead_user)
     html = client.get(reverse("intel:search")).content.decode()
     assert f'href="{reverse("intel:search")}" aria-current="page"' in html
+
+
+def test_paste_report_shows_which_warning_list_a_value_is_on(client, incident, lead_user):
+    client.force_login(lead_user)
+    url = reverse("intel:paste", args=[incident.reference])
+    text = "192.168.1.1\n45.80.149[.]108:8080\nnot an indicator\n"
+
+    response = client.post(url, {"paste-text": text, "paste-tlp": TLP.AMBER}, **HTMX)
+
+    html = response.content.decode()
+    assert "On a warning list" in html
+    assert "List of RFC 1918 CIDR blocks" in html
+    assert html.count("Kept out of blocklists:") == 1
+
+
+def test_allow_in_blocklists_button_records_the_override(client, incident, lead_user, invited_user):
+    indicator, _created = actions.add_indicator(incident, lead_user, value="8.8.8.8")
+    url = reverse("intel:allow_in_blocklists", args=[incident.reference, indicator.pk])
+    client.force_login(lead_user)
+    page = client.get(reverse("intel:panel", args=[incident.reference]), **HTMX)
+    assert "Allow in blocklists" in page.content.decode()
+    assert "List of known IPv4 public DNS resolvers" in page.content.decode()
+
+    response = client.post(url, **HTMX)
+
+    assert response.status_code == 200
+    assert "Allowed in blocklists" in response.content.decode()
+    indicator.refresh_from_db()
+    assert indicator.blocklist_allowed_by == lead_user
+
+
+def test_allow_in_blocklists_is_404_for_who_may_not_see_the_incident(
+    client, incident, lead_user, outsider
+):
+    indicator, _created = actions.add_indicator(incident, lead_user, value="8.8.8.8")
+    client.force_login(outsider)
+
+    response = client.post(
+        reverse("intel:allow_in_blocklists", args=[incident.reference, indicator.pk])
+    )
+
+    assert response.status_code == 404
+    indicator.refresh_from_db()
+    assert indicator.blocklist_allowed_at is None

@@ -148,6 +148,13 @@ EXTRA_KWARGS = {
 }
 
 
+# Query parameters a URL needs to answer 200.
+EXTRA_QUERY = {
+    "exchange:incident_blocklist": {"type": "ipv4"},
+    "exchange:collection_blocklist": {"type": "ipv4"},
+}
+
+
 RECORDED = sorted(set(CONSULTATIONS) | set(DISCLOSURES) - {"audit:export"})
 
 
@@ -158,7 +165,8 @@ def test_each_consultation_and_export_leaves_its_record(name, world, lead_user, 
     url = _url_of(name, world)
     headers = {"HTTP_ACCEPT": TAXII} if name.startswith("taxii:") else {}
     if "GET" in rule.methods:
-        response = client.get(url, {"purpose": "analysis"}, **headers)
+        query = {"purpose": "analysis", **EXTRA_QUERY.get(name, {})}
+        response = client.get(url, query, **headers)
         if response.status_code == 405 and "POST" in rule.methods:
             response = client.post(url, {"purpose": "analysis"}, **headers)
     else:

@@ -32,7 +32,7 @@ from tests.factories import TEST_PASSWORD, UserFactory, make_incident
 
 pytestmark = pytest.mark.django_db
 
-AMBER, STRICT, RED = "198.51.100.10", "198.51.100.20", "198.51.100.30"
+AMBER, STRICT, RED = "45.80.149.10", "45.80.149.20", "45.80.149.30"
 ALL = {AMBER, STRICT, RED}
 TAXII = "application/taxii+json;version=2.1"
 
@@ -144,7 +144,7 @@ def test_intel_search_finds_only_what_the_persona_may_read(client, case, people,
 
     listed = search_results(client)
     exact = set().union(*(search_results(client, q=value) for value in ALL))
-    strict_by_type = search_results(client, q="198.51.100", type="ipv4")
+    strict_by_type = search_results(client, q="45.80.149", type="ipv4")
 
     assert listed == READS[persona]
     assert exact == READS[persona]
@@ -391,12 +391,15 @@ def test_blocklists_hold_only_what_the_persona_may_read(client, case, people, pe
     user = people[persona]
     client.force_login(user)
 
-    incident_list = client.get(reverse("exchange:incident_blocklist", args=[case.reference]))
+    incident_list = client.get(
+        reverse("exchange:incident_blocklist", args=[case.reference]) + "?type=ipv4"
+    )
     agency_list = client.get(
         reverse(
             "exchange:collection_blocklist",
             kwargs={"collection_id": agency_collection_id(user.agency_id)},
         )
+        + "?type=ipv4"
     )
 
     if persona in SEES_CASE:

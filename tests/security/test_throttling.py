@@ -122,7 +122,7 @@ def test_fifty_wrong_basic_passwords_on_taxii_then_the_right_one_is_refused(clie
 def test_fifty_wrong_basic_passwords_on_a_blocklist_then_the_right_one_is_refused(
     client, lead_user, incident
 ):
-    url = reverse("exchange:incident_blocklist", args=[incident.reference])
+    url = reverse("exchange:incident_blocklist", args=[incident.reference]) + "?type=ipv4"
     for n in range(50):
         client.get(url, REMOTE_ADDR=ATTACKER, **basic("lena", f"guess-{n}"))
 

@@ -353,7 +353,7 @@ def test_read_only_token_cannot_use_any_unsafe_method(client, lead_user, inciden
 
 def test_read_only_token_reads_taxii_blocklists_and_the_api(client, lead_user, incident):
     _token, key = new_token(lead_user, scope=TokenScope.READ)
-    blocklist = reverse("exchange:incident_blocklist", args=[incident.reference])
+    blocklist = reverse("exchange:incident_blocklist", args=[incident.reference]) + "?type=ipv4"
 
     assert taxii_get(client, key).status_code == 200
     assert client.get(blocklist, HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200

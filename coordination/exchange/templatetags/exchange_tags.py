@@ -1,6 +1,7 @@
 from django import template
 
 from coordination.intel.choices import IndicatorType
+from coordination.intel.warninglists import warning_lists
 
 register = template.Library()
 
@@ -12,3 +13,9 @@ def indicator_type_label(value):
         return IndicatorType(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def warning_list_names(item):
+    """The MISP warning lists an imported ``{"type", "value"}`` is on, joined for reading."""
+    return "; ".join(warning_lists(item["type"], item["value"]))

@@ -7,6 +7,7 @@ from coordination.api import ModelSerializer, UTCDateTimeField
 from coordination.intel.actions import MAX_PASTE_LINES
 from coordination.intel.choices import IndicatorType
 from coordination.intel.models import Indicator
+from coordination.intel.warninglists import warning_lists
 from incidents.choices import TLP
 
 
@@ -45,6 +46,12 @@ class IndicatorSerializer(ModelSerializer):
         source="added_by_agency.short_name", read_only=True, default=None
     )
     sightings = serializers.SerializerMethodField()
+    warning_lists = serializers.SerializerMethodField(
+        help_text=_(
+            "MISP warning lists the value is on: it is left out of blocklists unless "
+            "blocklist_allowed_at is set."
+        )
+    )
     audience = serializers.PrimaryKeyRelatedField(
         many=True,
         read_only=True,
@@ -69,8 +76,14 @@ class IndicatorSerializer(ModelSerializer):
             "created_at",
             "updated_at",
             "sightings",
+            "warning_lists",
+            "blocklist_allowed_at",
+            "blocklist_allowed_by_name",
         ]
         read_only_fields = fields
+
+    def get_warning_lists(self, indicator) -> list[str]:
+        return warning_lists(indicator.type, indicator.value)
 
     def get_sightings(self, indicator) -> SightingsSerializer:
         found = self.context.get("sightings", {}).get(indicator.pk)
@@ -148,6 +161,13 @@ class LineResultSerializer(serializers.Serializer):
     value = serializers.CharField(allow_blank=True)
     reason = serializers.CharField(allow_blank=True)
     duplicate_of_line = serializers.IntegerField(allow_null=True)
+    warning_lists = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=_(
+            "MISP warning lists the value is on: stored, but left out of blocklists "
+            "until an analyst allows the indicator."
+        ),
+    )
 
 
 class BulkReportSerializer(serializers.Serializer):

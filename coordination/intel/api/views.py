@@ -7,6 +7,8 @@ allowed answers 403. Correlation follows the same rule as the browser
 (``coordination.intel.correlation``). Writes go through ``coordination.intel.actions``.
 """
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -214,3 +216,24 @@ class IndicatorViewSet(
             raise exceptions.PermissionDenied(_("You may not act on this incident's indicators."))
         asked = actions.request_contact(indicator, request.user)
         return Response(ContactRequestResultSerializer({"asked": asked}).data)
+
+    @extend_schema(
+        summary=_("Allow a value on a MISP warning list into blocklists"),
+        description=_(
+            "Values on MISP warning lists (private and reserved ranges, public resolvers, "
+            "top-ranked domains, benign hashes) are left out of blocklists. This puts this "
+            "indicator back, recorded with who and when. 400 if the value is on no list."
+        ),
+        request=None,
+        responses={200: IndicatorSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="allow-in-blocklists")
+    def allow_in_blocklists(self, request, pk):
+        indicator = self.get_object()
+        try:
+            indicator = actions.allow_in_blocklists(indicator, request.user)
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(exc.message_dict) from exc
+        except DjangoPermissionDenied as exc:
+            raise exceptions.PermissionDenied(str(exc)) from exc
+        return Response(IndicatorSerializer(indicator, context=self.get_serializer_context()).data)
