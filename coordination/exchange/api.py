@@ -48,8 +48,10 @@ class IncidentStixView(APIViewMixin, APIView):
         summary=_("Import the indicators of a STIX 2.1 bundle into an incident"),
         description=_(
             "Send the bundle as the JSON body, or as the file field ``bundle`` of a "
-            "multipart form. All indicators are imported or none: the answer reports, "
-            "object by object, what was created, what was already there and what is wrong."
+            "multipart form. Valid indicators are imported (a newer version of an id "
+            "already imported updates it); the answer reports, object by object, what was "
+            "created, updated, already there, skipped and why, and what is wrong. 400 when "
+            "the bundle cannot be read or holds nothing valid."
         ),
         request={
             "application/json": OpenApiTypes.OBJECT,

@@ -125,6 +125,7 @@ def blocklist_response(indicators, request, filename):
         types = blocklist_types(request)
     except ValueError as exc:
         return text_response(exc, 400)
+    indicators = indicators.blocklistable()  # nothing revoked, expired or inexpressible
     if types:
         indicators = indicators.filter(type__in=types)
     # One value per line: a value with a line break or control character could smuggle

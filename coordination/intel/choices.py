@@ -13,3 +13,5 @@ class IndicatorType(models.TextChoices):
     SHA1 = "sha1", _("SHA-1 hash")
     SHA256 = "sha256", _("SHA-256 hash")
     FILENAME = "filename", _("File name")
+    # A STIX pattern kept as given: compound, or naming what has no type of its own here.
+    PATTERN = "stix-pattern", _("STIX pattern")
