@@ -382,9 +382,7 @@ def observables(pattern):
         }
     elif BOOLEAN_AND.search(STRING_LITERAL.sub("''", pattern)):
         note = _("the values are combined with AND: a blocklist lists values one by one")
-    elif len(found) < len(comparisons):
-        note = _("some comparisons are not a value (MATCHES, LIKE, NOT, or no type here)")
-    else:
+    else:  # an OR: each value it names matches on its own, whatever else it names
         note = ""
     return None, found, note
 
