@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from coordination.exchange import stix
+from coordination.exchange.collections import incident_collection_id
 from coordination.exchange.export import incident_bundle
 from coordination.exchange.importer import import_bundle
 from coordination.intel.choices import IndicatorType
@@ -14,6 +15,7 @@ from coordination.intel.models import Indicator
 from incidents.choices import TLP, ParticipationRole
 from tests.exchange import stix_bundles as b
 from tests.exchange.conftest import validate
+from tests.exchange.test_taxii import taxii_get
 from tests.factories import make_incident
 
 
@@ -238,3 +240,25 @@ def test_a_newer_version_with_a_new_pattern_replaces_the_extracted_values(target
         "1" * 32,
         "2" * 32,
     ]
+
+
+@pytest.mark.django_db
+def test_taxii_serves_an_imported_indicator_under_its_own_id_and_version_marked_revoked(
+    client, target, lead_user
+):
+    run(target, lead_user, b.bundle(b.MISP))
+    url = reverse(
+        "taxii:object",
+        kwargs={
+            "collection_id": incident_collection_id(target.reference),
+            "object_id": b.REVOKED_ID,
+        },
+    )
+
+    response = taxii_get(client, url, lead_user)
+    by_version = taxii_get(client, url + f"?match[version]={b.MISP_CREATED}", lead_user)
+
+    (served,) = response.json()["objects"]
+    assert (served["id"], served["revoked"]) == (b.REVOKED_ID, True)
+    assert served["modified"] == b.MISP_CREATED
+    assert [o["id"] for o in by_version.json()["objects"]] == [b.REVOKED_ID]
