@@ -262,3 +262,20 @@ def test_taxii_serves_an_imported_indicator_under_its_own_id_and_version_marked_
     assert (served["id"], served["revoked"]) == (b.REVOKED_ID, True)
     assert served["modified"] == b.MISP_CREATED
     assert [o["id"] for o in by_version.json()["objects"]] == [b.REVOKED_ID]
+
+
+@pytest.mark.django_db
+def test_indicator_panel_shows_revoked_expired_source_and_why_not_in_blocklists(
+    client, target, lead_user
+):
+    run(target, lead_user, b.bundle(b.MISP))
+    client.force_login(lead_user)
+
+    response = client.get(reverse("intel:panel", args=[target.reference]), HTTP_HX_REQUEST="true")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Revoked by its source" in html
+    assert "Expired" in html
+    assert "Source: CERT-EX" in html
+    assert "Not in blocklists: the values are combined with AND" in html
