@@ -476,11 +476,9 @@ def candidate(obj, context, floor):
         kind, value = single[0], normalised(*single)
         derived = []
     else:
-        kind, value = IndicatorType.PATTERN, pattern
-        if len(value) > MAX_LENGTH:
-            raise UnsupportedPattern(
-                _("the pattern is longer than %(max)d characters") % {"max": MAX_LENGTH}
-            )
+        # The value is the pattern; one too long to be a value is named by its id
+        # (the pattern itself is kept whole in ``pattern``).
+        kind, value = IndicatorType.PATTERN, pattern if len(pattern) <= MAX_LENGTH else obj["id"]
     inherited = containers.get(obj["id"], ())
     return Candidate(
         object_id=obj["id"],
@@ -631,6 +629,7 @@ def import_bundle(incident, by, raw):
                         % {"value": found.value},
                     )
                 else:
+                    existing.add((found.type, found.value))
                     revised.append((row, found))
                 continue
             if (found.type, found.value) in existing:

@@ -279,3 +279,18 @@ def test_indicator_panel_shows_revoked_expired_source_and_why_not_in_blocklists(
     assert "Expired" in html
     assert "Source: CERT-EX" in html
     assert "Not in blocklists: the values are combined with AND" in html
+
+
+@pytest.mark.django_db
+def test_a_long_or_of_hashes_is_kept_whole_and_each_hash_listed(target, lead_user):
+    hashes = [f"{n:032x}" for n in range(1, 61)]
+    pattern = "[" + " OR ".join(f"file:hashes.MD5 = '{h}'" for h in hashes) + "]"
+    poison_ivy = b.bundle(b.APT1)
+    exported(poison_ivy, b.HASHES_ID)["pattern"] = pattern
+
+    report = run(target, lead_user, poison_ivy)
+
+    assert report.errors == []
+    row = kept(target, b.HASHES_ID)
+    assert (row.pattern, row.value) == (pattern, b.HASHES_ID)
+    assert sorted(row.derived.values_list("value", flat=True)) == hashes
