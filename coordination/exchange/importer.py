@@ -256,7 +256,8 @@ def bundle_statements(objects):
         if obj.get("type") == "marking-definition"
         and isinstance(obj.get("id"), str)
         and obj.get("definition_type") == STATEMENT_TYPE
-        and isinstance(obj.get("definition"), dict)
+        and isinstance((obj.get("definition") or {}).get("statement"), str)
+        and isinstance(obj.get("created"), str)
     }
 
 
@@ -517,9 +518,16 @@ def examine(incident, data):
             for key in ("type", "spec_version", "id", "created", "modified", "name")
             if key in obj
         }
-        | {"identity_class": obj.get("identity_class", "organization")}
+        | {
+            "spec_version": "2.1",
+            "identity_class": str(obj.get("identity_class") or "organization"),
+        }
         for obj in objects
-        if obj.get("type") == "identity" and isinstance(obj.get("id"), str) and obj.get("name")
+        # Kept whole enough to be exported again as a valid identity.
+        if obj.get("type") == "identity"
+        and isinstance(obj.get("id"), str)
+        and isinstance(obj.get("name"), str)
+        and all(isinstance(obj.get(key), str) for key in ("created", "modified"))
     }
     context = (
         bundle_markings(objects),
