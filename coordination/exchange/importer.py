@@ -46,9 +46,9 @@ from incidents.models import Incident
 
 MAX_BUNDLE_BYTES = 10 * 1024 * 1024
 MAX_OBJECTS = 10_000
-# Only single-comparison patterns are imported (``observable``): a value is at most
-# 2,048 characters once normalised, so a longer pattern, or one of many terms, is refused
-# before the parser sees it (a 3,000-term OR made the parser recurse without bound).
+# A pattern too long or of too many terms is refused before the parser sees it (a
+# 3,000-term OR made the parser recurse without bound); 256 terms parse at once and hold
+# the largest ORs of hashes real reports carry.
 MAX_PATTERN_LENGTH = 8192
 MAX_PATTERN_TERMS = 256
 STRING_LITERAL = re.compile(r"'(?:[^'\\]|\\.)*'")
