@@ -535,7 +535,7 @@ def examine(incident, data):
         bundle_statements(objects),
         container_markings(objects),
     )
-    candidates, seen = [], {}
+    candidates, seen, by_id = [], {}, {}
     ignored = Counter()
     for position, obj in enumerate(objects):
         obj_type = obj.get("type")
@@ -554,18 +554,22 @@ def examine(incident, data):
         except UnsupportedPattern as exc:
             report.error(obj_id, exc)
             continue
+        previous = by_id.get(obj_id)
+        if previous is not None:  # two versions of one object in one bundle: the newest wins
+            if (found.modified or found.created) <= (previous.modified or previous.created):
+                report.unchanged.append(found.summary())
+                continue
+            candidates.remove(previous)
+            seen.pop((previous.type, previous.value), None)
+            report.unchanged.append(previous.summary())
         key = (found.type, found.value)
-        if key in seen and seen[key] != obj_id:
+        if key in seen:
             report.duplicates.append(
                 {"object": obj_id, "type": found.type, "value": found.value, "same_as": seen[key]}
             )
             continue
-        if key in seen:  # two versions of one object in one bundle: the newest wins
-            previous = next(c for c in candidates if c.object_id == obj_id)
-            if (found.modified or found.created) <= (previous.modified or previous.created):
-                continue
-            candidates.remove(previous)
         seen[key] = obj_id
+        by_id[obj_id] = found
         candidates.append(found)
     report.ignored = dict(sorted(ignored.items()))
     return candidates, report

@@ -294,3 +294,17 @@ def test_a_long_or_of_hashes_is_kept_whole_and_each_hash_listed(target, lead_use
     row = kept(target, b.HASHES_ID)
     assert (row.pattern, row.value) == (pattern, b.HASHES_ID)
     assert sorted(row.derived.values_list("value", flat=True)) == hashes
+
+
+@pytest.mark.django_db
+def test_two_versions_of_one_object_in_one_bundle_keep_the_newest(target, lead_user):
+    older = exported(b.bundle(b.APT1), b.DOMAIN_ID)
+    newer = {**older, "modified": "2016-01-01T00:00:00.000Z"}
+    newer["pattern"] = "[domain-name:value = 'newer.example']"
+
+    report = run(
+        target, lead_user, {"type": "bundle", "id": b.APT1["id"], "objects": [newer, older]}
+    )
+
+    assert [c["value"] for c in report.created] == ["newer.example"]
+    assert kept(target, b.DOMAIN_ID).value == "newer.example"
