@@ -128,6 +128,7 @@ NOT_RECORDED = {
     "assistance-api:request-action": _WRITE,
     "taxii:discovery": _NO_CASE,
     "taxii:api_root": _NO_CASE,
+    "taxii:not_found": "a TAXII 404 error message, no case data",
     "taxii:collections": "collection names",
     "taxii:collection": "collection names",
     "notifications:inbox": "the reader's own notifications, drawn by the visibility rule",

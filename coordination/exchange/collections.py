@@ -18,6 +18,12 @@ from incidents.choices import TLP
 from incidents.models import Incident
 
 STANDARD_OBJECTS_ADDED = datetime.datetime(2022, 10, 1, tzinfo=datetime.UTC)
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
+def epoch_micros(moment):
+    """Microseconds since 1970 in exact integer arithmetic (a float loses the last digit)."""
+    return (moment - EPOCH) // datetime.timedelta(microseconds=1)
 
 
 def incident_collection_id(reference):
@@ -133,6 +139,8 @@ def supporting_entries(indicators):
         entries = [Entry(STANDARD_OBJECTS_ADDED, obj, "") for obj in standard]
         entries += [Entry(a.created_at, stix.agency_identity(a), "") for a in agencies]
     entries.sort(key=lambda entry: (entry.date_added, entry.id))
-    for position, entry in enumerate(entries):
-        entry.cursor = f"s{position}"
+    for entry in entries:
+        # A key, not a position: a position counts the unfiltered list, so under a
+        # filter (match[type], added_after) it would point past unserved objects.
+        entry.cursor = f"s{epoch_micros(entry.date_added)}.{entry.id}"
     return entries

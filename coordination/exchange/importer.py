@@ -454,6 +454,8 @@ def candidate(obj, context, floor):
     markings, identities, statements, containers = context
     check_pattern_size(obj.get("pattern"))
     confidence = check_confidence(obj.get("confidence"))
+    if not isinstance(obj.get("id"), str):  # stix2 would make one up
+        raise UnsupportedPattern(_("the indicator has no id (required by STIX 2.1)"))
     try:
         parsed = stix2.parse(obj, allow_custom=True, version="2.1")
     except (STIXError, ValueError, TypeError, KeyError) as exc:
@@ -541,7 +543,10 @@ def examine(incident, data):
         obj_type = obj.get("type")
         obj_id = obj.get("id") if isinstance(obj.get("id"), str) else f"#{position + 1}"
         if not isinstance(obj.get("id"), str) or not isinstance(obj_type, str):
-            report.error(obj_id, _('the object has no "id" or no "type": it cannot be imported'))
+            if obj_type == "indicator":
+                report.error(obj_id, _("the indicator has no id (required by STIX 2.1)"))
+            else:
+                report.error(obj_id, _('the object has no "id" or no "type": it is not read'))
             continue
         if obj_type != "indicator":
             ignored[obj_type] += 1

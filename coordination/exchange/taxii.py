@@ -21,7 +21,6 @@ from django.db.models import Q
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import translation
-from django.utils.dateparse import parse_datetime
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
@@ -29,13 +28,23 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 
 from coordination.exchange import auth, stix
-from coordination.exchange.collections import Entry, find_collection, supporting_entries
+from coordination.exchange.collections import (
+    EPOCH,
+    Entry,
+    epoch_micros,
+    find_collection,
+    supporting_entries,
+)
 from coordination.exchange.collections import collections_for as user_collections
+from coordination.intel.timestamps import parse_utc
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
-CURSOR_RE = re.compile(r"^(?:s(?P<position>\d{1,6})|i(?P<micros>\d{1,20})\.(?P<pk>\d{1,20}))$")
+CURSOR_RE = re.compile(
+    r"^(?:s(?P<smicros>\d{1,20})\.(?P<sid>[a-z0-9-]{1,100}--[0-9a-f-]{36})"
+    r"|i(?P<micros>\d{1,20})\.(?P<pk>\d{1,20}))$"
+)
 ID_RE = re.compile(r"^[a-z0-9-]+--[0-9a-f-]{36}$")
 
 
@@ -91,14 +100,10 @@ def taxii_time(value):
 
 
 def parse_time(raw, name):
-    value = parse_datetime(raw or "")
-    if value is None or value.tzinfo is None:
-        raise TAXIIError(
-            400,
-            _("Invalid %(name)s.") % {"name": name},
-            _("Give an RFC 3339 timestamp in UTC, e.g. 2026-01-31T12:00:00.000Z."),
-        )
-    return value
+    try:
+        return parse_utc(raw)
+    except ValueError as exc:
+        raise TAXIIError(400, _("Invalid %(name)s.") % {"name": name}, str(exc)) from None
 
 
 def split_param(request, name):
@@ -107,14 +112,31 @@ def split_param(request, name):
 
 @method_decorator(csrf_exempt, name="dispatch")
 class TAXIIView(View):
-    """Negotiation, authentication and error format shared by every TAXII endpoint."""
+    """Negotiation, authentication and error format shared by every TAXII endpoint.
 
-    http_method_names = ["get", "post", "head", "options"]
+    Checked in this order, each failure a TAXII error message: the method (405), the
+    ``Accept`` header (406), the credentials (401, 403 for a read-only token writing),
+    the body's media type (415), then what the endpoint itself finds (404, 400).
+    """
+
+    http_method_names = ["get", "head", "options"]
+    # Only a collection's objects resource is written to in TAXII 2.1; Concord's are
+    # read-only (``can_write`` false), so a POST there is refused with 403, as the
+    # standard has it, and anywhere else with 405.
+    accepts_post = False
 
     def dispatch(self, request, *args, **kwargs):
         try:
-            if request.method == "POST":
-                return self.refuse_post(request)
+            method = request.method.lower()
+            if method not in self.http_method_names and not (
+                method == "post" and self.accepts_post
+            ):
+                raise TAXIIError(
+                    405,
+                    _("Method not allowed."),
+                    _("This resource answers %(methods)s.")
+                    % {"methods": ", ".join(self.allowed_methods())},
+                )
             if not accepts_taxii(request):
                 raise TAXIIError(
                     406,
@@ -123,9 +145,18 @@ class TAXIIView(View):
                     % {"media_type": TAXII_MEDIA_TYPE},
                 )
             self.user = self.authenticated_user(request)
+            if method == "post":
+                return self.refuse_post(request, *args, **kwargs)
             return super().dispatch(request, *args, **kwargs)
         except TAXIIError as error:
-            return error_response(error)
+            response = error_response(error)
+            if error.status == 405:
+                response["Allow"] = ", ".join(self.allowed_methods())
+            return response
+
+    def allowed_methods(self):
+        methods = [m.upper() for m in self.http_method_names if m != "options"]
+        return methods + (["POST"] if self.accepts_post else [])
 
     def authenticated_user(self, request):
         try:
@@ -142,7 +173,7 @@ class TAXIIView(View):
             )
         return user
 
-    def refuse_post(self, request):
+    def refuse_post(self, request, collection_id):
         content_type = request.content_type or ""
         params = request.content_params or {}
         if content_type != "application/taxii+json" or params.get("version", "2.1") != "2.1":
@@ -151,7 +182,12 @@ class TAXIIView(View):
                 _("Unsupported media type."),
                 _("Send %(media_type)s.") % {"media_type": TAXII_MEDIA_TYPE},
             )
-        raise TAXIIError(403, _("This collection is read-only."))
+        self.collection(collection_id)  # an unknown or hidden collection answers 404
+        raise TAXIIError(
+            403,
+            _("This collection is read-only."),
+            _("Partners add indicators through the STIX import of an incident they take part in."),
+        )
 
     def collection(self, collection_id):
         collection = find_collection(self.user, collection_id)
@@ -272,39 +308,56 @@ class Stream:
 
     @staticmethod
     def indicator_entry(indicator):
-        micros = int(indicator.updated_at.timestamp() * 1_000_000)
+        micros = epoch_micros(indicator.updated_at)
         return Entry(
             indicator.updated_at, stix.indicator_object(indicator), f"i{micros}.{indicator.pk}"
         )
 
     def page(self, limit, cursor):
-        """Up to ``limit`` entries after ``cursor``, and whether more follow."""
-        supporting = [] if cursor and cursor.startswith("i") else self.supporting()
-        position = 0
-        queryset = self.indicator_queryset()
+        """Up to ``limit`` entries after ``cursor``, and whether more follow.
+
+        The stream is ordered by ``(date_added, id)`` for the supporting objects, then
+        ``(updated_at, pk)`` for the indicators; ``cursor`` is the key of the last entry
+        served, so a page resumes right after it whatever the filters keep.
+        """
         match = CURSOR_RE.match(cursor) if cursor else None
         if cursor and match is None:
             raise TAXIIError(400, _("Invalid next."), _("Pass back the value of next as given."))
+        queryset = self.indicator_queryset()
         if match is None:
-            pass
-        elif match["position"] is not None:
-            position = int(match["position"]) + 1  # resume after the last entry served
+            supporting = self.supporting()
+        elif match["smicros"] is not None:
+            key = (int(match["smicros"]), match["sid"])
+            supporting = [
+                entry
+                for entry in self.supporting()
+                if (epoch_micros(entry.date_added), entry.id) > key
+            ]
         else:
-            after = datetime.datetime.fromtimestamp(int(match["micros"]) / 1_000_000, datetime.UTC)
+            supporting = []
+            after = EPOCH + datetime.timedelta(microseconds=int(match["micros"]))
             # The first condition is the sargable one (a range on the stream index);
             # the second breaks ties between rows changed in the same microsecond.
             queryset = queryset.filter(updated_at__gte=after).filter(
                 Q(updated_at__gt=after) | Q(pk__gt=int(match["pk"]))
             )
-        entries = supporting[position : position + limit]
+        entries = supporting[:limit]
         room = limit - len(entries)
-        if len(supporting) > position + limit:
+        if len(supporting) > limit:
             return entries, True
         rows = list(queryset[: room + 1]) if room else []
         more = len(rows) > room if room else queryset.exists()
         with translation.override("en"):
             entries += [self.indicator_entry(row) for row in rows[:room]]
         return entries, more
+
+
+class NotFoundView(TAXIIView):
+    """Any other address under the TAXII root: an unknown API root, a collection id
+    that is not a UUID, a status resource (Concord keeps none: it accepts no POST)."""
+
+    def get(self, request, *args, **kwargs):
+        raise TAXIIError(404, _("Not found."), _("No TAXII resource has this address."))
 
 
 def page_parameters(request):
@@ -335,6 +388,8 @@ def envelope(entries, more, key="objects", render=None):
 
 
 class ObjectsView(TAXIIView):
+    accepts_post = True
+
     def get(self, request, collection_id):
         stream = Stream(request, self.collection(collection_id), self.user)
         limit, cursor = page_parameters(request)

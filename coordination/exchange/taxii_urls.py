@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from coordination.exchange import taxii
 
@@ -19,4 +19,7 @@ urlpatterns = [
         name="object_versions",
     ),
     path(f"{COLLECTION}manifest/", taxii.ManifestView.as_view(), name="manifest"),
+    # Anything else (another API root, a collection id that is not a UUID, a status
+    # resource) answers a TAXII 404, not the site's HTML page.
+    re_path(r"^.*$", taxii.NotFoundView.as_view(), name="not_found"),
 ]

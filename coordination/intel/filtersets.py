@@ -1,13 +1,35 @@
 """Indicator filters of the API list (the browser search uses the same rules)."""
 
+import datetime
+
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import CountryChoices
 from coordination.intel.choices import IndicatorType
 from coordination.intel.normalise import detect_type, normalise, refang
+from coordination.intel.timestamps import parse_utc
 from incidents.choices import TLP
+
+
+class UTCDateTimeField(forms.DateTimeField):
+    """An RFC 3339 timestamp with its zone, converted to UTC (``intel.timestamps``)."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, datetime.datetime):
+            return value
+        try:
+            return parse_utc(value, naive_in_current_zone=True)
+        except ValueError as exc:
+            raise ValidationError(str(exc), code="invalid") from None
+
+
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
 
 
 class IndicatorFilterSet(django_filters.FilterSet):
@@ -29,10 +51,10 @@ class IndicatorFilterSet(django_filters.FilterSet):
         field_name="incident__lead_agency__country",
         label=_("Country of the incident's lead agency"),
     )
-    added_after = django_filters.IsoDateTimeFilter(
+    added_after = UTCDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=_("Added at or after")
     )
-    added_before = django_filters.IsoDateTimeFilter(
+    added_before = UTCDateTimeFilter(
         field_name="created_at", lookup_expr="lt", label=_("Added before")
     )
 

@@ -62,3 +62,28 @@ def screenshot_dir():
     if path:
         os.makedirs(path, exist_ok=True)
     return path
+
+
+@pytest.fixture
+def cross_border_cast():
+    """A German police unit asking a Dutch one: the investigator, the liaison officers."""
+    from accounts.choices import Role
+    from tests.factories import AgencyFactory, UserFactory
+
+    bka = AgencyFactory(name="Bundeskriminalamt Cybercrime", short_name="BKA-CC", country="DE")
+    htc = AgencyFactory(
+        name="Team High Tech Crime",
+        short_name="NL-HTC",
+        country="NL",
+        timezone="Europe/Amsterdam",
+        mailbox="htc@politie.example.nl",
+    )
+    return {
+        "bka": bka,
+        "htc": htc,
+        "anna": UserFactory(username="anna.de", agency=bka, role=Role.INVESTIGATOR),
+        "dirk": UserFactory(username="dirk.de", agency=bka, role=Role.LIAISON_OFFICER),
+        "noor": UserFactory(
+            username="noor.nl", agency=htc, role=Role.LIAISON_OFFICER, timezone="Europe/Amsterdam"
+        ),
+    }

@@ -15,3 +15,8 @@ def union_days_due(start, days, zone, country):
     while day.weekday() >= 5 or day in holidays.country_holidays(country, years=day.year):
         day += timedelta(days=1)
     return datetime.combine(day, time(23, 59, 59), tzinfo=where)
+
+
+def dutch_days_due(start, days):
+    """``union_days_due`` for the Dutch authorities and provider of the journeys."""
+    return union_days_due(start, days, "Europe/Amsterdam", "NL")

@@ -7,7 +7,6 @@ which its 10 days run (Art. 10), and the data received. Each due date on screen 
 against the law: Regulation 1182/71 days in the acting party's zone and holidays."""
 
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -15,7 +14,7 @@ from playwright.sync_api import expect
 from accounts.choices import AgencyKind, Role
 from coordination.assistance.choices import ProviderRole, Status
 from coordination.assistance.models import AssistanceRequest, ProviderEstablishment, ServiceProvider
-from tests.e2e.law import union_days_due
+from tests.e2e.law import dutch_days_due
 from tests.e2e.test_journey import sign_in, snap
 from tests.factories import AgencyFactory, UserFactory, make_incident
 
@@ -23,15 +22,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def people():
-    bka = AgencyFactory(name="Bundeskriminalamt Cybercrime", short_name="BKA-CC", country="DE")
-    htc = AgencyFactory(
-        name="Team High Tech Crime",
-        short_name="NL-HTC",
-        country="NL",
-        timezone="Europe/Amsterdam",
-        mailbox="htc@politie.example.nl",
-    )
+def people(cross_border_cast):
     cloud = ServiceProvider.objects.create(name="Example Cloud Ltd")
     representative = ProviderEstablishment.objects.create(
         provider=cloud,
@@ -46,25 +37,13 @@ def people():
     )
     return {
         "judge": UserFactory(username="jakob.de", agency=court, role=Role.LIAISON_OFFICER),
-        "htc": htc,
         "representative": representative,
-        "anna": UserFactory(username="anna.de", agency=bka, role=Role.INVESTIGATOR),
-        "dirk": UserFactory(username="dirk.de", agency=bka, role=Role.LIAISON_OFFICER),
-        "noor": UserFactory(
-            username="noor.nl", agency=htc, role=Role.LIAISON_OFFICER, timezone="Europe/Amsterdam"
-        ),
+        **cross_border_cast,
     }
 
 
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
-
-def law_due(start, days):
-    return union_days_due(start, days, "Europe/Amsterdam", "NL")
-
-
 def expect_due(page, req, kind, start, days):
-    due = law_due(start, days)
+    due = dutch_days_due(start, days)
     assert req.clocks.get(kind=kind).due_at == due
     entry = page.locator(f'.deadline[data-kind="{kind}"]')
     expect(entry.locator(".deadline__due")).to_contain_text(due.strftime("%Y-%m-%d 23:59"))

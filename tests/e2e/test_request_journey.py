@@ -9,7 +9,6 @@ the executing authority's zone and holidays.
 """
 
 import re
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -19,7 +18,7 @@ from coordination.assistance import actions
 from coordination.assistance.choices import LegalBasis, Measure
 from coordination.assistance.models import AssistanceRequest
 from coordination.assistance.transitions import transition_request
-from tests.e2e.law import union_days_due
+from tests.e2e.law import dutch_days_due
 from tests.e2e.test_journey import sign_in, snap
 from tests.factories import AgencyFactory, UserFactory, make_incident
 
@@ -27,15 +26,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def people():
-    bka = AgencyFactory(name="Bundeskriminalamt Cybercrime", short_name="BKA-CC", country="DE")
-    htc = AgencyFactory(
-        name="Team High Tech Crime",
-        short_name="NL-HTC",
-        country="NL",
-        timezone="Europe/Amsterdam",
-        mailbox="htc@politie.example.nl",
-    )
+def people(cross_border_cast):
     zit = AgencyFactory(
         name="Generalstaatsanwaltschaft Frankfurt am Main – ZIT",
         short_name="GStA-ZIT",
@@ -43,29 +34,16 @@ def people():
         kind=AgencyKind.PROSECUTOR,
     )
     return {
-        "bka": bka,
-        "htc": htc,
         "petra": UserFactory(username="petra.de", agency=zit, role=Role.LIAISON_OFFICER),
-        "anna": UserFactory(username="anna.de", agency=bka, role=Role.INVESTIGATOR),
-        "dirk": UserFactory(username="dirk.de", agency=bka, role=Role.LIAISON_OFFICER),
-        "noor": UserFactory(
-            username="noor.nl", agency=htc, role=Role.LIAISON_OFFICER, timezone="Europe/Amsterdam"
-        ),
+        **cross_border_cast,
     }
-
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-
-
-def law_due(start, days):
-    return union_days_due(start, days, "Europe/Amsterdam", "NL")
 
 
 def expect_due(page, req, kind, days, clock):
     """The page shows the deadline ``kind`` due ``days`` after ``clock`` as the law counts
     them, in the executing authority's time zone."""
     req.refresh_from_db()
-    due = law_due(getattr(req, clock), days)
+    due = dutch_days_due(getattr(req, clock), days)
     row = req.clocks.get(kind=kind)
     assert row.due_at == due
     entry = page.locator(f'.deadline[data-kind="{kind}"]')

@@ -332,6 +332,23 @@ def test_api_import_reports_errors_with_400(api_client, target, lead_user):
 
 
 @pytest.mark.django_db
+def test_api_import_of_an_indicator_without_id_is_400_naming_it(api_client, target, lead_user):
+    api_client.force_authenticate(lead_user)
+    nameless = indicator("[ipv4-addr:value = '198.51.100.7']")
+    del nameless["id"]
+
+    response = api_client.post(
+        api_url(target), data=bundle(nameless), content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"object": "#1", "message": "the indicator has no id (required by STIX 2.1)"}
+    ]
+    assert stored(target) == []
+
+
+@pytest.mark.django_db
 def test_api_import_accepts_a_multipart_file(api_client, target, lead_user):
     api_client.force_authenticate(lead_user)
     upload = SimpleUploadedFile(
@@ -357,6 +374,73 @@ def test_api_import_of_nothing_new_is_200(api_client, target, lead_user, add_ind
 
     assert response.status_code == 200
     assert response.json()["duplicates"][0]["value"] == "198.51.100.7"
+
+
+def padded_bundle(size):
+    """A valid one-indicator bundle of about ``size`` bytes (a long description)."""
+    padding = "x" * (size - len(bundle(indicator("[ipv4-addr:value = '198.51.100.7']"))))
+    return bundle(indicator("[ipv4-addr:value = '198.51.100.7']", description=padding))
+
+
+@pytest.mark.django_db
+def test_api_import_with_a_session_takes_a_json_body(target, lead_user):
+    # Given an analyst signed in in the browser, CSRF checked as for any page script
+    from rest_framework.test import APIClient
+
+    browser = APIClient(enforce_csrf_checks=True)
+    browser.force_login(lead_user)
+    browser.get(reverse("incidents:detail", args=[target.reference]))
+    token = browser.cookies["csrftoken"].value
+
+    # When the page posts the bundle as JSON
+    response = browser.post(
+        api_url(target),
+        data=bundle(indicator("[ipv4-addr:value = '198.51.100.7']")),
+        content_type="application/json",
+        HTTP_X_CSRFTOKEN=token,
+    )
+
+    # Then it is imported, not refused as an unsupported media type
+    assert response.status_code == 201
+    assert len(stored(target)) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("multipart", [False, True], ids=["json", "file"])
+def test_api_import_takes_a_bundle_above_django_default_limit_up_to_10_mb(
+    api_client, target, lead_user, multipart
+):
+    api_client.force_authenticate(lead_user)
+    raw = padded_bundle(4 * 1024 * 1024)  # Django refuses bodies above 2.5 MB by default
+
+    if multipart:
+        upload = SimpleUploadedFile("b.json", raw.encode())
+        response = api_client.post(api_url(target), {"bundle": upload}, format="multipart")
+    else:
+        response = api_client.post(api_url(target), data=raw, content_type="application/json")
+
+    assert response.status_code == 201, response.content[:300]
+    assert len(stored(target)) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("multipart", [False, True], ids=["json", "file"])
+def test_api_import_above_10_mb_is_a_json_413_and_nothing_stored(
+    api_client, target, lead_user, multipart
+):
+    api_client.force_authenticate(lead_user)
+    raw = padded_bundle(10 * 1024 * 1024 + 1)
+
+    if multipart:
+        upload = SimpleUploadedFile("b.json", raw.encode())
+        response = api_client.post(api_url(target), {"bundle": upload}, format="multipart")
+    else:
+        response = api_client.post(api_url(target), data=raw, content_type="application/json")
+
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("application/json")
+    assert "10 MB" in response.json()["detail"]
+    assert stored(target) == []
 
 
 def page_url(incident):

@@ -277,6 +277,43 @@ def test_stix_api_by_persona(api_client, request, incident, every_type, persona,
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("accept", "content_type"),
+    [
+        ("application/stix+json;version=2.1", "application/stix+json;version=2.1"),
+        ("application/stix+json", "application/stix+json;version=2.1"),
+        ("application/json", "application/json"),
+        ("", "application/json"),
+    ],
+)
+def test_stix_api_honours_accept_stix_and_keeps_json(
+    api_client, incident, every_type, lead_user, accept, content_type
+):
+    api_client.force_authenticate(lead_user)
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+
+    response = api_client.get(
+        reverse("exchange-api:incident-stix", args=[incident.reference]), **headers
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    assert_valid(json.loads(response.content))
+
+
+@pytest.mark.django_db
+def test_stix_api_refuses_an_accept_it_cannot_answer_with_406(api_client, incident, lead_user):
+    api_client.force_authenticate(lead_user)
+
+    response = api_client.get(
+        reverse("exchange-api:incident-stix", args=[incident.reference]),
+        HTTP_ACCEPT="application/xml",
+    )
+
+    assert response.status_code == 406
+
+
+@pytest.mark.django_db
 def test_tool_downloads_with_a_bearer_token_and_is_refused_with_a_wrong_one(
     client, incident, lead_user, token_for
 ):

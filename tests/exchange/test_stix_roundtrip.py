@@ -81,7 +81,7 @@ def test_misp_bundle_imports_every_valid_indicator_and_reports_the_one_without_i
     assert len(report.created) == len(b.MISP_INDICATORS)
     (error,) = report.errors
     assert error["object"] == f"#{b.NO_ID_POSITION}"
-    assert '"id"' in error["message"]
+    assert "no id" in error["message"]
     assert {entry["type"] for entry in report.skipped} == {"grouping", "malware", "relationship"}
 
 

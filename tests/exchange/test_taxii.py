@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from coordination.exchange import stix
 from coordination.exchange.collections import agency_collection_id, incident_collection_id
@@ -89,6 +90,15 @@ def test_accept_header_negotiation(client, lead_user, accept, status):
         assert response.json()["http_status"] == "406"
 
 
+def assert_taxii_error(response, status):
+    assert response.status_code == status
+    assert response["Content-Type"] == TAXII
+    body = response.json()
+    assert body["http_status"] == str(status)
+    assert body["title"]
+    return body
+
+
 @pytest.mark.django_db
 def test_post_with_another_media_type_is_415_and_taxii_post_is_refused_read_only(
     client, lead_user, incident
@@ -99,9 +109,98 @@ def test_post_with_another_media_type_is_415_and_taxii_post_is_refused_read_only
     wrong_type = client.post(url, data="{}", content_type="application/json", **headers)
     taxii_type = client.post(url, data="{}", content_type=TAXII, **headers)
 
-    assert wrong_type.status_code == 415
-    assert taxii_type.status_code == 403
-    assert taxii_type.json()["http_status"] == "403"
+    assert_taxii_error(wrong_type, 415)
+    assert_taxii_error(taxii_type, 403)
+
+
+@pytest.mark.django_db
+def test_anonymous_post_is_401_with_a_challenge_not_403(client, incident):
+    response = client.post(
+        collection_url("objects", incident), data="{}", content_type=TAXII, HTTP_ACCEPT=TAXII
+    )
+
+    assert_taxii_error(response, 401)
+    assert response["WWW-Authenticate"].startswith('Basic realm="Concord"')
+
+
+@pytest.mark.django_db
+def test_post_to_an_unknown_collection_is_404(client, lead_user):
+    url = reverse(
+        "taxii:objects", kwargs={"collection_id": "0" * 8 + "-0000-4000-8000-" + "0" * 12}
+    )
+
+    response = client.post(url, data="{}", content_type=TAXII, **basic(lead_user))
+
+    assert_taxii_error(response, 404)
+
+
+@pytest.mark.django_db
+def test_read_only_token_posting_is_403(client, lead_user, incident, token_for):
+    response = client.post(
+        collection_url("objects", incident),
+        data="{}",
+        content_type=TAXII,
+        HTTP_AUTHORIZATION=f"Bearer {token_for(lead_user)}",
+        HTTP_ACCEPT=TAXII,
+    )
+
+    assert_taxii_error(response, 403)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["delete", "put", "patch"])
+@pytest.mark.parametrize("name", ["objects", "object", "collection", "manifest"])
+def test_methods_taxii_does_not_offer_are_405_taxii_errors(
+    client, lead_user, incident, method, name
+):
+    kwargs = {"object_id": stix.TLP_MARKING_IDS[TLP.CLEAR]} if name == "object" else {}
+    url = collection_url(name, incident, **kwargs)
+
+    response = getattr(client, method)(url, **basic(lead_user))
+
+    assert_taxii_error(response, 405)
+    assert "GET" in response["Allow"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/taxii2/", "/taxii2/api/", "/taxii2/api/collections/"])
+def test_post_where_taxii_takes_none_is_405(client, lead_user, path):
+    response = client.post(path, data="{}", content_type=TAXII, **basic(lead_user))
+
+    assert_taxii_error(response, 405)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/taxii2/other-root/",
+        "/taxii2/other-root/collections/",
+        "/taxii2/api/collections/not-a-uuid/",
+        "/taxii2/api/collections/not-a-uuid/objects/",
+        "/taxii2/api/status/2d086da7-4bdc-4f91-900e-d77486753710/",
+        "/taxii2/api/collections/0bd1b6ad-c7e4-4c82-9b3e-3a6c2b1f1f4e/objects/x/y/z/",
+    ],
+)
+def test_unknown_addresses_are_taxii_404s(client, lead_user, path):
+    assert_taxii_error(taxii_get(client, path, lead_user), 404)
+
+
+@pytest.mark.django_db
+def test_unknown_collection_is_a_taxii_404(client, lead_user):
+    url = reverse(
+        "taxii:collection", kwargs={"collection_id": "2d086da7-4bdc-4f91-900e-d77486753710"}
+    )
+
+    assert_taxii_error(taxii_get(client, url, lead_user), 404)
+
+
+@pytest.mark.django_db
+def test_unknown_address_asks_the_anonymous_for_credentials(client):
+    response = taxii_get(client, "/taxii2/other-root/")
+
+    assert_taxii_error(response, 401)
+    assert "WWW-Authenticate" in response
 
 
 @pytest.mark.django_db
@@ -261,6 +360,103 @@ def test_paging_with_limit_and_next_visits_every_object_once(client, lead_user, 
     assert pages == 5
 
 
+def page_through(client, url, user, params):
+    """Every object id of ``url`` read ``params["limit"]`` at a time, following ``next``."""
+    seen, cursor = [], None
+    for _page in range(100):
+        response = client.get(url, params | ({"next": cursor} if cursor else {}), **basic(user))
+        assert response.status_code == 200
+        body = response.json()
+        seen += [o["id"] for o in body.get("objects", [])]
+        if not body["more"]:
+            return seen
+        cursor = body["next"]
+    raise AssertionError("paging never ended")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_paging_a_type_filter_serves_every_marking_definition(
+    client, lead_user, incident, ten_ips, limit
+):
+    # Given the collection holds the extension definition before the five TLP markings
+    url = collection_url("objects", incident)
+    wanted = {"match[type]": "marking-definition"}
+
+    # When a client pages the marking definitions ``limit`` at a time
+    seen = page_through(client, url, lead_user, wanted | {"limit": limit})
+
+    # Then it gets every one of them, TLP:CLEAR included, once each
+    assert seen == ids_of("marking-definition", client.get(url, wanted, **basic(lead_user)))
+    assert len(seen) == 5
+    assert stix.TLP_MARKING_IDS[TLP.CLEAR] in seen
+
+
+@pytest.mark.django_db
+def test_paging_identities_by_one_serves_both_agencies(
+    client, lead_user, invited_user, incident, add_indicator
+):
+    add_indicator(incident, IndicatorType.DOMAIN, "lead.example", by=lead_user)
+    add_indicator(incident, IndicatorType.DOMAIN, "partner.example", by=invited_user)
+
+    seen = page_through(
+        client,
+        collection_url("objects", incident),
+        lead_user,
+        {"match[type]": "identity", "limit": 1},
+    )
+
+    assert sorted(seen) == sorted(
+        [stix.agency_id(lead_user.agency_id), stix.agency_id(invited_user.agency_id)]
+    )
+
+
+@pytest.mark.django_db
+def test_paging_by_one_with_added_after_serves_every_object_added_since(
+    client, lead_user, invited_user, incident, ten_ips, add_indicator
+):
+    # Given objects added before and after a moment between the two agencies' identities
+    add_indicator(incident, IndicatorType.DOMAIN, "partner.example", by=invited_user)
+    url = collection_url("objects", incident)
+    since = {"added_after": "2023-01-01T00:00:00Z"}
+    expected = [o["id"] for o in objects(client.get(url, since, **basic(lead_user)))]
+
+    # When a client pages by one from that moment
+    seen = page_through(client, url, lead_user, since | {"limit": 1})
+
+    # Then it gets them all, in the same order, once each
+    assert seen == expected
+    assert len(seen) == 2 + 11  # two identities, eleven indicators
+
+
+@pytest.mark.django_db
+def test_paging_by_one_serves_indicators_changed_in_the_same_microsecond(
+    client, lead_user, incident, ten_ips
+):
+    Indicator.objects.filter(pk__in=[i.pk for i in ten_ips]).update(
+        updated_at=ten_ips[0].updated_at
+    )
+
+    seen = page_through(
+        client,
+        collection_url("objects", incident),
+        lead_user,
+        {"match[type]": "indicator", "limit": 1},
+    )
+
+    assert len(seen) == len(set(seen)) == 10
+
+
+@pytest.mark.django_db
+def test_a_next_cursor_of_another_form_is_400(client, lead_user, incident, ten_ips):
+    response = client.get(
+        collection_url("objects", incident), {"limit": 1, "next": "s3"}, **basic(lead_user)
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"] == TAXII
+
+
 @pytest.mark.django_db
 def test_added_after_returns_only_what_changed_since(client, lead_user, incident, ten_ips):
     url = collection_url("objects", incident)
@@ -299,6 +495,60 @@ def test_bad_paging_parameters_are_400(client, lead_user, incident, params):
 
     assert response.status_code == 400
     assert response.json()["http_status"] == "400"
+
+
+BAD_TIMESTAMPS = [
+    "2026-01-01T00:00:00-22:30",  # an offset no zone has (PostgreSQL refuses beyond 15:59)
+    "2026-01-01T00:00:00+15:00",
+    "2026-13-01T00:00:00Z",  # well formed, impossible
+    "2026-01-01T00:00:00",  # no zone
+    "0001-01-01T00:00:00+01:00",  # before year 1 in UTC
+    "9999-12-31T23:59:59-01:00",  # after year 9999 in UTC
+    "yesterday",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("parameter", ["added_after", "match[version]"])
+@pytest.mark.parametrize("value", BAD_TIMESTAMPS)
+def test_bad_timestamps_are_400_taxii_errors(client, lead_user, incident, parameter, value):
+    response = client.get(
+        collection_url("objects", incident), {parameter: value}, **basic(lead_user)
+    )
+
+    body = assert_taxii_error(response, 400)
+    assert parameter in body["title"]
+    assert body["description"]
+
+
+def test_bad_timestamps_are_400_on_postgresql_too(
+    require_postgres, client, lead_user, incident, ten_ips
+):
+    url = collection_url("objects", incident)
+
+    for value in BAD_TIMESTAMPS:
+        assert_taxii_error(client.get(url, {"added_after": value}, **basic(lead_user)), 400)
+
+
+def test_an_offset_is_converted_to_utc_on_postgresql(
+    require_postgres, client, lead_user, incident, ten_ips
+):
+    # Given the moment an indicator last changed, written with an Indian offset
+    last = ten_ips[-1].updated_at
+    just_before = (last - timezone.timedelta(microseconds=1)).astimezone(
+        timezone.get_fixed_timezone(5 * 60 + 30)
+    )
+
+    # When a client asks what was added after it
+    response = client.get(
+        collection_url("objects", incident),
+        {"added_after": just_before.isoformat()},
+        **basic(lead_user),
+    )
+
+    # Then it is read as the same instant in UTC
+    assert response.status_code == 200
+    assert patterns(response) == ["[ipv4-addr:value = '198.51.100.10']"]
 
 
 @pytest.mark.django_db

@@ -3,6 +3,7 @@
 import pytest
 from taxii2client.v21 import ApiRoot, Collection, Server, as_pages
 
+from coordination.exchange import stix
 from coordination.exchange.collections import incident_collection_id
 from coordination.intel.choices import IndicatorType
 from incidents.choices import TLP
@@ -60,3 +61,29 @@ def test_taxii2_client_with_a_bearer_token_and_added_after(
 
     assert "early.example" in str(everything["objects"])
     assert [o["pattern"] for o in since["objects"]] == ["[domain-name:value = 'late.example']"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_taxii2_client_pages_a_filtered_collection_by_one(
+    live_server, incident, lead_user, invited_user, add_indicator
+):
+    # Given a collection with two agencies' identities and five TLP markings
+    add_indicator(incident, IndicatorType.DOMAIN, "lead.example", by=lead_user)
+    add_indicator(incident, IndicatorType.DOMAIN, "partner.example", by=invited_user)
+    url = f"{live_server.url}/taxii2/api/collections/{incident_collection_id(incident.reference)}/"
+    collection = Collection(url, user=lead_user.username, password=TEST_PASSWORD)
+
+    def paged(**filters):
+        pages = as_pages(collection.get_objects, per_request=1, **filters)
+        return [obj["id"] for page in pages for obj in page.get("objects", [])]
+
+    # When the OASIS client pages filtered objects one at a time
+    identities = paged(type="identity")
+    markings = paged(type="marking-definition")
+    since = paged(added_after="2023-01-01T00:00:00Z")
+
+    # Then nothing is skipped and nothing is served twice
+    assert len(identities) == len(set(identities)) == 2
+    assert len(markings) == len(set(markings)) == 5
+    assert stix.TLP_MARKING_IDS[TLP.CLEAR] in markings
+    assert len(since) == len(set(since)) == 2 + 2  # two identities, two indicators

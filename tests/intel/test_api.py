@@ -220,3 +220,34 @@ def test_list_queries_do_not_grow_with_rows(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = api_client.get(LIST)
     assert all(row["sightings"]["hidden_count"] == 1 for row in response.json()["results"])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("parameter", ["added_after", "added_before"])
+@pytest.mark.parametrize(
+    "value",
+    ["2026-01-01T00:00:00-22:30", "2026-13-01T00:00:00Z", "0001-01-01T00:00:00+01:00", "soon"],
+)
+def test_bad_added_timestamps_are_400_with_the_field_named(api_client, lead_user, parameter, value):
+    api_client.force_authenticate(lead_user)
+
+    response = api_client.get(LIST, {parameter: value})
+
+    assert response.status_code == 400
+    assert parameter in response.json()
+
+
+def test_added_timestamps_with_an_offset_filter_in_utc_on_postgresql(
+    require_postgres, api_client, incident, lead_user, add_indicator
+):
+    add_indicator(incident, lead_user, "evil.example")
+    api_client.force_authenticate(lead_user)
+
+    def count(**params):
+        response = api_client.get(LIST, params)
+        assert response.status_code == 200
+        return len(response.json()["results"])
+
+    assert count(added_after="2000-01-01T00:00:00-10:00") == 1
+    assert count(added_before="2000-01-01T00:00:00+13:45") == 0
+    assert count(added_before="2999-01-01T00:00:00+05:30") == 1
