@@ -116,9 +116,11 @@ class IncidentStixView(APIViewMixin, APIView):
         summary=_("Import the indicators of a STIX 2.1 bundle into an incident"),
         description=_(
             "Send the bundle as the JSON body, or as the file field ``bundle`` of a "
-            "multipart form, of at most 10 MB (larger answers 413). All indicators are "
-            "imported or none: the answer reports, object by object, what was created, "
-            "what was already there and what is wrong."
+            "multipart form, of at most 10 MB (larger answers 413). Valid indicators are "
+            "imported (a newer version of an id already imported updates it); the answer "
+            "reports, object by object, what was created, updated, already there, skipped "
+            "and why, and what is wrong. 400 when the bundle cannot be read or holds "
+            "nothing valid."
         ),
         request={
             "application/json": OpenApiTypes.OBJECT,

@@ -91,11 +91,13 @@ def is_safe_line(value):
 def blocklist_values(indicators, kind):
     """The values of ``indicators`` that go into a blocklist of ``kind``: sorted, unique.
 
-    The one place that decides what a blocklist holds. Left out: values on a warning list
+    The one place that decides what a blocklist holds. Left out: indicators revoked,
+    expired or that a blocklist cannot express (``blocklistable``), values on a warning list
     whose indicator no analyst allowed, and values that are not safe as a line.
     """
     rows = (
-        indicators.filter(KINDS[kind].filter)
+        indicators.blocklistable()
+        .filter(KINDS[kind].filter)
         .order_by("value")
         .values_list("type", "value", "blocklist_allowed_at")
         .iterator(chunk_size=2000)

@@ -28,6 +28,7 @@ def incident_bundle(incident, user, *, machine=False):
         objects = stix.supporting_objects(
             {incident.tlp} | {indicator.tlp for indicator in indicators}, agencies
         )
+        objects += stix.source_objects(indicators)
         objects.append(
             stix.incident_grouping(incident, indicators, [stix.agency_id(a.pk) for a in agencies])
         )

@@ -107,6 +107,8 @@ def pattern_for(kind, value):
     CIDR block there): IPv6 when it contains a colon, IPv4 otherwise.
     """
     kind = IndicatorType(kind)
+    if kind == IndicatorType.PATTERN:  # kept as the source gave it
+        return value
     if kind == IndicatorType.CIDR:
         path = "ipv6-addr:value" if ":" in value else "ipv4-addr:value"
     else:
@@ -170,30 +172,62 @@ def owner_agency_pk(indicator):
 
 
 def indicator_object(indicator):
-    """``indicator`` (an Indicator with its incident loaded) as a STIX 2.1 indicator."""
+    """``indicator`` (an Indicator with its incident loaded) as a STIX 2.1 indicator.
+
+    An imported indicator comes back as its source gave it: id, pattern, created and
+    modified, lifecycle, provenance and statements; the TLP is the one Concord applies.
+    """
     incident = indicator.incident
+    source = indicator.stix if indicator.stix_id else {}
+    concord_reference = {"source_name": "concord", "external_id": incident.reference}
     obj = {
         "type": "indicator",
         "spec_version": "2.1",
-        "id": indicator_id(incident.reference, indicator.type, indicator.value),
-        "created_by_ref": agency_id(owner_agency_pk(indicator)),
-        "created": timestamp(indicator.created_at),
-        "modified": timestamp(max(indicator.updated_at, indicator.created_at)),
-        "name": f"{IndicatorType(indicator.type).label}: {indicator.value}"[:250],
-        "indicator_types": ["malicious-activity"],
-        "pattern": pattern_for(indicator.type, indicator.value),
+        "id": indicator.stix_id
+        or indicator_id(incident.reference, indicator.type, indicator.value),
+        "created_by_ref": source.get("created_by_ref") or agency_id(owner_agency_pk(indicator)),
+        "created": timestamp(indicator.stix_created or indicator.created_at),
+        "modified": timestamp(
+            indicator.stix_modified or max(indicator.updated_at, indicator.created_at)
+        ),
+        "name": source.get("name")
+        or f"{IndicatorType(indicator.type).label}: {indicator.value}"[:250],
+        "indicator_types": source.get("indicator_types") or ["malicious-activity"],
+        "pattern": indicator.pattern or pattern_for(indicator.type, indicator.value),
         "pattern_type": "stix",
-        "pattern_version": "2.1",
+        "pattern_version": source.get("pattern_version") or "2.1",
         "valid_from": timestamp(indicator.first_seen or indicator.created_at),
-        "external_references": [{"source_name": "concord", "external_id": incident.reference}],
-        "object_marking_refs": [TLP_MARKING_IDS[TLP(indicator.tlp)]],
+        "external_references": [*source.get("external_references", ()), concord_reference],
+        "object_marking_refs": [TLP_MARKING_IDS[TLP(indicator.tlp)]]
+        + [statement["id"] for statement in source.get("statements", ())],
     }
+    for key in ("labels", "kill_chain_phases"):
+        if source.get(key):
+            obj[key] = source[key]
+    if indicator.valid_until:
+        obj["valid_until"] = timestamp(indicator.valid_until)
+    if indicator.revoked:
+        obj["revoked"] = True
     obj["description"] = indicator.note or (
         f"{IndicatorType(indicator.type).label} observed in incident {incident.reference}."
     )
     if indicator.confidence is not None:
         obj["confidence"] = indicator.confidence
     return obj
+
+
+def source_objects(indicators):
+    """The source identities and statement markings imported indicators refer to."""
+    found = {}
+    for indicator in indicators:
+        if not indicator.stix_id:
+            continue
+        identity = indicator.stix.get("source_identity")
+        if identity:
+            found.setdefault(identity["id"], identity)
+        for statement in indicator.stix.get("statements", ()):
+            found.setdefault(statement["id"], statement)
+    return [found[key] for key in sorted(found)]
 
 
 def incident_grouping(incident, indicator_objects, identity_ids):
@@ -214,7 +248,7 @@ def incident_grouping(incident, indicator_objects, identity_ids):
         # A grouping needs at least one reference: the lead agency's identity is always there.
         "object_refs": sorted(identity_ids)
         + [
-            indicator_id(incident.reference, indicator.type, indicator.value)
+            indicator.stix_id or indicator_id(incident.reference, indicator.type, indicator.value)
             for indicator in indicator_objects
         ],
         "external_references": [{"source_name": "concord", "external_id": incident.reference}],

@@ -273,10 +273,10 @@ class Stream:
             window = Q()
             for moment in self.version_times:
                 # STIX versions carry milliseconds; the row keeps microseconds.
-                window |= Q(
-                    updated_at__gte=moment,
-                    updated_at__lt=moment + datetime.timedelta(milliseconds=1),
-                )
+                # An imported object's version is its source's ``modified``.
+                until = moment + datetime.timedelta(milliseconds=1)
+                window |= Q(stix_modified=None, updated_at__gte=moment, updated_at__lt=until)
+                window |= Q(stix_modified__gte=moment, stix_modified__lt=until)
             queryset = queryset.filter(window)
         if self.ids:
             queryset = queryset.filter(pk__in=self.indicator_pks_for_ids(queryset))

@@ -13,3 +13,11 @@ class IndicatorType(models.TextChoices):
     SHA1 = "sha1", _("SHA-1 hash")
     SHA256 = "sha256", _("SHA-256 hash")
     FILENAME = "filename", _("File name")
+    # A STIX pattern kept as given: compound, or naming what has no type of its own here.
+    PATTERN = "stix-pattern", _("STIX pattern")
+
+
+# What a person (form, API) may type: a STIX pattern only arrives with an import.
+TYPED_CHOICES = [
+    (value, label) for value, label in IndicatorType.choices if value != "stix-pattern"
+]

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
 from accounts.models import User
-from coordination.intel.choices import IndicatorType
+from coordination.intel.choices import TYPED_CHOICES, IndicatorType
 from coordination.intel.normalise import detect_type, normalise
 from incidents.choices import TLP
 from incidents.forms import datetime_local_field
@@ -59,7 +59,7 @@ class IndicatorForm(forms.Form):
     )
     type = forms.ChoiceField(
         label=_("Type"),
-        choices=[("", _("Detect automatically")), *IndicatorType.choices],
+        choices=[("", _("Detect automatically")), *TYPED_CHOICES],
         required=False,
     )
     tlp = forms.ChoiceField(label=_("TLP"), choices=TLP.choices)

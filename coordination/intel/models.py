@@ -64,6 +64,26 @@ class Indicator(models.Model):
         _("allowed in blocklists by"), max_length=200, blank=True, editable=False
     )
 
+    # What a STIX 2.1 import keeps of the source object (empty for indicators typed here).
+    # ``stix_id`` is the partner's id: a newer ``modified`` of it updates this row.
+    stix_id = models.CharField(_("STIX id"), max_length=100, blank=True, editable=False)
+    pattern = models.TextField(_("STIX pattern"), blank=True, editable=False)
+    stix_created = models.DateTimeField(null=True, blank=True, editable=False)
+    stix_modified = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked = models.BooleanField(_("revoked"), default=False)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    # name, labels, indicator_types, kill_chain_phases, external_references,
+    # created_by_ref, source_identity (the identity object) and statements (the
+    # statement marking definitions), as the source gave them.
+    stix = models.JSONField(default=dict, blank=True, editable=False)
+    # A value extracted from a compound pattern: kept for correlation; the pattern
+    # itself is on ``derived_from``.
+    derived_from = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="derived"
+    )
+    # Why a blocklist cannot carry this value (empty: it can), e.g. one side of an AND.
+    blocklist_note = models.CharField(_("not in blocklists because"), max_length=300, blank=True)
+
     objects = IndicatorQuerySet.as_manager()
 
     class Meta:
@@ -82,6 +102,12 @@ class Indicator(models.Model):
             # Correlation: every sighting of one observable, in one index lookup.
             models.Index(fields=["type", "value"], name="indicator_observable_idx"),
             models.Index(fields=["incident", "-created_at"], name="indicator_incident_idx"),
+            # A partner's update finds the row it revises by its STIX id.
+            models.Index(
+                fields=["incident", "stix_id"],
+                name="indicator_stix_id_idx",
+                condition=~models.Q(stix_id=""),
+            ),
         ]
 
     def save(self, *args, **kwargs):
@@ -91,7 +117,15 @@ class Indicator(models.Model):
     def assign_stix_uuid(self):
         from coordination.exchange import stix
 
+        if self.stix_id:
+            self.stix_uuid = self.stix_id.partition("--")[2]
+            return
         self.stix_uuid = stix.indicator_uuid(self.incident.reference, self.type, self.value)
+
+    @property
+    def active(self):
+        """Neither revoked nor past its ``valid_until``: what may be served as current."""
+        return not self.revoked and not (self.valid_until and self.valid_until <= timezone.now())
 
     @property
     def owner_agency_id(self):

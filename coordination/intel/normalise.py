@@ -356,7 +356,7 @@ def normalise(type: str, raw: str) -> str:
     """The canonical text of ``raw`` as an indicator of ``type``."""
     try:
         normaliser = _NORMALISERS[IndicatorType(type)]
-    except ValueError:
+    except (ValueError, KeyError):  # a STIX pattern comes from an import, never typed
         raise ValidationError(
             _("“%(type)s” is not an indicator type.") % {"type": type}, code="invalid_type"
         ) from None

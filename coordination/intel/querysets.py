@@ -68,6 +68,19 @@ class IndicatorQuerySet(models.QuerySet):
             queryset = self.filter(permission_exists(user, action, "incident_id"))
         return queryset.visible_to(user)
 
+    def blocklistable(self):
+        """What a blocklist may carry: active (not revoked, not past ``valid_until``),
+        a single value (not a kept STIX pattern) and nothing marked as inexpressible."""
+        from django.utils import timezone
+
+        from coordination.intel.choices import IndicatorType
+
+        return (
+            self.filter(revoked=False, blocklist_note="")
+            .exclude(type=IndicatorType.PATTERN)
+            .exclude(valid_until__lte=timezone.now())
+        )
+
     def visible_to(self, user):
         """Apply the per-indicator TLP rule (the incident's visibility is the caller's)."""
         if not (user and user.is_authenticated):

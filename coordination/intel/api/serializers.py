@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from coordination.api import ModelSerializer, UTCDateTimeField
 from coordination.intel.actions import MAX_PASTE_LINES
-from coordination.intel.choices import IndicatorType
+from coordination.intel.choices import TYPED_CHOICES
 from coordination.intel.models import Indicator
 from coordination.intel.warninglists import warning_lists
 from incidents.choices import TLP
@@ -96,7 +96,7 @@ class IndicatorCreateSerializer(serializers.Serializer):
         max_length=4096, help_text=_("Defanged forms (hxxp://, [.]) are refanged.")
     )
     type = serializers.ChoiceField(
-        choices=IndicatorType.choices,
+        choices=TYPED_CHOICES,
         required=False,
         allow_blank=True,
         help_text=_("Detected from the value when left out."),
