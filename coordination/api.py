@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -124,14 +124,6 @@ class ModelSerializer(serializers.ModelSerializer):
     }
 
 
-@extend_schema_field(
-    {
-        "type": "string",
-        "pattern": "^[A-Z]{2}$",
-        "example": "DE",
-        "description": "ISO 3166-1 alpha-2 country code.",
-    }
-)
 class _StoredCountryCodes:
     """Read a model's country field as stored, without django-countries' descriptor.
 
@@ -174,3 +166,41 @@ class CountryCodeListField(_StoredCountryCodes, serializers.ListField):
 
     def to_internal_value(self, data):
         return sorted(set(super().to_internal_value(data)))
+
+
+def country_code_schema(*, allow_blank=False):
+    if allow_blank:
+        return {
+            "type": "string",
+            "pattern": "^([A-Z]{2})?$",
+            "example": "DE",
+            "description": "ISO 3166-1 alpha-2 country code, or an empty string for none.",
+        }
+    return {
+        "type": "string",
+        "pattern": "^[A-Z]{2}$",
+        "example": "DE",
+        "description": "ISO 3166-1 alpha-2 country code.",
+    }
+
+
+class CountryCodeFieldSchema(OpenApiSerializerFieldExtension):
+    """One code as a string; "" only where the field allows a blank."""
+
+    target_class = CountryCodeField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return country_code_schema(allow_blank=self.target.allow_blank)
+
+
+class CountryCodeListFieldSchema(OpenApiSerializerFieldExtension):
+    """Several codes as an array of strings (the field's output is a list)."""
+
+    target_class = CountryCodeListField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {
+            "type": "array",
+            "items": country_code_schema(),
+            "description": "ISO 3166-1 alpha-2 country codes, sorted and distinct.",
+        }

@@ -392,6 +392,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The error answers of every operation (400/401/403/404/415), documented in one place.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "coordination.openapi.add_error_responses",
+    ],
     # Evidence's kind/status/action choice sets share field names with the incidents'.
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "incidents.choices.Status.choices",

@@ -1,0 +1,70 @@
+"""The error answers every API operation may give, added to the schema in one place.
+
+drf-spectacular documents the answers a view declares; the errors that DRF and
+``coordination.api.exception_handler`` give to any operation (a malformed body or
+filter, no or a refused credential, an object the caller may not see) are added here
+to every operation they apply to, unless the view documents its own.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+ERROR = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+    "description": "An error message.",
+}
+# A serializer's field messages: {"field": ["message", ...]}, nested for nested fields,
+# "non_field_errors" for the object as a whole, or {"detail": "..."} for a malformed body.
+VALIDATION_ERROR = {
+    "type": "object",
+    "additionalProperties": {},
+    "description": "Messages by field name (non_field_errors: the object as a whole).",
+}
+
+WRITE_METHODS = {"post", "put", "patch"}
+
+
+def _answer(description, component):
+    return {
+        "description": str(description),
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}},
+    }
+
+
+def _needs_authentication(operation, result):
+    security = operation.get("security", result.get("security"))
+    return bool(security) and {} not in security
+
+
+def _statuses(path, method, operation, result):
+    parameters = operation.get("parameters", [])
+    statuses = {}
+    if method in WRITE_METHODS or any(p.get("in") == "query" for p in parameters):
+        statuses["400"] = (_("Malformed request or invalid values."), "ValidationError")
+    if _needs_authentication(operation, result):
+        statuses["401"] = (_("No valid credentials."), "Error")
+        statuses["403"] = (_("The caller may not do this."), "Error")
+    paged = any(p.get("in") == "query" and p.get("name") == "page" for p in parameters)
+    if "{" in path or paged:
+        statuses["404"] = (_("No such object visible to the caller, or no such page."), "Error")
+    if "requestBody" in operation:
+        statuses["415"] = (_("Unsupported media type of the body."), "Error")
+    return statuses
+
+
+def add_error_responses(result, generator, request, public):
+    """POSTPROCESSING_HOOKS: the standard error answers on every operation they apply to."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("Error", ERROR)
+    schemas.setdefault("ValidationError", VALIDATION_ERROR)
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for status, (description, component) in _statuses(
+                path, method, operation, result
+            ).items():
+                responses.setdefault(status, _answer(description, component))
+    return result
