@@ -41,6 +41,29 @@ class Pagination(PageNumberPagination):
         # A view that can count its rows more cheaply than ``COUNT(*)`` sets this first.
         self.known_count = None
 
+    def get_page_size(self, request):
+        """``page_size`` as asked, at most ``max_page_size``; anything but a positive
+        integer is a 400 (DRF would quietly use the default)."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None or raw == "":
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [_("A whole number of at least 1.")]}
+            )
+        return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] in (self.page_query_param, self.page_size_query_param):
+                parameter["schema"]["minimum"] = 1
+        return parameters
+
     def django_paginator_class(self, object_list, per_page):
         paginator = DjangoPaginator(object_list, per_page)
         if self.known_count is not None:
@@ -123,6 +146,26 @@ class ModelSerializer(serializers.ModelSerializer):
         models.DateTimeField: UTCDateTimeField,
     }
 
+    # DRF drops ``allow_blank`` from read-only fields; the schema then says that a text or
+    # choice the model may leave blank is never "", and the answers contradict it.
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if (
+            kwargs.get("read_only")
+            and getattr(model_field, "blank", False)
+            and isinstance(model_field, models.CharField | models.TextField)
+            and issubclass(field_class, serializers.CharField | serializers.ChoiceField)
+        ):
+            kwargs["allow_blank"] = True
+        return field_class, kwargs
+
+    def include_extra_kwargs(self, kwargs, extra_kwargs):
+        allow_blank = kwargs.get("allow_blank", False)
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if allow_blank and kwargs.get("read_only"):
+            kwargs["allow_blank"] = True
+        return kwargs
+
 
 class _StoredCountryCodes:
     """Read a model's country field as stored, without django-countries' descriptor.
@@ -168,14 +211,7 @@ class CountryCodeListField(_StoredCountryCodes, serializers.ListField):
         return sorted(set(super().to_internal_value(data)))
 
 
-def country_code_schema(*, allow_blank=False):
-    if allow_blank:
-        return {
-            "type": "string",
-            "pattern": "^([A-Z]{2})?$",
-            "example": "DE",
-            "description": "ISO 3166-1 alpha-2 country code, or an empty string for none.",
-        }
+def country_code_schema():
     return {
         "type": "string",
         "pattern": "^[A-Z]{2}$",
@@ -185,12 +221,12 @@ def country_code_schema(*, allow_blank=False):
 
 
 class CountryCodeFieldSchema(OpenApiSerializerFieldExtension):
-    """One code as a string; "" only where the field allows a blank."""
+    """One code as a string (drf-spectacular adds "" where the field allows a blank)."""
 
     target_class = CountryCodeField
 
     def map_serializer_field(self, auto_schema, direction):
-        return country_code_schema(allow_blank=self.target.allow_blank)
+        return country_code_schema()
 
 
 class CountryCodeListFieldSchema(OpenApiSerializerFieldExtension):

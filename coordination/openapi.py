@@ -3,7 +3,8 @@
 drf-spectacular documents the answers a view declares; the errors that DRF and
 ``coordination.api.exception_handler`` give to any operation (a malformed body or
 filter, no or a refused credential, an object the caller may not see) are added here
-to every operation they apply to, unless the view documents its own.
+to every operation they apply to, unless the view documents its own. Throttled views
+(the token endpoint) may also answer 429.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -37,7 +38,7 @@ def _needs_authentication(operation, result):
     return bool(security) and {} not in security
 
 
-def _statuses(path, method, operation, result):
+def _statuses(path, method, operation, result, throttled):
     parameters = operation.get("parameters", [])
     statuses = {}
     if method in WRITE_METHODS or any(p.get("in") == "query" for p in parameters):
@@ -50,7 +51,18 @@ def _statuses(path, method, operation, result):
         statuses["404"] = (_("No such object visible to the caller, or no such page."), "Error")
     if "requestBody" in operation:
         statuses["415"] = (_("Unsupported media type of the body."), "Error")
+    if (path, method) in throttled:
+        statuses["429"] = (_("Too many requests: try again later."), "Error")
     return statuses
+
+
+def _throttled_operations(generator):
+    """(path, method) of the operations whose view counts and limits requests."""
+    return {
+        (path, method.lower())
+        for path, _regex, method, callback in getattr(generator, "endpoints", None) or ()
+        if getattr(getattr(callback, "cls", None), "throttle_classes", None)
+    }
 
 
 def add_error_responses(result, generator, request, public):
@@ -58,13 +70,14 @@ def add_error_responses(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault("Error", ERROR)
     schemas.setdefault("ValidationError", VALIDATION_ERROR)
+    throttled = _throttled_operations(generator)
     for path, operations in result.get("paths", {}).items():
         for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
             for status, (description, component) in _statuses(
-                path, method, operation, result
+                path, method, operation, result, throttled
             ).items():
                 responses.setdefault(status, _answer(description, component))
     return result

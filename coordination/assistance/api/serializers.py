@@ -120,8 +120,6 @@ class RequestSerializer(ModelSerializer):
     executing_agency = AgencySummarySerializer(read_only=True, allow_null=True)
     # "" while a draft names no country yet.
     requested_country = CountryCodeField(read_only=True, allow_blank=True)
-    # "" when no deadline is running.
-    due_kind = serializers.ChoiceField(DeadlineKind.choices, read_only=True, allow_blank=True)
     created_by = serializers.CharField(source="created_by.display_name", read_only=True)
 
     class Meta:
