@@ -211,22 +211,29 @@ class CountryCodeListField(_StoredCountryCodes, serializers.ListField):
         return sorted(set(super().to_internal_value(data)))
 
 
-def country_code_schema():
+def country_codes():
+    """Every ISO 3166-1 code the country fields accept (the schema's CountryCodeEnum)."""
+    from django_countries import countries
+
+    return sorted(code for code, _name in countries)
+
+
+def country_code_schema(*, allow_blank=False):
     return {
         "type": "string",
-        "pattern": "^[A-Z]{2}$",
+        "enum": [*country_codes(), *([""] if allow_blank else [])],
         "example": "DE",
         "description": "ISO 3166-1 alpha-2 country code.",
     }
 
 
 class CountryCodeFieldSchema(OpenApiSerializerFieldExtension):
-    """One code as a string (drf-spectacular adds "" where the field allows a blank)."""
+    """One code as a string; "" where the field allows a blank (no country named)."""
 
     target_class = CountryCodeField
 
     def map_serializer_field(self, auto_schema, direction):
-        return country_code_schema()
+        return country_code_schema(allow_blank=self.target.allow_blank)
 
 
 class CountryCodeListFieldSchema(OpenApiSerializerFieldExtension):
