@@ -1,7 +1,6 @@
 """What every API answer shares: paging, errors as JSON, and what the schema says of them."""
 
 import pytest
-from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -48,19 +47,6 @@ def test_a_page_path_that_matches_no_url_keeps_the_html_page(client, lead_user):
     assert response["Content-Type"].startswith("text/html")
 
 
-def test_stix_bundle_is_served_with_the_stix_media_type_when_asked(api_client, lead_user, incident):
-    api_client.force_authenticate(lead_user)
-    url = reverse("exchange-api:incident-stix", args=[incident.reference])
-
-    asked = api_client.get(url, HTTP_ACCEPT="application/stix+json;version=2.1")
-    default = api_client.get(url)
-
-    assert asked.status_code == 200
-    assert asked["Content-Type"] == "application/stix+json;version=2.1"
-    assert asked.json()["type"] == "bundle"
-    assert default["Content-Type"] == "application/json"
-
-
 def test_schema_documents_the_error_answers_of_every_operation(client):
     paths = schema(client)["paths"]
 
@@ -83,5 +69,3 @@ def test_schema_declares_countries_as_lists_and_blank_values_where_they_occur(cl
         assert {"$ref": "#/components/schemas/BlankEnum"} in request[name]["oneOf"] or any(
             option.get("maxLength") == 0 for option in request[name]["oneOf"]
         ), name
-    stix = schema(client)["paths"]["/api/v1/incidents/{reference}/stix/"]["get"]
-    assert "application/stix+json" in stix["responses"]["200"]["content"]

@@ -9,6 +9,8 @@ on the next run.
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import CHECKS, load_all_checks
 
@@ -70,7 +72,19 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/", application, config=CONF
 
 
 @pytest.fixture
-def api_key(lead_user):
+def _connection_kept_across_requests():
+    """The requests go through the WSGI handler, whose end-of-request signal closes the
+    database connection, and with it the test's transaction. Django's test client keeps
+    it open the same way, for the duration of each request."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_key(lead_user, _connection_kept_across_requests):
     return actions.create_api_token(
         lead_user, name="Schema check", scope=TokenScope.READ_WRITE, days=1
     )[1]
