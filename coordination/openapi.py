@@ -26,11 +26,23 @@ VALIDATION_ERROR = {
 WRITE_METHODS = {"post", "put", "patch"}
 
 
-def _answer(description, component):
+def _answer(description, component, media_types):
+    schema = {"$ref": f"#/components/schemas/{component}"}
     return {
         "description": str(description),
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{component}"}}},
+        "content": {media_type: {"schema": schema} for media_type in media_types},
     }
+
+
+def _error_media_types(operation):
+    """Errors come in the JSON media types the operation answers in (the STIX bundle's
+    endpoint also in ``application/stix+json``), or plain JSON."""
+    found = []
+    for response in operation["responses"].values():
+        for media_type in response.get("content", {}):
+            if "json" in media_type and media_type not in found:
+                found.append(media_type)
+    return found or ["application/json"]
 
 
 def _needs_authentication(operation, result):
@@ -76,8 +88,9 @@ def add_error_responses(result, generator, request, public):
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
             responses = operation["responses"]
+            media_types = _error_media_types(operation)
             for status, (description, component) in _statuses(
                 path, method, operation, result, throttled
             ).items():
-                responses.setdefault(status, _answer(description, component))
+                responses.setdefault(status, _answer(description, component, media_types))
     return result

@@ -26,7 +26,8 @@ ALL_CHECKS = CHECKS.get_all()
 
 # Schema-valid requests that still answer 400, by nature rather than by a fault of the
 # schema: their body or filter names another object (an incident reference, an agency id)
-# or a credential, and generated values name none that exists. Every other check applies
+# or a credential, and generated values name none that exists; or a value is bounded more
+# narrowly than its format can say. Every other check applies
 # to them, and every check to every other operation.
 NAMES_OTHER_OBJECTS = [
     # username and password of an existing account (failed sign-ins lock out: 429)
@@ -36,6 +37,9 @@ NAMES_OTHER_OBJECTS = [
     "POST /api/v1/indicators/",  # incident
     "POST /api/v1/indicators/bulk/",  # incident
     "POST /api/v1/requests/",  # incident, receiving agency
+    # added_after/added_before: the date-time format allows offsets up to 23:59, real
+    # time zones end at 14:00, and a larger one is refused (400).
+    "GET /api/v1/indicators/",
 ]
 # Lenient input, known and not yet made strict: these accept some values the schema
 # excludes, so the check that such requests are refused is off for them alone.
