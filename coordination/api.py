@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -40,6 +40,29 @@ class Pagination(PageNumberPagination):
         super().__init__()
         # A view that can count its rows more cheaply than ``COUNT(*)`` sets this first.
         self.known_count = None
+
+    def get_page_size(self, request):
+        """``page_size`` as asked, at most ``max_page_size``; anything but a positive
+        integer is a 400 (DRF would quietly use the default)."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None or raw == "":
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [_("A whole number of at least 1.")]}
+            )
+        return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] in (self.page_query_param, self.page_size_query_param):
+                parameter["schema"]["minimum"] = 1
+        return parameters
 
     def django_paginator_class(self, object_list, per_page):
         paginator = DjangoPaginator(object_list, per_page)
@@ -123,15 +146,27 @@ class ModelSerializer(serializers.ModelSerializer):
         models.DateTimeField: UTCDateTimeField,
     }
 
+    # DRF drops ``allow_blank`` from read-only fields; the schema then says that a text or
+    # choice the model may leave blank is never "", and the answers contradict it.
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if (
+            kwargs.get("read_only")
+            and getattr(model_field, "blank", False)
+            and isinstance(model_field, models.CharField | models.TextField)
+            and issubclass(field_class, serializers.CharField | serializers.ChoiceField)
+        ):
+            kwargs["allow_blank"] = True
+        return field_class, kwargs
 
-@extend_schema_field(
-    {
-        "type": "string",
-        "pattern": "^[A-Z]{2}$",
-        "example": "DE",
-        "description": "ISO 3166-1 alpha-2 country code.",
-    }
-)
+    def include_extra_kwargs(self, kwargs, extra_kwargs):
+        allow_blank = kwargs.get("allow_blank", False)
+        kwargs = super().include_extra_kwargs(kwargs, extra_kwargs)
+        if allow_blank and kwargs.get("read_only"):
+            kwargs["allow_blank"] = True
+        return kwargs
+
+
 class _StoredCountryCodes:
     """Read a model's country field as stored, without django-countries' descriptor.
 
@@ -174,3 +209,41 @@ class CountryCodeListField(_StoredCountryCodes, serializers.ListField):
 
     def to_internal_value(self, data):
         return sorted(set(super().to_internal_value(data)))
+
+
+def country_codes():
+    """Every ISO 3166-1 code the country fields accept (the schema's CountryCodeEnum)."""
+    from django_countries import countries
+
+    return sorted(code for code, _name in countries)
+
+
+def country_code_schema(*, allow_blank=False):
+    return {
+        "type": "string",
+        "enum": [*country_codes(), *([""] if allow_blank else [])],
+        "example": "DE",
+        "description": "ISO 3166-1 alpha-2 country code.",
+    }
+
+
+class CountryCodeFieldSchema(OpenApiSerializerFieldExtension):
+    """One code as a string; "" where the field allows a blank (no country named)."""
+
+    target_class = CountryCodeField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return country_code_schema(allow_blank=self.target.allow_blank)
+
+
+class CountryCodeListFieldSchema(OpenApiSerializerFieldExtension):
+    """Several codes as an array of strings (the field's output is a list)."""
+
+    target_class = CountryCodeListField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {
+            "type": "array",
+            "items": country_code_schema(),
+            "description": "ISO 3166-1 alpha-2 country codes, sorted and distinct.",
+        }

@@ -1,7 +1,10 @@
-"""Response headers: a strict Content-Security-Policy, and no caching of private answers."""
+"""Response headers: a strict Content-Security-Policy, and no caching of private answers;
+JSON for API paths that match no URL."""
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
 
 CSP = "; ".join(
     [
@@ -60,3 +63,24 @@ def _private(request, response):
         return True
     user = getattr(request, "user", None)
     return user is not None and user.is_authenticated
+
+
+class ApiNotFoundMiddleware:
+    """A path under /api/ that matches no URL answers JSON, as the API's other errors do.
+
+    DRF answers JSON for the objects its views do not find; a path the URL patterns do not
+    match (``/api/v1/agencies/x/`` where an id is a number) got the site's HTML page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and request.path.startswith("/api/")
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            return JsonResponse({"detail": str(_("Not found."))}, status=404)
+        return response

@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "coordination.middleware.ApiNotFoundMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Second factor: which device verified the session; unverified sessions reach only
@@ -392,6 +393,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The error answers of every operation (400/401/403/404/415), documented in one place.
+    # Request bodies are documented as JSON (and multipart where a file is uploaded); the
+    # form parsers serve the browsable API's own forms.
+    "PARSER_WHITELIST": [
+        "coordination.parsers.JSONParser",
+        "incidents.evidence.api.views.HashingMultiPartParser",
+    ],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "coordination.openapi.add_error_responses",
+    ],
     # Evidence's kind/status/action choice sets share field names with the incidents'.
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "incidents.choices.Status.choices",
@@ -414,6 +426,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "UrgencyEnum": "coordination.assistance.choices.Urgency",
         "ProviderRoleEnum": "coordination.assistance.choices.ProviderRole",
         "ParticipationRoleEnum": "incidents.choices.ParticipationRole",
+        "CountryCodeEnum": "coordination.api.country_codes",
     }
 )
 

@@ -118,7 +118,8 @@ class RequestSerializer(ModelSerializer):
     requesting_agency = AgencySummarySerializer(read_only=True)
     receiving_agency = AgencySummarySerializer(read_only=True, allow_null=True)
     executing_agency = AgencySummarySerializer(read_only=True, allow_null=True)
-    requested_country = CountryCodeField(read_only=True)
+    # "" while a draft names no country yet.
+    requested_country = CountryCodeField(read_only=True, allow_blank=True)
     created_by = serializers.CharField(source="created_by.display_name", read_only=True)
 
     class Meta:

@@ -174,8 +174,18 @@ class IndicatorViewSet(
         responses={
             201: BulkReportSerializer,
             200: OpenApiResponse(BulkReportSerializer, description=_("Preview: nothing stored.")),
+            # The report when lines were refused; field messages when the request itself is.
             400: OpenApiResponse(
-                BulkReportSerializer, description=_("Refused lines: nothing stored.")
+                {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/BulkReport"},
+                        {"$ref": "#/components/schemas/ValidationError"},
+                    ]
+                },
+                description=_(
+                    "Refused lines (the report) or an invalid request (field messages): "
+                    "nothing stored."
+                ),
             ),
         },
     )
