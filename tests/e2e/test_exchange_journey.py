@@ -96,7 +96,9 @@ def _bundle(*patterns):
     return json.dumps({"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": objects})
 
 
-def test_investigator_imports_a_partner_bundle_after_fixing_it(new_page, screenshot_dir):
+def test_investigator_imports_the_valid_part_of_a_partner_bundle_then_the_fixed_object(
+    new_page, screenshot_dir
+):
     # Given a German investigator with an incident
     bka = AgencyFactory(name="Bundeskriminalamt Cybercrime", short_name="BKA-CC", country="DE")
     anna = UserFactory(username="anna.de", agency=bka, role=Role.INVESTIGATOR)
@@ -106,7 +108,7 @@ def test_investigator_imports_a_partner_bundle_after_fixing_it(new_page, screens
     page.goto(incident.get_absolute_url())
     page.locator("#exchange-panel").get_by_role("link", name="Import a STIX bundle").click()
 
-    # When she uploads a partner's bundle with one unsupported pattern
+    # When she uploads a partner's bundle with one broken pattern among valid ones
     page.get_by_label("STIX 2.1 bundle").set_input_files(
         files=[
             {
@@ -115,38 +117,46 @@ def test_investigator_imports_a_partner_bundle_after_fixing_it(new_page, screens
                 "buffer": _bundle(
                     "[ipv4-addr:value = '198.51.100.7']",
                     "[domain-name:value LIKE '%.evil.example']",
+                    "[domain-name:value = 'Evil.Example'",
                 ).encode(),
             }
         ]
     )
     page.get_by_role("button", name="Import").click()
 
-    # Then nothing is imported and the report names the object and why
+    # Then the valid ones are kept (the LIKE pattern whole) and the report names the broken one
     report = page.locator("#import-report")
-    expect(report).to_contain_text("Nothing was imported")
-    expect(report).to_contain_text("indicator--00000000-0000-4000-8000-000000000002")
-    expect(report).to_contain_text("LIKE is not imported")
-    snap(page, screenshot_dir, "exchange-5-import-refused")
-    assert not Indicator.objects.filter(incident=incident).exists()
+    expect(report.locator("#report-heading")).to_have_text("Imported")
+    expect(report).to_contain_text("1 object was not imported")
+    expect(report).to_contain_text("indicator--00000000-0000-4000-8000-000000000003")
+    expect(report).to_contain_text("Added (2)")
+    snap(page, screenshot_dir, "exchange-5-import-partial")
+    kept = Indicator.objects.filter(incident=incident)
+    assert kept.filter(value="198.51.100.7").exists()
+    assert kept.filter(type="stix-pattern").count() == 1
 
-    # When she uploads the corrected bundle
+    # When the partner sends the bundle again with the broken object corrected
     page.get_by_label("STIX 2.1 bundle").set_input_files(
         files=[
             {
                 "name": "partner.json",
                 "mimeType": "application/json",
                 "buffer": _bundle(
-                    "[ipv4-addr:value = '198.51.100.7']", "[domain-name:value = 'Evil.Example']"
+                    "[ipv4-addr:value = '198.51.100.7']",
+                    "[domain-name:value LIKE '%.evil.example']",
+                    "[domain-name:value = 'Evil.Example']",
                 ).encode(),
             }
         ]
     )
     page.get_by_role("button", name="Import").click()
 
-    # Then both indicators are added, normalised
-    expect(page.locator("#import-report")).to_contain_text("Added (2)")
+    # Then the corrected object is added, normalised; the others are known at this version
+    expect(page.locator("#import-report")).to_contain_text("Added (1)")
+    expect(page.locator("#import-report")).to_contain_text("Already at this version or newer (2)")
     snap(page, screenshot_dir, "exchange-6-import-done")
-    assert sorted(Indicator.objects.filter(incident=incident).values_list("value", flat=True)) == [
-        "198.51.100.7",
-        "evil.example",
-    ]
+    assert set(
+        Indicator.objects.filter(incident=incident)
+        .exclude(type="stix-pattern")
+        .values_list("value", flat=True)
+    ) == {"198.51.100.7", "evil.example"}
