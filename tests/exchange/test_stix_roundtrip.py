@@ -289,6 +289,30 @@ def test_taxii_serves_an_imported_indicator_under_its_own_id_and_version_marked_
 
 
 @pytest.mark.django_db
+def test_taxii_serves_the_source_identities_and_statements_indicators_refer_to(
+    client, target, lead_user
+):
+    run(target, lead_user, b.bundle(b.APT1))
+    url = reverse(
+        "taxii:objects", kwargs={"collection_id": incident_collection_id(target.reference)}
+    )
+
+    served = taxii_get(client, url, lead_user).json()["objects"]
+    by_id = {obj["id"]: obj for obj in served}
+    assert by_id[b.MANDIANT]["type"] == "identity"
+    assert by_id[b.COPYRIGHT]["definition"]["statement"].startswith("Copyright")
+    referred = {
+        ref
+        for obj in served
+        if obj["type"] == "indicator"
+        for ref in [obj.get("created_by_ref"), *obj.get("object_marking_refs", ())]
+    }
+    assert referred <= set(by_id)  # nothing a consumer would look up in vain
+    statements = taxii_get(client, url + "?match[type]=marking-definition", lead_user).json()
+    assert b.COPYRIGHT in {obj["id"] for obj in statements["objects"]}
+
+
+@pytest.mark.django_db
 def test_indicator_panel_shows_revoked_expired_source_and_why_not_in_blocklists(
     client, target, lead_user
 ):
