@@ -8,10 +8,12 @@ lost race) and writes every time in ISO 8601 UTC whatever the caller's time zone
 
 import datetime
 
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -140,10 +142,36 @@ class UTCDateTimeField(serializers.DateTimeField):
         super().__init__(*args, **kwargs)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """true or false, as the schema says: DRF would also read 0, 1, "yes" or "on"."""
+
+    JSON_VALUES = {True: True, False: False}
+    FORM_VALUES = {"true": True, "false": False, "True": True, "False": False}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            return data
+        if isinstance(data, str) and data in self.FORM_VALUES:
+            return self.FORM_VALUES[data]
+        self.fail("invalid", input=data)
+
+
+class StrictCharField(serializers.CharField):
+    """Text, as the schema says: DRF would also take a number and make it text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ModelSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
         models.DateTimeField: UTCDateTimeField,
+        models.BooleanField: StrictBooleanField,
     }
 
     # DRF drops ``allow_blank`` from read-only fields; the schema then says that a text or
@@ -247,3 +275,35 @@ class CountryCodeListFieldSchema(OpenApiSerializerFieldExtension):
             "items": country_code_schema(),
             "description": "ISO 3166-1 alpha-2 country codes, sorted and distinct.",
         }
+
+
+# Free text may be empty (no filter); so may an ordering (the default order).
+TEXT_OR_ORDER = (django_filters.CharFilter, django_filters.OrderingFilter)
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter, refusing (400) what it would otherwise silently ignore.
+
+    An empty value of a filter that is not free text, and a boolean filter given
+    anything but ``true`` or ``false``, would mean "no filter": a caller who made a typo
+    would get every row and believe them filtered.
+    """
+
+    BOOLEAN_VALUES = frozenset({"true", "false"})
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            errors = {}
+            for name, filter_ in filterset.filters.items():
+                for value in request.query_params.getlist(name):
+                    if value == "" and not isinstance(filter_, TEXT_OR_ORDER):
+                        errors[name] = [_("Give a value, or leave this filter out.")]
+                    elif (
+                        isinstance(filter_, django_filters.BooleanFilter)
+                        and value not in self.BOOLEAN_VALUES
+                    ):
+                        errors[name] = [_("Must be true or false.")]
+            if errors:
+                raise exceptions.ValidationError(errors)
+        return filterset

@@ -1,5 +1,4 @@
 from django.utils.translation import gettext_lazy as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, status, viewsets
 from rest_framework.response import Response
@@ -10,7 +9,7 @@ from accounts import actions, mfa, throttle
 from accounts.api.filtersets import AgencyFilterSet
 from accounts.api.serializers import AgencySerializer, TokenRequestSerializer, TokenSerializer
 from accounts.models import Agency
-from coordination.api import APIViewMixin
+from coordination.api import APIViewMixin, StrictFilterBackend
 
 
 @extend_schema_view(
@@ -29,7 +28,7 @@ class AgencyViewSet(APIViewMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = AgencySerializer
     queryset = Agency.objects.filter(is_active=True)
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = AgencyFilterSet
 
 

@@ -11,7 +11,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -25,7 +24,7 @@ from rest_framework.decorators import action
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
-from coordination.api import APIViewMixin, SnapshotCachedMixin
+from coordination.api import APIViewMixin, SnapshotCachedMixin, StrictFilterBackend
 from incidents import actions
 from incidents.api.serializers import (
     IncidentDetailSerializer,
@@ -151,7 +150,7 @@ class IncidentViewSet(
     """Incidents shared with the caller's agency or with the caller by name."""
 
     lookup_field = "reference"
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = IncidentFilterSet
     write_action = Action.CHANGE
 

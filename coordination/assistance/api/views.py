@@ -9,7 +9,6 @@ the state machine does not allow now answers 409 with the allowed ones.
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -22,7 +21,7 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from coordination.api import APIViewMixin
+from coordination.api import APIViewMixin, StrictFilterBackend
 from coordination.assistance import actions, deadlines
 from coordination.assistance.api.serializers import (
     HistorySerializer,
@@ -169,7 +168,7 @@ HISTORY_EXAMPLE = OpenApiExample(
 @extend_schema(tags=["requests"])
 class RequestViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     lookup_field = "reference"
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = RequestFilterSet
     serializer_class = RequestSerializer
 

@@ -12,14 +12,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import User
-from coordination.api import APIViewMixin
+from coordination.api import APIViewMixin, StrictFilterBackend
 from coordination.intel import actions
 from coordination.intel.api.serializers import (
     BulkCreateSerializer,
@@ -75,7 +74,7 @@ class IndicatorViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = IndicatorSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = IndicatorFilterSet
     lookup_value_regex = r"\d+"
 

@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
@@ -18,7 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from coordination.api import APIViewMixin
+from coordination.api import APIViewMixin, StrictFilterBackend
 from coordination.parsers import JSONParser
 from incidents.api.views import CONFLICT_RESPONSE
 from incidents.choices import Action
@@ -98,7 +97,7 @@ class HashingMultiPartParser(MultiPartParser):
 class EvidenceViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     lookup_field = "reference"
     lookup_value_regex = r"[^/]+"
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [StrictFilterBackend]
     filterset_class = EvidenceFilterSet
     parser_classes = [JSONParser, HashingMultiPartParser, FormParser]
     serializer_class = EvidenceSerializer
