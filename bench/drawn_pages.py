@@ -24,6 +24,7 @@ def main(argv=None):
     from bench.profile_page import BENCH_USERNAME, setup
     from bench.run_bench import DEEP_PAGE, LIST_PAGE_SIZE, pages
 
+    os.environ["MFA_REQUIRED"] = "false"  # the benchmark user signs in with the password alone
     setup()
     from django.db import connection
     from django.test import Client
@@ -49,20 +50,21 @@ def main(argv=None):
 
     client = Client()
     client.force_login(user)
-    print("| page | drawn: median ms | SQL ms | queries |")
-    print("|---|---:|---:|---:|")
+    print("| page | drawn: median ms | fastest ms | SQL ms | queries |")
+    print("|---|---:|---:|---:|---:|")
     for name, path in selected:
         assert client.get(path).status_code == 200, path
         with CaptureQueriesContext(connection) as ctx:
             client.get(path)
-        sql_ms = sum(float(q["time"]) for q in ctx.captured_queries) * 1000
+        queries = list(ctx.captured_queries)
+        sql_ms = sum(float(q["time"]) for q in queries) * 1000
         times = []
         for _ in range(args.requests):
             started = time.perf_counter()
             client.get(path)
             times.append((time.perf_counter() - started) * 1000)
         print(
-            f"| {name} | {statistics.median(times):.1f} | {sql_ms:.1f} | {len(ctx.captured_queries)} |"
+            f"| {name} | {statistics.median(times):.1f} | {min(times):.1f} | {sql_ms:.1f} | {len(queries)} |"
         )
 
 
