@@ -65,7 +65,7 @@ class TestReadersLanguage:
         assert (
             "Statut passé de <strong>Ouvert</strong> à <strong>En cours d'enquête</strong>" in html
         )
-        assert "Incident <strong>%s</strong> déclaré par" % incident.reference in html
+        assert f"Incident <strong>{incident.reference}</strong> déclaré par" in html
         assert "Status changed from" not in html
 
     def test_an_english_reader_reads_them_in_english(self, client, lead_user, incident):
