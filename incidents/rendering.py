@@ -38,7 +38,8 @@ class _Memo(dict):
         self.draw = draw
 
     def __missing__(self, key):
-        value = self[key] = self.draw(key)
+        # str(): a lazy label is translated once here, not at each use; safe HTML stays safe.
+        value = self[key] = str(self.draw(key))
         return value
 
 
