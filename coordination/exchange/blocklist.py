@@ -42,6 +42,7 @@ KINDS = {
     "md5": Kind(gettext_lazy("MD5 hashes"), Q(type=T.MD5)),
     "sha1": Kind(gettext_lazy("SHA-1 hashes"), Q(type=T.SHA1)),
     "sha256": Kind(gettext_lazy("SHA-256 hashes"), Q(type=T.SHA256)),
+    "sha512": Kind(gettext_lazy("SHA-512 hashes"), Q(type=T.SHA512)),
     "email": Kind(gettext_lazy("Email addresses"), Q(type=T.EMAIL)),
     "filename": Kind(gettext_lazy("File names"), Q(type=T.FILENAME)),
 }

@@ -127,7 +127,8 @@ def supporting_entries(indicators):
     """Standard objects and agency identities the served indicators refer to.
 
     They come first in the stream: the TLP objects are dated from the standard
-    (2022-10-01), an identity from the agency's creation.
+    (2022-10-01), an identity from the agency's creation, a partner's identity or
+    statement marking from the first import that brought it.
     """
     # One query over the (few) agencies, each probed through an index: never a scan of
     # the collection's indicators to collect distinct agency ids.
@@ -138,9 +139,26 @@ def supporting_entries(indicators):
         standard = [stix.tlp_extension_definition()] + [stix.tlp_marking(t) for t in TLP.values]
         entries = [Entry(STANDARD_OBJECTS_ADDED, obj, "") for obj in standard]
         entries += [Entry(a.created_at, stix.agency_identity(a), "") for a in agencies]
+    entries += source_entries(indicators)
     entries.sort(key=lambda entry: (entry.date_added, entry.id))
     for entry in entries:
         # A key, not a position: a position counts the unfiltered list, so under a
         # filter (match[type], added_after) it would point past unserved objects.
         entry.cursor = f"s{epoch_micros(entry.date_added)}.{entry.id}"
     return entries
+
+
+def source_entries(indicators):
+    """The partners' identities and statement markings imported indicators refer to."""
+    imported = (
+        indicators.exclude(stix_id="")
+        .filter(stix__has_any_keys=["source_identity", "statements"])
+        .order_by("created_at", "pk")
+        .values_list("created_at", "stix")
+    )
+    found = {}
+    for created_at, source in imported.iterator():
+        identity = source.get("source_identity")
+        for obj in ([identity] if identity else []) + list(source.get("statements", ())):
+            found.setdefault(obj["id"], Entry(created_at, obj, ""))
+    return list(found.values())

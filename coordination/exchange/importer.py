@@ -69,7 +69,12 @@ HASH_TYPES = {
     "sha1": IndicatorType.SHA1,
     "sha-256": IndicatorType.SHA256,
     "sha256": IndicatorType.SHA256,
+    "sha-512": IndicatorType.SHA512,
+    "sha512": IndicatorType.SHA512,
+    "ssdeep": IndicatorType.SSDEEP,
+    "tlsh": IndicatorType.TLSH,
 }
+IMPHASH_PATH = ("extensions", "windows-pebinary-ext", "imphash")
 VALUE_TYPES = {
     "ipv4-addr": IndicatorType.IPV4,
     "ipv6-addr": IndicatorType.IPV6,
@@ -340,6 +345,8 @@ def comparison_observable(object_type, path, operator, value):
     if object_type in ("file", "artifact") and len(path) == 2 and path[0] == "hashes":
         hash_type = HASH_TYPES.get(str(path[1]).strip("'").lower())
         return (hash_type, value) if hash_type else None
+    if object_type == "file" and tuple(str(step).strip("'") for step in path) == IMPHASH_PATH:
+        return IndicatorType.IMPHASH, value
     if (object_type, path) in REF_VALUE_PATHS:
         kind = REF_VALUE_PATHS[(object_type, path)]
         if kind is None:  # a network-traffic end: address, network or domain name

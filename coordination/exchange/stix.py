@@ -43,6 +43,9 @@ HASH_NAMES = {
     IndicatorType.MD5: "MD5",
     IndicatorType.SHA1: "SHA-1",
     IndicatorType.SHA256: "SHA-256",
+    IndicatorType.SHA512: "SHA-512",
+    IndicatorType.SSDEEP: "SSDEEP",
+    IndicatorType.TLSH: "TLSH",
 }
 OBJECT_PATHS = {
     IndicatorType.IPV4: "ipv4-addr:value",
@@ -52,6 +55,7 @@ OBJECT_PATHS = {
     IndicatorType.EMAIL: "email-addr:value",
     IndicatorType.FILENAME: "file:name",
     **{kind: f"file:hashes.'{name}'" for kind, name in HASH_NAMES.items()},
+    IndicatorType.IMPHASH: "file:extensions.'windows-pebinary-ext'.imphash",
 }
 
 

@@ -12,6 +12,12 @@ class IndicatorType(models.TextChoices):
     MD5 = "md5", _("MD5 hash")
     SHA1 = "sha1", _("SHA-1 hash")
     SHA256 = "sha256", _("SHA-256 hash")
+    SHA512 = "sha512", _("SHA-512 hash")
+    # Fuzzy hashes: equal values correlate; a blocklist cannot use similarity.
+    SSDEEP = "ssdeep", _("SSDEEP fuzzy hash")
+    TLSH = "tlsh", _("TLSH fuzzy hash")
+    # The MD5 of a PE file's import table: as long as an MD5, so typed, never guessed.
+    IMPHASH = "imphash", _("Import hash (imphash)")
     FILENAME = "filename", _("File name")
     # A STIX pattern kept as given: compound, or naming what has no type of its own here.
     PATTERN = "stix-pattern", _("STIX pattern")

@@ -51,6 +51,11 @@ class IndicatorFilterSet(django_filters.FilterSet):
         field_name="incident__lead_agency__country",
         label=_("Country of the incident's lead agency"),
     )
+    active = django_filters.BooleanFilter(
+        method="filter_active",
+        label=_("Active"),
+        help_text=_("true: neither revoked nor expired; false: revoked or expired."),
+    )
     added_after = UTCDateTimeFilter(
         field_name="created_at", lookup_expr="gte", label=_("Added at or after")
     )
@@ -63,6 +68,10 @@ class IndicatorFilterSet(django_filters.FilterSet):
             data = data.copy()
             data["country"] = data["country"].strip().upper()
         super().__init__(data, *args, **kwargs)
+
+    def filter_active(self, queryset, name, value):
+        current = queryset.active()
+        return current if value else queryset.exclude(pk__in=current.values("pk"))
 
     def filter_value(self, queryset, name, value):
         return filter_by_value(queryset, value, self.data.get("type") or "")

@@ -128,6 +128,17 @@ class Indicator(models.Model):
         return not self.revoked and not (self.valid_until and self.valid_until <= timezone.now())
 
     @property
+    def blocklist_reason(self):
+        """Why no blocklist carries this indicator ("" when one may), for the analyst."""
+        if self.blocklist_note:
+            return self.blocklist_note
+        if self.type in (IndicatorType.SSDEEP, IndicatorType.TLSH):
+            return _("a fuzzy hash measures similarity; blocklists match exact values")
+        if self.type == IndicatorType.IMPHASH:
+            return _("unrelated programs with the same imports share an import hash")
+        return ""
+
+    @property
     def owner_agency_id(self):
         """The agency an AMBER+STRICT indicator stays in: who added it, else the lead."""
         return self.added_by_agency_id or self.incident.lead_agency_id

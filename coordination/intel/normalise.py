@@ -133,7 +133,16 @@ def _prepare(raw):
 # --- detection -----------------------------------------------------------------------------
 
 _HEX = frozenset(string.hexdigits)
-_HASH_LENGTHS = {32: IndicatorType.MD5, 40: IndicatorType.SHA1, 64: IndicatorType.SHA256}
+_HASH_LENGTHS = {
+    32: IndicatorType.MD5,
+    40: IndicatorType.SHA1,
+    64: IndicatorType.SHA256,
+    70: IndicatorType.TLSH,  # a TLSH digest written without its "T1" version prefix
+    128: IndicatorType.SHA512,
+}
+# blocksize:hash:hash, the form ssdeep prints (the quoted file name it may append dropped).
+_SSDEEP_RE = re.compile(r'^(\d{1,10}):([A-Za-z0-9/+]{1,64}):([A-Za-z0-9/+]{1,64})(?:,".*")?$')
+_TLSH_RE = re.compile(r"^(?:T1)?([0-9A-F]{70})$", re.IGNORECASE)
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.\-]*://", re.IGNORECASE)
 # A bare host followed by a path, query or port: "evil.example/login.php", "evil.example:8080/".
 _SCHEMELESS_URL_RE = re.compile(r"^[^\s/?#@:]+\.[^\s/?#@:]+(?:(?::\d{1,5})?[/?#]|:\d{1,5}$)")
@@ -260,6 +269,10 @@ def detect_type(raw: str) -> str:
             code="too_long",
         )
 
+    if _SSDEEP_RE.match(text):
+        return IndicatorType.SSDEEP
+    if text[:2] in ("T1", "t1") and _TLSH_RE.match(text):
+        return IndicatorType.TLSH
     if all(c in _HEX for c in text):
         if len(text) in _HASH_LENGTHS:
             return _HASH_LENGTHS[len(text)]
@@ -267,7 +280,7 @@ def detect_type(raw: str) -> str:
             raise ValidationError(
                 _(
                     "This looks like a hash but has %(length)d hexadecimal characters; "
-                    "MD5 has 32, SHA-1 40 and SHA-256 64."
+                    "MD5 has 32, SHA-1 40, SHA-256 64, TLSH 70 and SHA-512 128."
                 )
                 % {"length": len(text)},
                 code="hash_length",
@@ -333,7 +346,7 @@ def detect_type(raw: str) -> str:
     raise ValidationError(
         _(
             "“%(value)s” is not a recognised indicator (IP address, network, domain, URL, "
-            "email address, MD5/SHA-1/SHA-256 hash or file name)."
+            "email address, MD5/SHA-1/SHA-256/SHA-512, SSDEEP or TLSH hash or file name)."
         )
         % {"value": _shorten(text)},
         code="unrecognised",
@@ -649,6 +662,30 @@ def _hash_normaliser(type_, length):
     return normalise_hash
 
 
+def _normalise_ssdeep(text):
+    match = _SSDEEP_RE.match(text.strip())
+    if not match:
+        raise ValidationError(
+            _("“%(value)s” is not an SSDEEP hash (block size:hash:hash).")
+            % {"value": _shorten(text)},
+            code="invalid_hash",
+        )
+    # Base64 digits are case-sensitive: only the appended file name is dropped.
+    return ":".join(match.groups())
+
+
+def _normalise_tlsh(text):
+    match = _TLSH_RE.match(text.strip())
+    if not match:
+        raise ValidationError(
+            _("“%(value)s” is not a TLSH hash (70 hexadecimal characters, after “T1”).")
+            % {"value": _shorten(text)},
+            code="invalid_hash",
+        )
+    # One digest, two spellings: stored with its version prefix, as TLSH 4 prints it.
+    return "T1" + match.group(1).upper()
+
+
 def _normalise_filename(text):
     name = unicodedata.normalize("NFC", text)
     if any(unicodedata.category(c) in ("Cc", "Cf") for c in name):
@@ -689,5 +726,9 @@ _NORMALISERS = {
     IndicatorType.MD5: _hash_normaliser(IndicatorType.MD5, 32),
     IndicatorType.SHA1: _hash_normaliser(IndicatorType.SHA1, 40),
     IndicatorType.SHA256: _hash_normaliser(IndicatorType.SHA256, 64),
+    IndicatorType.SHA512: _hash_normaliser(IndicatorType.SHA512, 128),
+    IndicatorType.SSDEEP: _normalise_ssdeep,
+    IndicatorType.TLSH: _normalise_tlsh,
+    IndicatorType.IMPHASH: _hash_normaliser(IndicatorType.IMPHASH, 32),
     IndicatorType.FILENAME: _normalise_filename,
 }

@@ -68,18 +68,18 @@ class IndicatorQuerySet(models.QuerySet):
             queryset = self.filter(permission_exists(user, action, "incident_id"))
         return queryset.visible_to(user)
 
-    def blocklistable(self):
-        """What a blocklist may carry: active (not revoked, not past ``valid_until``),
-        a single value (not a kept STIX pattern) and nothing marked as inexpressible."""
+    def active(self):
+        """Neither revoked nor past ``valid_until``: what may be served as current."""
         from django.utils import timezone
 
+        return self.filter(revoked=False).exclude(valid_until__lte=timezone.now())
+
+    def blocklistable(self):
+        """What a blocklist may carry: active, a single value (not a kept STIX pattern)
+        and nothing marked as inexpressible."""
         from coordination.intel.choices import IndicatorType
 
-        return (
-            self.filter(revoked=False, blocklist_note="")
-            .exclude(type=IndicatorType.PATTERN)
-            .exclude(valid_until__lte=timezone.now())
-        )
+        return self.active().filter(blocklist_note="").exclude(type=IndicatorType.PATTERN)
 
     def visible_to(self, user):
         """Apply the per-indicator TLP rule (the incident's visibility is the caller's)."""

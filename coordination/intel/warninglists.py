@@ -36,6 +36,10 @@ _ATTRIBUTES = {
     IndicatorType.MD5: frozenset({"md5", "filename|md5"}),
     IndicatorType.SHA1: frozenset({"sha1", "filename|sha1"}),
     IndicatorType.SHA256: frozenset({"sha256", "filename|sha256"}),
+    IndicatorType.SHA512: frozenset({"sha512", "filename|sha512"}),
+    IndicatorType.SSDEEP: frozenset({"ssdeep", "filename|ssdeep"}),
+    IndicatorType.TLSH: frozenset({"tlsh", "filename|tlsh"}),
+    IndicatorType.IMPHASH: frozenset({"imphash", "filename|imphash"}),
     IndicatorType.FILENAME: frozenset({"filename"}),
 }
 

@@ -21,6 +21,13 @@ SAMPLE_VALUES = {
     IndicatorType.MD5: "d41d8cd98f00b204e9800998ecf8427e",
     IndicatorType.SHA1: "da39a3ee5e6b4b0d3255bfef95601890afd80709",
     IndicatorType.SHA256: "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+    IndicatorType.SHA512: "cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce"
+    "47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e",
+    IndicatorType.SSDEEP: "3:AXGBicFlgVNhBGcL6wCrFQEv:AXGHsNhxLsr2C",
+    IndicatorType.TLSH: "T1"
+    + "A3B2C4D5E6F708192A3B4C5D6E7F8091A2B3C4D5"
+    + "E6F708192A3B4C5D6E7F8091A2B3C4",
+    IndicatorType.IMPHASH: "f34d5f2d4577ed6d9ceec516c1f5a744",
     IndicatorType.FILENAME: "invoice 'final'.pdf.exe",
 }
 

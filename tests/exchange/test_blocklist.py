@@ -300,3 +300,20 @@ def test_values_read_as_comments_or_two_values_never_reach_a_blocklist(
     client.force_login(lead_user)
 
     assert lines(client.get(incident_url(incident) + "?type=filename")) == ["b.exe"]
+
+
+@pytest.mark.django_db
+def test_sha512_hashes_have_their_own_list_and_fuzzy_hashes_none(
+    client, incident, lead_user, add_indicator
+):
+    sha512 = "ab" * 64
+    add_indicator(incident, IndicatorType.SHA512, sha512, by=lead_user)
+    add_indicator(
+        incident, IndicatorType.SSDEEP, "3:AXGBicFlgVNhBGcL6wCrFQEv:AXGHsNhxLsr2C", by=lead_user
+    )
+    client.force_login(lead_user)
+
+    assert lines(client.get(incident_url(incident) + "?type=sha512")) == [sha512]
+    refused = client.get(incident_url(incident) + "?type=ssdeep")
+    assert refused.status_code == 400
+    assert "sha512" in refused.content.decode()

@@ -99,17 +99,37 @@ def test_api_import_of_an_indicator_without_id_answers_with_the_report_not_a_500
 
 
 @pytest.mark.django_db
-def test_hashes_without_a_type_here_email_and_traffic_patterns_are_kept(target, lead_user):
+def test_every_hash_misp_exports_email_and_traffic_patterns_are_kept(target, lead_user):
     run(target, lead_user, b.bundle(b.MISP))
 
-    for object_id in (b.SHA512_ID, b.IMPHASH_ID, b.MATCHES_ID):
-        row = kept(target, object_id)
-        assert row.type == IndicatorType.PATTERN and row.pattern == row.value
+    sha512 = kept(target, b.SHA512_ID)
+    assert (sha512.type, sha512.value) == (IndicatorType.SHA512, b.SHA512)
+    imphash = kept(target, b.IMPHASH_ID)
+    assert (imphash.type, imphash.value) == (
+        IndicatorType.IMPHASH,
+        "f34d5f2d4577ed6d9ceec516c1f5a744",
+    )
+    matches = kept(target, b.MATCHES_ID)
+    assert matches.type == IndicatorType.PATTERN and matches.pattern == matches.value
     fuzzy = kept(target, b.FUZZY_ID)
-    # SSDEEP and TLSH stay in the pattern; the MD5 of the OR is listed on its own.
-    assert list(fuzzy.derived.values_list("type", "value", "blocklist_note")) == [
-        (IndicatorType.MD5, b.MD5_IN_OR, "")
-    ]
+    # Each hash of the OR is listed on its own, for correlation; a blocklist of MD5 carries
+    # the MD5, and no blocklist carries the fuzzy hashes.
+    assert sorted(fuzzy.derived.values_list("type", "value")) == sorted(
+        [
+            (IndicatorType.MD5, b.MD5_IN_OR),
+            (
+                IndicatorType.SSDEEP,
+                (
+                    "96:s4Ud1Lj96tHHlZDrwciQmA+4uy1I0G4HYuL8N3TzS8QsO/wqWXLcMSx:"
+                    "sF1LjEtHHlZDrJzrhuyZvHYm8tKp/RWO"
+                ),
+            ),
+            (
+                IndicatorType.TLSH,
+                "T1A3B2C4D5E6F708192A3B4C5D6E7F8091A2B3C4D5E6F708192A3B4C5D6E7F8091A2B3C4",
+            ),
+        ]
+    )
     (sender,) = kept(target, b.EMAIL_ID).derived.all()
     assert (sender.type, sender.value) == (IndicatorType.EMAIL, "billing@phish.example")
     assert "AND" in sender.blocklist_note
@@ -124,7 +144,7 @@ def test_the_most_restrictive_tlp_wins_container_and_granular_markings(target, l
 
     # The grouping's TLP:AMBER reaches its members in a GREEN incident ...
     assert kept(target, b.ACTIVE_ID).tlp == TLP.AMBER
-    assert kept(target, b.FUZZY_ID).derived.get().tlp == TLP.AMBER
+    assert {row.tlp for row in kept(target, b.FUZZY_ID).derived.all()} == {TLP.AMBER}
     # ... and a granular TLP:RED on the pattern beats it.
     assert kept(target, b.RED_ID).tlp == TLP.RED
 
@@ -269,6 +289,30 @@ def test_taxii_serves_an_imported_indicator_under_its_own_id_and_version_marked_
 
 
 @pytest.mark.django_db
+def test_taxii_serves_the_source_identities_and_statements_indicators_refer_to(
+    client, target, lead_user
+):
+    run(target, lead_user, b.bundle(b.APT1))
+    url = reverse(
+        "taxii:objects", kwargs={"collection_id": incident_collection_id(target.reference)}
+    )
+
+    served = taxii_get(client, url, lead_user).json()["objects"]
+    by_id = {obj["id"]: obj for obj in served}
+    assert by_id[b.MANDIANT]["type"] == "identity"
+    assert by_id[b.COPYRIGHT]["definition"]["statement"].startswith("Copyright")
+    referred = {
+        ref
+        for obj in served
+        if obj["type"] == "indicator"
+        for ref in [obj.get("created_by_ref"), *obj.get("object_marking_refs", ())]
+    }
+    assert referred <= set(by_id)  # nothing a consumer would look up in vain
+    statements = taxii_get(client, url + "?match[type]=marking-definition", lead_user).json()
+    assert b.COPYRIGHT in {obj["id"] for obj in statements["objects"]}
+
+
+@pytest.mark.django_db
 def test_indicator_panel_shows_revoked_expired_source_and_why_not_in_blocklists(
     client, target, lead_user
 ):
@@ -312,3 +356,33 @@ def test_two_versions_of_one_object_in_one_bundle_keep_the_newest(target, lead_u
 
     assert [c["value"] for c in report.created] == ["newer.example"]
     assert kept(target, b.DOMAIN_ID).value == "newer.example"
+
+
+@pytest.mark.django_db
+def test_api_gives_lifecycle_and_provenance_and_filters_what_is_active(
+    api_client, target, lead_user
+):
+    run(target, lead_user, b.bundle(b.APT1))
+    run(target, lead_user, b.bundle(b.MISP))
+    api_client.force_authenticate(lead_user)
+    url = reverse("intel-api:indicator-list")
+
+    rows = api_client.get(url, {"incident": target.reference, "page_size": 100}).json()["results"]
+    by_stix_id = {row["stix_id"]: row for row in rows if row["stix_id"]}
+    x509 = by_stix_id[b.X509_ID]
+    assert x509["stix_created"] == "2015-05-15T09:12:16.432000Z"
+    assert x509["source"]["source_identity"]["name"] == "Mandiant"
+    assert x509["source"]["kill_chain_phases"][0]["phase_name"] == "establish-foothold"
+    assert x509["source"]["statements"][0]["definition"]["statement"].startswith("Copyright")
+    assert x509["pattern"] and x509["active"] is True
+    assert by_stix_id[b.REVOKED_ID]["revoked"] is True
+    assert by_stix_id[b.REVOKED_ID]["active"] is False
+    assert by_stix_id[b.EXPIRED_ID]["valid_until"] == "2024-06-01T00:00:00Z"
+    derived = [row for row in rows if row["derived_from"] == kept(target, b.FUZZY_ID).pk]
+    assert {row["type"] for row in derived} == {"md5", "ssdeep", "tlsh"}
+    assert "similarity" in next(r for r in derived if r["type"] == "ssdeep")["blocklist_note"]
+
+    inactive = api_client.get(url, {"incident": target.reference, "active": "false"}).json()
+    assert {row["stix_id"] for row in inactive["results"]} == {b.REVOKED_ID, b.EXPIRED_ID}
+    active = api_client.get(url, {"incident": target.reference, "active": "true"}).json()
+    assert b.REVOKED_ID not in {row["stix_id"] for row in active["results"]}

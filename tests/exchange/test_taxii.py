@@ -603,7 +603,7 @@ def test_object_by_id_is_one_indexed_lookup_and_still_finds_bulk_loaded_rows(
     wanted = stix.indicator_id(incident.reference, IndicatorType.IPV4, "198.51.100.2")
     url = collection_url("object", incident, object_id=wanted)
     taxii_get(client, url, lead_user)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         assert [o["id"] for o in objects(taxii_get(client, url, lead_user))] == [wanted]
     # A row loaded outside the ORM (COPY, raw SQL) has no stored uuid: found all the same.
     Indicator.objects.filter(stix_uuid__isnull=False).update(stix_uuid=None)

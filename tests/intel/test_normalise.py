@@ -444,3 +444,58 @@ def test_an_address_with_an_impossible_port_is_refused(raw):
     with pytest.raises(ValidationError) as error:
         normalise(detect_type(raw), raw)
     assert error.value.code == "invalid_port"
+
+
+# --- hashes beyond MD5, SHA-1 and SHA-256 ----------------------------------------------------
+
+SSDEEP = (
+    "96:s4Ud1Lj96tHHlZDrwciQmA+4uy1I0G4HYuL8N3TzS8QsO/wqWXLcMSx:sF1LjEtHHlZDrJzrhuyZvHYm8tKp/RWO"
+)
+TLSH_DIGEST = "A3B2C4D5E6F708192A3B4C5D6E7F8091A2B3C4D5E6F708192A3B4C5D6E7F8091A2B3C4"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("ab" * 64, T.SHA512),
+        (SSDEEP, T.SSDEEP),
+        (f'{SSDEEP},"invoice.exe"', T.SSDEEP),
+        (f"T1{TLSH_DIGEST}", T.TLSH),
+        (TLSH_DIGEST.lower(), T.TLSH),
+    ],
+)
+def test_sha512_and_fuzzy_hashes_are_recognised(raw, expected):
+    assert detect_type(raw) == expected
+
+
+def test_an_md5_long_value_is_never_guessed_as_an_imphash():
+    assert detect_type("f34d5f2d4577ed6d9ceec516c1f5a744") == T.MD5
+
+
+@pytest.mark.parametrize(
+    ("type_", "raw", "expected"),
+    [
+        (T.SHA512, "AB" * 64, "ab" * 64),
+        (T.SSDEEP, f'{SSDEEP},"C:\\\\temp\\\\invoice.exe"', SSDEEP),
+        (T.TLSH, TLSH_DIGEST.lower(), f"T1{TLSH_DIGEST}"),
+        (T.TLSH, f"t1{TLSH_DIGEST}", f"T1{TLSH_DIGEST}"),
+        (T.IMPHASH, "F34D5F2D4577ED6D9CEEC516C1F5A744", "f34d5f2d4577ed6d9ceec516c1f5a744"),
+    ],
+)
+def test_one_hash_has_one_canonical_text(type_, raw, expected):
+    assert normalise(type_, raw) == expected
+
+
+@pytest.mark.parametrize(
+    ("type_", "raw", "fragment"),
+    [
+        (T.SHA512, "ab" * 63, "128 hexadecimal characters"),
+        (T.SSDEEP, "96:abc", "not an SSDEEP hash"),
+        (T.TLSH, "T1" + "A" * 69, "not a TLSH hash"),
+        (T.IMPHASH, "f34d5f2d", "32 hexadecimal characters"),
+    ],
+)
+def test_malformed_hashes_are_refused_with_the_expected_form(type_, raw, fragment):
+    with pytest.raises(ValidationError) as excinfo:
+        normalise(type_, raw)
+    assert fragment in " ".join(excinfo.value.messages)

@@ -39,6 +39,28 @@ class SightingsSerializer(serializers.Serializer):
     )
 
 
+class StixSourceSerializer(serializers.Serializer):
+    """What a STIX import kept of the partner's object, as the partner gave it."""
+
+    name = serializers.CharField(required=False)
+    labels = serializers.ListField(child=serializers.CharField(), required=False)
+    indicator_types = serializers.ListField(child=serializers.CharField(), required=False)
+    kill_chain_phases = serializers.ListField(child=serializers.DictField(), required=False)
+    external_references = serializers.ListField(child=serializers.DictField(), required=False)
+    created_by_ref = serializers.CharField(
+        required=False, help_text=_("The STIX id of the identity that made the object.")
+    )
+    source_identity = serializers.DictField(
+        required=False, help_text=_("That identity object, when the bundle held it.")
+    )
+    statements = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text=_("Statement marking definitions (copyright, terms of use) that apply."),
+    )
+    pattern_version = serializers.CharField(required=False)
+
+
 class IndicatorSerializer(ModelSerializer):
     incident = serializers.CharField(source="incident.reference", read_only=True)
     added_by = serializers.CharField(source="added_by.display_name", read_only=True)
@@ -56,6 +78,27 @@ class IndicatorSerializer(ModelSerializer):
         many=True,
         read_only=True,
         help_text=_("Named recipients of a TLP:RED indicator (user ids), besides who added it."),
+    )
+    active = serializers.BooleanField(
+        read_only=True,
+        help_text=_("Neither revoked nor past valid_until: what blocklists and TAXII serve."),
+    )
+    stix_created = UTCDateTimeField(read_only=True, allow_null=True)
+    stix_modified = UTCDateTimeField(read_only=True, allow_null=True)
+    valid_until = UTCDateTimeField(read_only=True, allow_null=True)
+    derived_from = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        help_text=_("The STIX pattern indicator this value was taken from, for correlation."),
+    )
+    blocklist_note = serializers.CharField(
+        source="blocklist_reason",
+        read_only=True,
+        help_text=_("Why no blocklist carries this indicator; empty when one may."),
+    )
+    source = StixSourceSerializer(
+        source="stix",
+        read_only=True,
+        help_text=_("Imported indicators: what the partner's STIX object said of itself."),
     )
 
     class Meta:
@@ -79,6 +122,16 @@ class IndicatorSerializer(ModelSerializer):
             "warning_lists",
             "blocklist_allowed_at",
             "blocklist_allowed_by_name",
+            "blocklist_note",
+            "active",
+            "revoked",
+            "valid_until",
+            "stix_id",
+            "pattern",
+            "stix_created",
+            "stix_modified",
+            "derived_from",
+            "source",
         ]
         read_only_fields = fields
 
