@@ -32,6 +32,7 @@ from incidents.choices import (
     Action,
     ParticipationRole,
     Status,
+    TimelineKind,
 )
 from incidents.exceptions import ConcurrentChange, TransitionNotAllowed
 from incidents.forms import (
@@ -46,6 +47,7 @@ from incidents.forms import (
     invitable_agencies,
     validation_message,
 )
+from incidents.markdown import removed_links
 from incidents.models import Incident, Participation, TimelineEntry
 from incidents.pagination import LookaheadPaginator
 from incidents.permissions import allowed_actions, held_actions_annotations
@@ -153,7 +155,7 @@ def dashboard(request):
         )
     activity = (
         TimelineEntry.objects.restrict(user)
-        .select_related("incident", "author_agency")
+        .select_related("incident", "author__agency", "author_agency")
         .defer("body", "body_html")  # the excerpt is shown
         .order_by("-recorded_at", "-pk")[:DASHBOARD_ROWS]
     )
@@ -272,13 +274,13 @@ def _timeline_entries(incident, user):
     return (
         TimelineEntry.objects.filter(incident=incident)
         .visible_to(user)
-        .select_related("author", "author_agency")
+        .select_related("author__agency", "author_agency")
         .prefetch_related(
             "audience",
             Prefetch(
                 "corrections",
                 queryset=TimelineEntry.objects.visible_to(user)
-                .select_related("author_agency")
+                .select_related("author__agency", "author_agency")
                 .order_by("recorded_at", "pk"),
                 to_attr="visible_corrections",
             ),
@@ -336,7 +338,9 @@ def _render_detail(
             corrects = request.GET.get("corrects", "")
             if corrects.isdigit():
                 correcting = (
-                    TimelineEntry.objects.filter(incident=incident, pk=int(corrects))
+                    TimelineEntry.objects.filter(
+                        incident=incident, pk=int(corrects), kind=TimelineKind.NOTE
+                    )
                     .visible_to(user)
                     .select_related("author_agency")
                     .first()
@@ -449,6 +453,16 @@ def timeline_add(request, reference):
             apply_validation_error(form, exc)
         else:
             messages.success(request, _("Entry added to the timeline."))
+            removed = removed_links(data["body"])
+            if removed:
+                messages.warning(
+                    request,
+                    _(
+                        "Links kept as plain text: only http, https and mailto addresses "
+                        "are linked. Removed: %(links)s"
+                    )
+                    % {"links": ", ".join(removed)},
+                )
             return redirect(f"{incident.get_absolute_url()}#entry-{entry.pk}")
     return _render_detail(request, incident, allowed, entry_form=form, status=400)
 

@@ -80,7 +80,7 @@ def test_enforcing_authority_hears_of_the_order_with_its_refusal_window(
     assert "Art. 8" in app.first().subject
     mailbox = alerts.get(channel=Channel.EMAIL, recipient__isnull=True)
     assert mailbox.email == nl_agency.mailbox
-    assert "12 Mar 2026" in mailbox.body_text  # 10 days after the notification of 2 March
+    assert "2026-03-12" in mailbox.body_text  # 10 days after the notification of 2 March
 
 
 @pytest.mark.parametrize(
