@@ -107,3 +107,13 @@ def agency_removed(incident, by, agency, reason=""):
     if reason:
         body += "\n\n" + _("Reason: %(reason)s") % {"reason": reason}
     return write_entry(incident, by, TimelineKind.PARTICIPATION, body, subject=agency)
+
+
+def tag_added(incident, by, tag):
+    body = _("Tag `%(tag)s` added.") % {"tag": tag.name}
+    return write_entry(incident, by, TimelineKind.SYSTEM, body, subject=incident)
+
+
+def tag_removed(incident, by, name):
+    body = _("Tag `%(tag)s` removed.") % {"tag": name}
+    return write_entry(incident, by, TimelineKind.SYSTEM, body, subject=incident)

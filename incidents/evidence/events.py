@@ -58,3 +58,16 @@ def evidence_compromised(evidence, event, by):
         "expected": evidence.sha256,
     }
     return write_entry(evidence.incident, by, TimelineKind.CUSTODY, body, subject=evidence)
+
+
+def attachment_promoted(evidence, attachment, by):
+    body = _(
+        "Attachment *%(name)s* of the entry of %(when)s promoted to evidence **%(reference)s** "
+        "(SHA-256 `%(sha256)s`)."
+    ) % {
+        "name": attachment.file_name,
+        "when": attachment.entry.occurred_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "reference": evidence.reference,
+        "sha256": evidence.sha256,
+    }
+    return write_entry(evidence.incident, by, TimelineKind.EVIDENCE, body, subject=evidence)
