@@ -24,7 +24,7 @@ from incidents.models import IncidentTag
 MAX_LENGTH = 200
 MACHINE_TAG_RE = re.compile(
     r"""^(?P<namespace>[a-z0-9][a-z0-9_.\-]*):(?P<predicate>[^"=\s]+)"""
-    r"""(?:=(?P<quote>["\u201c\u201d]?)(?P<value>[^"\u201c\u201d]*)(?P=quote))?$""",
+    r"""(?:=(?P<quote>"?)(?P<value>[^"]*)(?P=quote))?$""",
     re.IGNORECASE,
 )
 # TLP 1.0 spelled WHITE what TLP 2.0 calls CLEAR.
@@ -52,6 +52,8 @@ class ParsedTag:
 def parse_tag(text):
     """The normalised tag of ``text``; ``ValidationError`` on ``name`` if it is no tag."""
     text = " ".join((text or "").split())
+    # Word processors turn "…" into typographic quotes.
+    text = text.replace("\u201c", '"').replace("\u201d", '"')
     if not text:
         raise ValidationError({"name": _("Type a tag.")})
     if len(text) > MAX_LENGTH:
