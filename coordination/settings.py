@@ -144,6 +144,18 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Hot fragments only (rows, timeline entries, options): loaded by name from
+        # this engine, never found by Django's template lookup first.
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "jinja2"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "coordination.jinja2_env.environment",
+            "extensions": ["jinja2.ext.i18n"],
+            "autoescape": True,
+        },
+    },
 ]
 
 # Database: a SQLite file under var/ unless DATABASE_URL names another one.

@@ -105,8 +105,7 @@ def update_incident(incident, by, **changes):
     incident.full_clean(exclude=["reference", "lead_agency", "created_by"])
     # Only the edited columns: a concurrent status change must not be overwritten.
     incident.save(update_fields=[*changed, "updated_at"])
-    labels = [str(Incident._meta.get_field(name).verbose_name) for name in changed]
-    events.incident_edited(incident, by, labels)
+    events.incident_edited(incident, by, changed)
     return incident
 
 
@@ -140,7 +139,7 @@ def change_status(incident, by, new_status, reason=""):
     if not updated:
         raise ConcurrentChange()
     incident.status, incident.updated_at = new_status, now
-    events.status_changed(incident, by, old_status.label, new_status.label, reason)
+    events.status_changed(incident, by, old_status, new_status, reason)
     return incident
 
 
@@ -208,11 +207,11 @@ def change_participation_role(participation, role, by):
         raise ValidationError({"role": _("The lead agency's role cannot be changed here.")})
     if participation.role == role:
         return participation
-    old_label = participation.get_role_display()
+    old_role = participation.role
     participation.role = role
     participation.save(update_fields=["role"])
     grant_participation(incident, participation.agency, role)
-    events.participation_role_changed(incident, by, participation, old_label)
+    events.participation_role_changed(incident, by, participation, old_role)
     _record_participation(
         AuditAction.PARTICIPATION_CHANGED, incident, by, participation.agency, role
     )

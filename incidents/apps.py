@@ -7,6 +7,7 @@ class IncidentsConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import post_migrate
+        from django.utils.module_loading import autodiscover_modules
 
         from coordination.notifications import subjects
         from incidents.querysets import forget_permission_ids
@@ -15,3 +16,7 @@ class IncidentsConfig(AppConfig):
         # Notifications about a case or an evidence item show only while it is visible.
         subjects.register("incidents:detail", "incidents.Incident")
         subjects.register("evidence:detail", "incidents.Evidence")
+        # The timeline's event codes: every app's ``events`` module registers its own.
+        import incidents.evidence.events  # noqa: F401
+
+        autodiscover_modules("events")

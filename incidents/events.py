@@ -1,12 +1,141 @@
-"""One writer per kind of timeline entry. Called from actions inside their transaction."""
+"""Timeline entries: one writer per kind, and the events Concord writes on a case.
+
+What Concord itself writes (a status change, an agency invited, a custody step) is an
+*event*: a code and its parameters, stored on the entry and drawn in the reader's
+language when shown (``event_html``). Other apps register their codes with
+``register`` in their own ``events`` module (found at start-up by
+``IncidentsConfig.ready``) and write with ``write_event``. An officer's own note is
+stored as written and never translated.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from incidents.choices import TimelineKind
-from incidents.markdown import render_markdown
-from incidents.models import TimelineEntry
+from accounts.choices import country_name
+from incidents.choices import ParticipationRole, Status, TimelineKind
+from incidents.markdown import excerpt, render_markdown
+from incidents.models import Incident, TimelineEntry
+
+# The language of an event's stored text (search, exports, clients that read ``body``).
+STORED_LANGUAGE = "en"
+
+
+@dataclass(frozen=True)
+class Event:
+    """How one event code reads.
+
+    ``text``: a translatable Markdown sentence formatted with the parameters, or
+    ``compose(values)`` for texts with plurals or lists. ``params`` localise a stored
+    parameter (a choice's code to its label, a country code to its name, a time to the
+    reader's zone). ``extras``: ``(param, sentence)`` paragraphs added when ``param`` is set.
+    """
+
+    kind: str
+    text: object = None
+    compose: Callable | None = None
+    params: Mapping[str, Callable] = field(default_factory=dict)
+    extras: tuple = ()
+
+
+EVENTS: dict[str, Event] = {}
+
+
+def register(code, kind, text=None, *, compose=None, params=None, extras=()):
+    if code in EVENTS:
+        raise ValueError(f"Timeline event {code!r} is registered twice")
+    EVENTS[code] = Event(kind, text, compose, params or {}, tuple(extras))
+    return code
+
+
+# Parameter localisers ------------------------------------------------------------------
+
+
+def label_of(choices, *, lower=False):
+    """A stored choice code shown as its label in the reader's language."""
+
+    def localise(value):
+        try:
+            label = str(choices(value).label)
+        except ValueError:
+            return value
+        return label.lower() if lower else label
+
+    return localise
+
+
+def country(code):
+    return country_name(code) or code
+
+
+def moment(value):
+    """A stored ISO time in the reader's zone, as the pages show times: ``2026-12-03 09:05 CET``."""
+    local = timezone.localtime(dt.datetime.fromisoformat(value))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def field_labels(model):
+    """Stored field names shown as the fields' labels, comma-separated."""
+
+    def localise(names):
+        return ", ".join(str(model._meta.get_field(name).verbose_name) for name in names)
+
+    return localise
+
+
+def stored_time(value):
+    """A time as an event parameter (``moment`` shows it)."""
+    return value.isoformat()
+
+
+# Drawing -----------------------------------------------------------------------------
+
+
+def event_text(code, params):
+    """The event's Markdown in the active language; ``None`` for an unknown code."""
+    event = EVENTS.get(code)
+    if event is None:
+        return None
+    values = {
+        name: event.params[name](value) if name in event.params and value is not None else value
+        for name, value in params.items()
+    }
+    text = event.compose(values) if event.compose else str(event.text) % values
+    for name, sentence in event.extras:
+        if params.get(name):
+            text += "\n\n" + str(sentence) % values
+    return text
+
+
+def event_html(code, params):
+    text = event_text(code, params)
+    return None if text is None else render_markdown(text)
+
+
+def entry_html(entry):
+    """The entry's HTML for the reader: an event drawn in their language, a note as stored."""
+    if entry.event:
+        html = event_html(entry.event, entry.params)
+        if html is not None:
+            return html
+    return entry.body_html
+
+
+def entry_excerpt(entry):
+    """The entry's first words for the reader (plain text), as ``entry_html``."""
+    if entry.event:
+        html = event_html(entry.event, entry.params)
+        if html is not None:
+            return excerpt(html)
+    return entry.excerpt
+
+
+# Writing -----------------------------------------------------------------------------
 
 
 def write_entry(
@@ -17,24 +146,30 @@ def write_entry(
     *,
     tlp=None,
     occurred_at=None,
+    recorded_at=None,
     subject=None,
     corrects=None,
     audience=(),
+    author_agency_id=None,
+    event="",
+    params=None,
 ):
-    """Append one timeline entry; the writers of other apps' entry kinds call this too."""
-    now = timezone.now()
+    """Append one timeline entry; ``write_event`` and ``note_added`` call this."""
+    now = recorded_at or timezone.now()
     entry = TimelineEntry(
         incident=incident,
         occurred_at=occurred_at or now,
         recorded_at=now,
         author=by,
         author_name=by.display_name if by else _("Concord"),
-        author_agency_id=by.agency_id if by else None,
+        author_agency_id=author_agency_id or (by.agency_id if by else None),
         kind=kind,
         body=body,
         body_html=render_markdown(body),
         tlp=tlp or incident.tlp,
         corrects=corrects,
+        event=event,
+        params=params or {},
     )
     if subject is not None:
         entry.subject_type = ContentType.objects.get_for_model(subject)
@@ -43,6 +178,71 @@ def write_entry(
     if audience:
         entry.audience.set(audience)
     return entry
+
+
+def write_event(incident, by, code, params, **options):
+    """Append the event ``code`` (registered) with its JSON ``params`` to the timeline.
+
+    ``by`` is the user who caused it (``None``: Concord itself). ``options`` are
+    ``write_entry``'s: ``tlp``, ``occurred_at``, ``recorded_at``, ``subject``,
+    ``audience``, ``author_agency_id`` (the agency the entry is filed under, when it is
+    not the author's). The stored ``body`` is the text in ``STORED_LANGUAGE``.
+    """
+    event = EVENTS[code]
+    with translation.override(STORED_LANGUAGE):
+        body = event_text(code, params)
+    return write_entry(incident, by, event.kind, body, event=code, params=params, **options)
+
+
+# The incident's own events -----------------------------------------------------------
+
+INCIDENT_FILED = register(
+    "incident.filed",
+    TimelineKind.SYSTEM,
+    gettext_lazy("Incident **%(reference)s** filed by %(agency)s."),
+)
+INCIDENT_EDITED = register(
+    "incident.edited",
+    TimelineKind.SYSTEM,
+    gettext_lazy("Details edited: %(fields)s."),
+    params={"fields": field_labels(Incident)},
+)
+STATUS_CHANGED = register(
+    "incident.status_changed",
+    TimelineKind.STATUS_CHANGE,
+    gettext_lazy("Status changed from **%(old)s** to **%(new)s**."),
+    params={"old": label_of(Status), "new": label_of(Status)},
+    extras=[("reason", gettext_lazy("Reason: %(reason)s"))],
+)
+AGENCY_INVITED = register(
+    "participation.invited",
+    TimelineKind.PARTICIPATION,
+    gettext_lazy("%(agency)s (%(country)s) invited as %(role)s."),
+    params={"country": country, "role": label_of(ParticipationRole, lower=True)},
+)
+ROLE_CHANGED = register(
+    "participation.role_changed",
+    TimelineKind.PARTICIPATION,
+    gettext_lazy("%(agency)s is now %(new)s (was %(old)s)."),
+    params={
+        "new": label_of(ParticipationRole, lower=True),
+        "old": label_of(ParticipationRole, lower=True),
+    },
+)
+AGENCY_REMOVED = register(
+    "participation.removed",
+    TimelineKind.PARTICIPATION,
+    gettext_lazy("%(agency)s (%(country)s) removed from the case."),
+    params={"country": country},
+    extras=[("reason", gettext_lazy("Reason: %(reason)s"))],
+)
+
+TAG_ADDED = register(
+    "incident.tag_added", TimelineKind.SYSTEM, gettext_lazy("Tag `%(tag)s` added.")
+)
+TAG_REMOVED = register(
+    "incident.tag_removed", TimelineKind.SYSTEM, gettext_lazy("Tag `%(tag)s` removed.")
+)
 
 
 def note_added(incident, by, body, *, tlp, occurred_at=None, corrects=None, audience=()):
@@ -59,61 +259,48 @@ def note_added(incident, by, body, *, tlp, occurred_at=None, corrects=None, audi
 
 
 def incident_filed(incident, by):
-    body = _("Incident **%(reference)s** filed by %(agency)s.") % {
-        "reference": incident.reference,
-        "agency": incident.lead_agency.name,
-    }
-    return write_entry(incident, by, TimelineKind.SYSTEM, body, subject=incident)
+    params = {"reference": incident.reference, "agency": incident.lead_agency.name}
+    return write_event(incident, by, INCIDENT_FILED, params, subject=incident)
 
 
-def incident_edited(incident, by, changed_labels):
-    body = _("Details edited: %(fields)s.") % {"fields": ", ".join(changed_labels)}
-    return write_entry(incident, by, TimelineKind.SYSTEM, body, subject=incident)
+def incident_edited(incident, by, changed_fields):
+    return write_event(
+        incident, by, INCIDENT_EDITED, {"fields": list(changed_fields)}, subject=incident
+    )
 
 
-def status_changed(incident, by, old_label, new_label, reason=""):
-    body = _("Status changed from **%(old)s** to **%(new)s**.") % {
-        "old": old_label,
-        "new": new_label,
-    }
-    if reason:
-        body += "\n\n" + _("Reason: %(reason)s") % {"reason": reason}
-    return write_entry(incident, by, TimelineKind.STATUS_CHANGE, body, subject=incident)
+def status_changed(incident, by, old_status, new_status, reason=""):
+    params = {"old": str(old_status), "new": str(new_status), "reason": reason}
+    return write_event(incident, by, STATUS_CHANGED, params, subject=incident)
 
 
 def agency_invited(incident, by, participation):
-    body = _("%(agency)s (%(country)s) invited as %(role)s.") % {
-        "agency": participation.agency.name,
-        "country": participation.agency.country.name,
-        "role": participation.get_role_display().lower(),
+    agency = participation.agency
+    params = {
+        "agency": agency.name,
+        "country": agency.country.code,
+        "role": str(participation.role),
     }
-    return write_entry(incident, by, TimelineKind.PARTICIPATION, body, subject=participation.agency)
+    return write_event(incident, by, AGENCY_INVITED, params, subject=agency)
 
 
-def participation_role_changed(incident, by, participation, old_label):
-    body = _("%(agency)s is now %(new)s (was %(old)s).") % {
+def participation_role_changed(incident, by, participation, old_role):
+    params = {
         "agency": participation.agency.name,
-        "new": participation.get_role_display().lower(),
-        "old": old_label.lower(),
+        "new": str(participation.role),
+        "old": str(old_role),
     }
-    return write_entry(incident, by, TimelineKind.PARTICIPATION, body, subject=participation.agency)
+    return write_event(incident, by, ROLE_CHANGED, params, subject=participation.agency)
 
 
 def agency_removed(incident, by, agency, reason=""):
-    body = _("%(agency)s (%(country)s) removed from the case.") % {
-        "agency": agency.name,
-        "country": agency.country.name,
-    }
-    if reason:
-        body += "\n\n" + _("Reason: %(reason)s") % {"reason": reason}
-    return write_entry(incident, by, TimelineKind.PARTICIPATION, body, subject=agency)
+    params = {"agency": agency.name, "country": agency.country.code, "reason": reason}
+    return write_event(incident, by, AGENCY_REMOVED, params, subject=agency)
 
 
 def tag_added(incident, by, tag):
-    body = _("Tag `%(tag)s` added.") % {"tag": tag.name}
-    return write_entry(incident, by, TimelineKind.SYSTEM, body, subject=incident)
+    return write_event(incident, by, TAG_ADDED, {"tag": tag.name}, subject=incident)
 
 
 def tag_removed(incident, by, name):
-    body = _("Tag `%(tag)s` removed.") % {"tag": name}
-    return write_entry(incident, by, TimelineKind.SYSTEM, body, subject=incident)
+    return write_event(incident, by, TAG_REMOVED, {"tag": name}, subject=incident)

@@ -158,7 +158,7 @@ def dashboard(request):
         )
     activity = (
         TimelineEntry.objects.restrict(user)
-        .select_related("incident", "author_agency")
+        .select_related("incident", "author__agency", "author_agency")
         .defer("body", "body_html")  # the excerpt is shown
         .order_by("-recorded_at", "-pk")[:DASHBOARD_ROWS]
     )
@@ -282,14 +282,14 @@ def _timeline_entries(incident, user):
     return (
         TimelineEntry.objects.filter(incident=incident)
         .visible_to(user)
-        .select_related("author", "author_agency")
+        .select_related("author__agency", "author_agency")
         .prefetch_related(
             "audience",
             Prefetch("attachments", queryset=EntryAttachment.objects.select_related("evidence")),
             Prefetch(
                 "corrections",
                 queryset=TimelineEntry.objects.visible_to(user)
-                .select_related("author_agency")
+                .select_related("author__agency", "author_agency")
                 .order_by("recorded_at", "pk"),
                 to_attr="visible_corrections",
             ),

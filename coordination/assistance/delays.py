@@ -9,21 +9,17 @@ timeline.
 
 from datetime import timedelta
 
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.choices import Role
-from coordination.assistance import alerts
+from coordination.assistance import alerts, events
 from coordination.assistance.choices import OPEN_STATUSES, DeadlineKind, Party, Side
 from coordination.assistance.escalation import level_reached
 from coordination.assistance.models import AssistanceRequest, DelayNotice, RequestDeadline
 from coordination.assistance.transitions import side_of
-from incidents.choices import TimelineKind
-from incidents.markdown import render_markdown
-from incidents.models import TimelineEntry
 
 SENDER_ROLES = (Role.LIAISON_OFFICER, Role.SUPERVISOR)
 
@@ -107,37 +103,6 @@ def send_delay_notice(request, by, *, reasons, new_estimate, now=None):
             agency_id=by.agency_id,
             sent_at=now,
         )
-        _timeline_entry(request, notice)
+        events.delay_announced(request, notice)
         alerts.delay_announced(request, notice)
         return notice
-
-
-def _timeline_entry(request, notice):
-    incident = request.incident
-    if incident is None:
-        return None
-    body = _(
-        "Delay announced on request **%(reference)s** by %(name)s (%(agency)s): "
-        "“%(kind)s”, due %(due)s, now expected by %(estimate)s."
-    ) % {
-        "reference": request.reference,
-        "name": notice.sent_by_name,
-        "agency": notice.agency.name,
-        "kind": DeadlineKind(notice.due_kind).label,
-        "due": timezone.localtime(notice.due_at).strftime("%d %b %Y %H:%M %Z"),
-        "estimate": timezone.localtime(notice.new_estimate).strftime("%d %b %Y %H:%M %Z"),
-    }
-    return TimelineEntry.objects.create(
-        incident=incident,
-        occurred_at=notice.sent_at,
-        recorded_at=notice.sent_at,
-        author=notice.sent_by,
-        author_name=notice.sent_by_name,
-        author_agency_id=request.requesting_agency_id,
-        kind=TimelineKind.REQUEST,
-        body=body,
-        body_html=render_markdown(body),
-        tlp=incident.tlp,
-        subject_type=ContentType.objects.get_for_model(request),
-        subject_id=str(request.pk),
-    )

@@ -3,15 +3,56 @@
 Called from ``transitions`` inside its transaction.
 """
 
-from django.contrib.contenttypes.models import ContentType
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from coordination.assistance.choices import INTERNAL_STATUSES, ActionName, Status
+from coordination.assistance.choices import (
+    INTERNAL_STATUSES,
+    ActionName,
+    DeadlineKind,
+    LegalBasis,
+    Status,
+)
 from coordination.assistance.models import StatusHistory
 from coordination.assistance.validation_rules import VALIDATE_LABEL, validation_needed
 from incidents.choices import TLP, TimelineKind
-from incidents.markdown import render_markdown
-from incidents.models import TimelineEntry
+from incidents.events import country, label_of, moment, register, stored_time, write_event
+
+VALIDATED = "validate"  # the action's code when approval was a judicial validation
+
+
+def _action_label(action):
+    label = VALIDATE_LABEL if action == VALIDATED else label_of(ActionName)(action)
+    return str(label).lower()
+
+
+_REQUEST = {
+    "basis": label_of(LegalBasis),
+    "country": country,
+    "action": _action_label,
+    "status": label_of(Status),
+}
+REQUEST_TRANSITION = register(
+    "request.transition",
+    TimelineKind.REQUEST,
+    gettext_lazy(
+        "Request **%(reference)s** (%(basis)s, to %(country)s): %(action)s → **%(status)s**."
+    ),
+    params=_REQUEST,
+    extras=[
+        ("validator", gettext_lazy("Validated by %(validator)s (%(agency)s), %(source)s.")),
+        ("actor", gettext_lazy("By %(actor)s (%(agency)s).")),
+        ("comment", gettext_lazy("Comment: %(comment)s")),
+    ],
+)
+DELAY_ANNOUNCED = register(
+    "request.delay_announced",
+    TimelineKind.REQUEST,
+    gettext_lazy(
+        "Delay announced on request **%(reference)s** by %(name)s (%(agency)s): "
+        "“%(kind)s”, due %(due)s, now expected by %(estimate)s."
+    ),
+    params={"kind": label_of(DeadlineKind), "due": moment, "estimate": moment},
+)
 
 
 def history_row(request, action, from_status, by, comment, at):
@@ -49,42 +90,57 @@ def timeline_entry(request, action, from_status, by, comment, at):
     if internal and TLP.rank(tlp) < TLP.rank(TLP.AMBER_STRICT):
         tlp = TLP.AMBER_STRICT
     validated = action == ActionName.APPROVE and request.validated_by_id
-    body = _(
-        "Request **%(reference)s** (%(basis)s, to %(country)s): %(action)s → **%(status)s**."
-    ) % {
+    params = {
         "reference": request.reference,
-        "basis": request.get_legal_basis_display(),
-        "country": request.requested_country.name,
-        "action": (VALIDATE_LABEL if validated else ActionName(action).label).lower(),
-        "status": request.get_status_display(),
+        "basis": str(request.legal_basis),
+        "country": request.requested_country.code,
+        "action": VALIDATED if validated else str(action),
+        "status": str(request.status),
     }
     if validated:
         requirement = validation_needed(request)
-        body += "\n\n" + _("Validated by %(name)s (%(agency)s), %(source)s.") % {
-            "name": by.display_name,
-            "agency": request.validating_agency.name,
-            "source": requirement.source if requirement else "",
-        }
+        params.update(
+            validator=by.display_name,
+            agency=request.validating_agency.name,
+            source=str(requirement.source) if requirement else "",
+        )
     else:
-        body += "\n\n" + _("By %(name)s (%(agency)s).") % {
-            "name": by.display_name,
-            "agency": by.agency.name if by.agency_id else "",
-        }
+        params.update(actor=by.display_name, agency=by.agency.name if by.agency_id else "")
     if comment and not internal:
-        body += "\n\n" + _("Comment: %(comment)s") % {"comment": comment}
-    entry = TimelineEntry(
-        incident=incident,
+        params["comment"] = comment
+    return write_event(
+        incident,
+        by,
+        REQUEST_TRANSITION,
+        params,
+        tlp=tlp,
         occurred_at=at,
         recorded_at=at,
-        author=by,
-        author_name=by.display_name,
+        subject=request,
         author_agency_id=request.requesting_agency_id,
-        kind=TimelineKind.REQUEST,
-        body=body,
-        body_html=render_markdown(body),
-        tlp=tlp,
-        subject_type=ContentType.objects.get_for_model(request),
-        subject_id=str(request.pk),
     )
-    entry.save()
-    return entry
+
+
+def delay_announced(request, notice):
+    """The delay notice's line on the linked incident's timeline (none without one)."""
+    incident = request.incident
+    if incident is None:
+        return None
+    params = {
+        "reference": request.reference,
+        "name": notice.sent_by_name,
+        "agency": notice.agency.name,
+        "kind": str(notice.due_kind),
+        "due": stored_time(notice.due_at),
+        "estimate": stored_time(notice.new_estimate),
+    }
+    return write_event(
+        incident,
+        notice.sent_by,
+        DELAY_ANNOUNCED,
+        params,
+        occurred_at=notice.sent_at,
+        recorded_at=notice.sent_at,
+        subject=request,
+        author_agency_id=request.requesting_agency_id,
+    )

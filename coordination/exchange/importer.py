@@ -30,18 +30,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from stix2.exceptions import STIXError
 from stix2patterns.exceptions import ParseException
 from stix2patterns.v21.pattern import Pattern
 
 from coordination import parsers
 from coordination.exchange import stix
+from coordination.exchange.events import INDICATORS_IMPORTED
 from coordination.intel.choices import IndicatorType
 from coordination.intel.models import Indicator
 from coordination.intel.normalise import MAX_LENGTH, normalise
 from incidents import events
-from incidents.choices import TLP, Action, TimelineKind
+from incidents.choices import TLP, Action
 from incidents.models import Incident
 
 MAX_BUNDLE_BYTES = 10 * 1024 * 1024
@@ -581,17 +581,10 @@ def examine(incident, data):
 
 
 def indicators_imported(incident, by, count, duplicates):
-    """Timeline entry of an import (kind ``indicator``), written through the incident's writer."""
-    body = ngettext(
-        "Imported %(count)s indicator from a STIX 2.1 bundle.",
-        "Imported %(count)s indicators from a STIX 2.1 bundle.",
-        count,
-    ) % {"count": count}
-    if duplicates:
-        body += " " + ngettext(
-            "%(count)s was already recorded.", "%(count)s were already recorded.", duplicates
-        ) % {"count": duplicates}
-    return events.write_entry(incident, by, TimelineKind.INDICATOR, body)
+    """Timeline event of an import (kind ``indicator``), written through the incident's writer."""
+    return events.write_event(
+        incident, by, INDICATORS_IMPORTED, {"count": count, "duplicates": duplicates}
+    )
 
 
 def import_bundle(incident, by, raw):

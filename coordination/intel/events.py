@@ -1,11 +1,11 @@
-"""Timeline entries about indicators, written through the incidents app's one writer."""
+"""Timeline events about indicators, written through the incidents app's one writer."""
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from coordination.intel.choices import IndicatorType
 from incidents.choices import TLP, TimelineKind
-from incidents.events import write_entry
+from incidents.events import country, label_of, register, write_event
 
 # Values listed in one bulk entry; the rest are counted.
 LISTED_VALUES = 30
@@ -35,46 +35,114 @@ def _marking(indicator, by, readers):
     return {"tlp": TLP.RED, "audience": sorted(set(readers) - {by.pk})}
 
 
+_TYPED_VALUE = {"type": label_of(IndicatorType), "value": code}
+
+
+def _paste_text(values):
+    added, merged, rows, more = values["added"], values["merged"], values["rows"], values["more"]
+    body = ngettext(
+        "%(added)d indicator added by bulk paste",
+        "%(added)d indicators added by bulk paste",
+        added,
+    ) % {"added": added}
+    if merged:
+        body += ngettext(
+            ", %(merged)d merged with an existing one",
+            ", %(merged)d merged with existing ones",
+            merged,
+        ) % {"merged": merged}
+    body += "."
+    lines = [f"- {_label(type_)}: {code(value)}" for type_, value in rows]
+    if more:
+        lines.append("- " + _("and %(n)d more.") % {"n": more})
+    if lines:
+        body += "\n\n" + "\n".join(lines)
+    return body
+
+
+def _contact_text(values):
+    return (
+        ngettext(
+            "Contact requested about %(type)s %(value)s with the lead agency of %(n)d other case.",
+            "Contact requested about %(type)s %(value)s with the lead agencies of %(n)d other cases.",
+            values["n"],
+        )
+        % values
+    )
+
+
+INDICATOR_ADDED = register(
+    "indicator.added",
+    TimelineKind.INDICATOR,
+    gettext_lazy("Indicator added: %(type)s %(value)s."),
+    params=_TYPED_VALUE,
+)
+INDICATOR_ALLOWED_IN_BLOCKLISTS = register(
+    "indicator.allowed_in_blocklists",
+    TimelineKind.INDICATOR,
+    gettext_lazy(
+        "Indicator allowed in blocklists although on MISP warning lists (%(lists)s): "
+        "%(type)s %(value)s."
+    ),
+    params={**_TYPED_VALUE, "lists": "; ".join},
+)
+INDICATOR_MERGED = register(
+    "indicator.merged",
+    TimelineKind.INDICATOR,
+    gettext_lazy("Indicator seen again and merged: %(type)s %(value)s."),
+    params=_TYPED_VALUE,
+)
+INDICATORS_PASTED = register("indicators.pasted", TimelineKind.INDICATOR, compose=_paste_text)
+CONTACT_REQUESTED_BY_OTHER = register(
+    "indicator.contact_requested_by_other",
+    TimelineKind.INDICATOR,
+    gettext_lazy(
+        "%(agency)s (%(country)s) holds the same indicator in one of its cases and asks to "
+        "get in touch: %(type)s %(value)s. Requested by %(name)s. Invite the agency to share "
+        "this case with it."
+    ),
+    params={**_TYPED_VALUE, "country": country},
+)
+CONTACT_REQUESTED = register(
+    "indicator.contact_requested",
+    TimelineKind.INDICATOR,
+    compose=_contact_text,
+    params=_TYPED_VALUE,
+)
+
+
+def _typed_value(indicator):
+    return {"type": str(indicator.type), "value": indicator.value}
+
+
 def indicator_added(incident, by, indicator, *, readers=()):
-    body = _("Indicator added: %(type)s %(value)s.") % {
-        "type": _label(indicator.type),
-        "value": code(indicator.value),
-    }
-    return write_entry(
+    return write_event(
         incident,
         by,
-        TimelineKind.INDICATOR,
-        body,
+        INDICATOR_ADDED,
+        _typed_value(indicator),
         subject=indicator,
         **_marking(indicator, by, readers),
     )
 
 
 def indicator_allowed_in_blocklists(incident, by, indicator, lists, *, readers=()):
-    body = _(
-        "Indicator allowed in blocklists although on MISP warning lists (%(lists)s): "
-        "%(type)s %(value)s."
-    ) % {"lists": "; ".join(lists), "type": _label(indicator.type), "value": code(indicator.value)}
-    return write_entry(
+    return write_event(
         incident,
         by,
-        TimelineKind.INDICATOR,
-        body,
+        INDICATOR_ALLOWED_IN_BLOCKLISTS,
+        {**_typed_value(indicator), "lists": list(lists)},
         subject=indicator,
         **_marking(indicator, by, readers),
     )
 
 
 def indicator_merged(incident, by, indicator, *, readers=()):
-    body = _("Indicator seen again and merged: %(type)s %(value)s.") % {
-        "type": _label(indicator.type),
-        "value": code(indicator.value),
-    }
-    return write_entry(
+    return write_event(
         incident,
         by,
-        TimelineKind.INDICATOR,
-        body,
+        INDICATOR_MERGED,
+        _typed_value(indicator),
         subject=indicator,
         **_marking(indicator, by, readers),
     )
@@ -110,11 +178,11 @@ def indicators_pasted(incident, by, added, merged, *, readers):
         else:
             tlp = label
         entries.append(
-            write_entry(
+            write_event(
                 incident,
                 by,
-                TimelineKind.INDICATOR,
-                _paste_body(group_added, group_merged),
+                INDICATORS_PASTED,
+                _paste_params(group_added, group_merged),
                 tlp=tlp,
                 audience=sorted(audience),
             )
@@ -122,26 +190,14 @@ def indicators_pasted(incident, by, added, merged, *, readers):
     return entries
 
 
-def _paste_body(added, merged):
-    body = ngettext(
-        "%(added)d indicator added by bulk paste",
-        "%(added)d indicators added by bulk paste",
-        len(added),
-    ) % {"added": len(added)}
-    if merged:
-        body += ngettext(
-            ", %(merged)d merged with an existing one",
-            ", %(merged)d merged with existing ones",
-            len(merged),
-        ) % {"merged": len(merged)}
-    body += "."
+def _paste_params(added, merged):
     rows = added + merged
-    lines = [f"- {_label(i.type)}: {code(i.value)}" for i in rows[:LISTED_VALUES]]
-    if len(rows) > LISTED_VALUES:
-        lines.append("- " + _("and %(n)d more.") % {"n": len(rows) - LISTED_VALUES})
-    if lines:
-        body += "\n\n" + "\n".join(lines)
-    return body
+    return {
+        "added": len(added),
+        "merged": len(merged),
+        "rows": [[str(i.type), i.value] for i in rows[:LISTED_VALUES]],
+        "more": max(0, len(rows) - LISTED_VALUES),
+    }
 
 
 def contact_requested_by_other(incident, requester, agency, type_, value):
@@ -149,28 +205,18 @@ def contact_requested_by_other(incident, requester, agency, type_, value):
 
     Written as a system entry: the requester is not a participant of this case.
     """
-    body = _(
-        "%(agency)s (%(country)s) holds the same indicator in one of its cases and asks to "
-        "get in touch: %(type)s %(value)s. Requested by %(name)s. Invite the agency to share "
-        "this case with it."
-    ) % {
+    params = {
         "agency": agency.name,
-        "country": agency.country.name,
-        "type": _label(type_),
-        "value": code(value),
+        "country": agency.country.code,
+        "type": str(type_),
+        "value": value,
         "name": requester.display_name,
     }
-    return write_entry(incident, None, TimelineKind.INDICATOR, body)
+    return write_event(incident, None, CONTACT_REQUESTED_BY_OTHER, params)
 
 
 def contact_requested(incident, by, indicator, owners):
     """On the asking case: that the request went out (to how many cases, nothing more)."""
-    body = ngettext(
-        "Contact requested about %(type)s %(value)s with the lead agency of %(n)d other case.",
-        "Contact requested about %(type)s %(value)s with the lead agencies of %(n)d other cases.",
-        owners,
-    ) % {"type": _label(indicator.type), "value": code(indicator.value), "n": owners}
     readers = indicator.readers() if indicator.tlp == TLP.RED else ()
-    return write_entry(
-        incident, by, TimelineKind.INDICATOR, body, **_marking(indicator, by, readers)
-    )
+    params = {**_typed_value(indicator), "n": owners}
+    return write_event(incident, by, CONTACT_REQUESTED, params, **_marking(indicator, by, readers))

@@ -55,6 +55,10 @@ class TimelineEntry(models.Model):
     )
     subject_id = models.CharField(max_length=64, blank=True)
     subject = GenericForeignKey("subject_type", "subject_id")
+    # What Concord wrote, as an event (incidents.events): its code and parameters, drawn
+    # in the reader's language. Empty for what a person wrote (a note), shown as stored.
+    event = models.CharField(max_length=64, blank=True, default="", db_default="")
+    params = models.JSONField(blank=True, default=dict, db_default={})
     corrects = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -78,6 +82,31 @@ class TimelineEntry(models.Model):
 
     def __str__(self):
         return f"{self.incident_id} {self.get_kind_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def may_be_corrected(self):
+        """Only what a person wrote can be corrected; Concord's own entries cannot."""
+        return self.kind == TimelineKind.NOTE
+
+    @property
+    def shown_agency(self):
+        """The author's own agency; an entry may be filed under another one (a request's
+        entry is filed under the requesting agency, whoever acted). Needs
+        ``select_related("author__agency", "author_agency")``."""
+        if self.author_id is not None and self.author.agency_id is not None:
+            return self.author.agency
+        return self.author_agency
+
+    def html(self):
+        """The entry's HTML in the reader's language (an event) or as written (a note)."""
+        from incidents.events import entry_html
+
+        return entry_html(self)
+
+    def shown_excerpt(self):
+        from incidents.events import entry_excerpt
+
+        return entry_excerpt(self)
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

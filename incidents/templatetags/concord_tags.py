@@ -85,7 +85,7 @@ class LocalTimes:
     """Draws ``<time>`` elements in the active (user's) time zone, with the zone shown.
 
     ``<time datetime="2026-11-22T05:46:00+00:00" title="Europe/Berlin">2026-11-22 06:46 CET</time>``.
-    One instance per page reads the active zone once (``incidents.rendering``).
+    One instance per page reads the active zone once (``incidents.rendering.PageLabels``).
     """
 
     def __init__(self):
@@ -96,7 +96,7 @@ class LocalTimes:
         if not value:
             return ""
         local = value.astimezone(self.zone)
-        return (
+        return mark_safe(  # the zone names are escaped, the rest is ours
             f'<time class="when" datetime="{value.isoformat()}" title="{self.zone_name}">'
             f"{local.strftime('%Y-%m-%d %H:%M')} {escape(local.tzname())}</time>"
         )
@@ -105,7 +105,7 @@ class LocalTimes:
 @register.filter
 def when(value):
     """A time in the active (user's) time zone, with the zone shown (``LocalTimes``)."""
-    return mark_safe(LocalTimes()(value))  # the zone name is escaped, the rest is ours
+    return LocalTimes()(value)
 
 
 @register.simple_tag(takes_context=True)

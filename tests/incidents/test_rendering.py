@@ -1,4 +1,4 @@
-"""Rows and options drawn in Python (incidents.rendering): escaped, labelled, localised."""
+"""Rows and options drawn through Jinja2 (incidents.rendering): escaped, labelled, localised."""
 
 import datetime as dt
 
@@ -37,7 +37,7 @@ def test_free_text_is_escaped_in_rows(lead_user, lead_agency):
     html = _rows(incident)
 
     assert "<script>" not in html
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;" in html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;" in html
     assert "A&amp;B" in html
 
 
@@ -147,7 +147,7 @@ class TestTimelineEntries:
         html = self._draw(incident, lead_user)
 
         assert "<script>" not in html
-        assert "&lt;b&gt;Lena&lt;/b&gt; O&#x27;Hara" in html
+        assert "&lt;b&gt;Lena&lt;/b&gt; O&#39;Hara" in html
         assert f'id="entry-{entry.pk}"' in html
         assert "<strong>Seized</strong>" in html
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0004_agency_kind_court'),
-        ('incidents', '0005_timeline_excerpt'),
+        ('incidents', '0006_timeline_events'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
