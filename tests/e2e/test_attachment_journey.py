@@ -79,5 +79,5 @@ def test_ransom_note_attached_to_an_entry_is_logged_as_evidence(new_page, screen
     # and the timeline links the attachment to the item
     page.goto(f"/incidents/{incident.reference}/")
     expect(page.locator(".attachment").filter(has_text="ransom-note.txt")).to_contain_text(
-        f"Evidence {reference}"
+        f"promoted to {reference}"
     )
