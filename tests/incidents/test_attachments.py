@@ -309,3 +309,20 @@ class TestPromotion:
         client.force_login(reader)
         assert client.get(url).status_code == 403
         assert not Evidence.objects.exists()
+
+
+def test_pruning_unreferenced_files_keeps_attachments(incident, lead_user):
+    import io
+    import os
+    import time
+
+    from django.core.management import call_command
+
+    entry = actions.add_timeline_entry(incident, lead_user, "Note", attachments=[upload()])
+    path = storage.absolute(entry.attachments.get().file_path)
+    old = time.time() - 48 * 3600
+    os.utime(path, (old, old))
+
+    call_command("prune_evidence_files", stdout=io.StringIO())
+
+    assert path.read_bytes() == NOTE
