@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coordination.settings")
 
@@ -26,3 +27,9 @@ def heartbeat():
     from django.utils import timezone
 
     cache.set(HEARTBEAT_CACHE_KEY, timezone.now().isoformat(), timeout=None)
+
+
+@worker_ready.connect
+def heartbeat_at_start(**_kwargs):
+    """A worker that just started is alive: /health/ need not wait for beat's first run."""
+    heartbeat()

@@ -353,10 +353,16 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
-try:
-    vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
-except Exception as exc:
-    raise ImproperlyConfigured(f"EMAIL_URL: {exc}") from exc
+if "EMAIL_URL" in os.environ:
+    try:
+        vars().update(env.email_url("EMAIL_URL"))
+    except Exception as exc:
+        raise ImproperlyConfigured(f"EMAIL_URL: {exc}") from exc
+else:
+    # Each email a file under var/mail/, not text on a console the worker logs: no log
+    # holds an email's body.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=60)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Concord <concord@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -455,6 +461,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_ACCEPT_CONTENT = ["json"]  # a result planted in the backend is not unpickled
 CELERY_TIMEZONE = "UTC"
 CELERY_RESULT_EXPIRES = 3600
+# What a task prints is not a warning (Celery's default level for captured output).
+CELERY_WORKER_REDIRECT_STDOUTS_LEVEL = "INFO"
 # Publishing happens in on_commit callbacks of web requests: when the broker is down,
 # give up quickly; the outbox sweep sends what is still pending once it is back.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5}

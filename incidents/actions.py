@@ -330,6 +330,10 @@ def _entry_errors(incident, by, body, tlp, occurred_at, corrects, audience):
         visible = TimelineEntry.objects.filter(incident=incident).visible_to(by)
         if not visible.filter(pk=corrects.pk).exists():
             errors["corrects"] = _("The corrected entry is not part of this incident's timeline.")
+        elif not corrects.may_be_corrected:
+            errors["corrects"] = _(
+                "Only notes can be corrected; Concord's own entries record what happened."
+            )
         elif TLP.rank(tlp) < TLP.rank(corrects.tlp):
             errors["tlp"] = _("A correction cannot be marked lower than the entry it corrects.")
     return errors

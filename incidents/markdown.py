@@ -51,7 +51,10 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 
+# autolink: bare http(s) addresses, www. names and email addresses become links.
 EXTENSIONS = ["table", "autolink", "strikethrough"]
+URL_SCHEMES = {"http", "https", "mailto"}
+LINK_REL = "noopener noreferrer nofollow"
 # Raw HTML is passed on to nh3, which removes what is not allowed (as it always has).
 OPTIONS = Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8
 
@@ -64,6 +67,8 @@ EXCERPT_SOURCE_CHARS = 20 * EXCERPT_CHARS
 # Entries written by Concord quote checked text (a reason, a comment) in a sentence or two.
 QUOTED_ALLOWANCE = 2_000
 
+_HREF = re.compile(r"<a\s[^>]*?href=\"([^\"]*)\"", re.IGNORECASE)
+_DEAD_LINK = re.compile(rf'<a rel="{LINK_REL}">(.*?)</a>', re.DOTALL)
 _NESTING_TAG = re.compile(r"<(/?)(?:blockquote|ul|ol)[\s>]", re.IGNORECASE)
 _CONTAINER_PREFIX = re.compile(r"^(?:\s*(?:>|[-+*]\s|\d{1,9}[.)]\s))*\s*")
 # A character class, not a nested repetition: no backtracking on long lines of dashes.
@@ -73,6 +78,23 @@ _DELIMITER_ROW = re.compile(r"[|:\-\s]+")
 def check_markdown(text, *, max_chars=None):
     """The messages saying which limit ``text`` breaks; empty when it may be stored."""
     return _checked(text or "", max_chars or settings.MARKDOWN_MAX_CHARS)[1]
+
+
+def removed_links(text):
+    """The link targets ``render_markdown`` drops from ``text`` (``javascript:``, ``ftp:``…),
+    so that the author can be told; a link's text stays, as plain text."""
+    html, problems = _checked(text or "", settings.MARKDOWN_MAX_CHARS + QUOTED_ALLOWANCE)
+    if problems:
+        return []
+    targets = (html_lib.unescape(href).strip() for href in _HREF.findall(html))
+    return [href for href in targets if _scheme(href) not in ({""} | URL_SCHEMES)]
+
+
+def _scheme(href):
+    scheme, colon, _rest = href.partition(":")
+    if not colon or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*", scheme):
+        return ""  # relative: no scheme
+    return scheme.lower()
 
 
 def render_markdown(text):
@@ -85,13 +107,15 @@ def render_markdown(text):
     html, problems = _checked(text, settings.MARKDOWN_MAX_CHARS + QUOTED_ALLOWANCE)
     if problems:
         return _plain(text[: settings.MARKDOWN_MAX_CHARS + QUOTED_ALLOWANCE])
-    return nh3.clean(
+    cleaned = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
+        url_schemes=URL_SCHEMES,
+        link_rel=LINK_REL,
     ).strip()
+    # A link whose target was removed would be a dead link: keep its text only.
+    return _DEAD_LINK.sub(r"\1", cleaned)
 
 
 def excerpt(html):

@@ -11,10 +11,12 @@ from urllib.parse import quote
 
 from django.template import engines
 from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.choices import country_name, stored_country_codes
 from incidents.choices import TimelineKind
+from incidents.events import entry_excerpt, entry_html
 from incidents.templatetags.concord_tags import (
     LocalTimes,
     category_label,
@@ -62,9 +64,18 @@ class PageLabels:
         self.tlp, self.place = _Memo(tlp_label), _Memo(country)
         self.category, self.role = _Memo(category_label), _Memo(role_badge)
         self.kind = _Memo(_kind_label)
+        self.language = translation.get_language()
+        self.zone = timezone.get_current_timezone_name()
 
     def country_of(self, agency):
         return self.place[stored_country_codes(agency, "country")]
+
+    def html(self, entry):
+        """A timeline entry's HTML in the reader's language (``incidents.events``)."""
+        return entry_html(entry, language=self.language, zone=self.zone)
+
+    def excerpt(self, entry):
+        return entry_excerpt(entry, language=self.language, zone=self.zone)
 
 
 def _kind_label(value):

@@ -34,6 +34,7 @@ from incidents.choices import (
     Action,
     ParticipationRole,
     Status,
+    TimelineKind,
 )
 from incidents.evidence import storage
 from incidents.exceptions import ConcurrentChange, TransitionNotAllowed
@@ -50,6 +51,7 @@ from incidents.forms import (
     invitable_agencies,
     validation_message,
 )
+from incidents.markdown import removed_links
 from incidents.models import EntryAttachment, Incident, IncidentTag, Participation, TimelineEntry
 from incidents.pagination import LookaheadPaginator
 from incidents.permissions import allowed_actions, held_actions_annotations
@@ -351,7 +353,9 @@ def _render_detail(
             corrects = request.GET.get("corrects", "")
             if corrects.isdigit():
                 correcting = (
-                    TimelineEntry.objects.filter(incident=incident, pk=int(corrects))
+                    TimelineEntry.objects.filter(
+                        incident=incident, pk=int(corrects), kind=TimelineKind.NOTE
+                    )
                     .visible_to(user)
                     .select_related("author_agency")
                     .first()
@@ -483,6 +487,16 @@ def _timeline_add(request, incident, allowed):
             apply_validation_error(form, exc)
         else:
             messages.success(request, _("Entry added to the timeline."))
+            removed = removed_links(data["body"])
+            if removed:
+                messages.warning(
+                    request,
+                    _(
+                        "Links kept as plain text: only http, https and mailto addresses "
+                        "are linked. Removed: %(links)s"
+                    )
+                    % {"links": ", ".join(removed)},
+                )
             return redirect(f"{incident.get_absolute_url()}#entry-{entry.pk}")
     return _render_detail(request, incident, allowed, entry_form=form, status=400)
 

@@ -749,7 +749,7 @@ def extend(request, kind, *, reason, estimate=None, now=None):
 def _local(moment, zone):
     from zoneinfo import ZoneInfo
 
-    return moment.astimezone(ZoneInfo(zone or "UTC")).strftime("%d %b %Y %H:%M %Z")
+    return moment.astimezone(ZoneInfo(zone or "UTC")).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def refusal_window_end(request):

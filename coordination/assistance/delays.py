@@ -62,7 +62,7 @@ def prefill(request, now=None):
         "Reasons: \n\nWhat we have done so far: \n\nWhat we need, if anything: "
     ) % {
         "kind": DeadlineKind(row.kind).label,
-        "due": timezone.localtime(row.due_at).strftime("%d %b %Y %H:%M %Z"),
+        "due": timezone.localtime(row.due_at).strftime("%Y-%m-%d %H:%M %Z"),
         "reference": request.reference,
     }
     return {"reasons": reasons, "new_estimate": estimate.replace(second=0, microsecond=0)}

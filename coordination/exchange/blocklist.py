@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from coordination.intel.choices import IndicatorType as T
 from coordination.intel.warninglists import warning_lists
@@ -30,20 +30,20 @@ class Kind:
 
 KINDS = {
     "ipv4": Kind(
-        _lazy("IPv4 addresses and networks"),
+        gettext_lazy("IPv4 addresses and networks"),
         Q(type=T.IPV4) | (Q(type=T.CIDR) & ~Q(value__contains=":")),
     ),
     "ipv6": Kind(
-        _lazy("IPv6 addresses and networks"),
+        gettext_lazy("IPv6 addresses and networks"),
         Q(type=T.IPV6) | Q(type=T.CIDR, value__contains=":"),
     ),
-    "domain": Kind(_lazy("Domain names"), Q(type=T.DOMAIN)),
-    "url": Kind(_lazy("URLs"), Q(type=T.URL)),
-    "md5": Kind(_lazy("MD5 hashes"), Q(type=T.MD5)),
-    "sha1": Kind(_lazy("SHA-1 hashes"), Q(type=T.SHA1)),
-    "sha256": Kind(_lazy("SHA-256 hashes"), Q(type=T.SHA256)),
-    "email": Kind(_lazy("Email addresses"), Q(type=T.EMAIL)),
-    "filename": Kind(_lazy("File names"), Q(type=T.FILENAME)),
+    "domain": Kind(gettext_lazy("Domain names"), Q(type=T.DOMAIN)),
+    "url": Kind(gettext_lazy("URLs"), Q(type=T.URL)),
+    "md5": Kind(gettext_lazy("MD5 hashes"), Q(type=T.MD5)),
+    "sha1": Kind(gettext_lazy("SHA-1 hashes"), Q(type=T.SHA1)),
+    "sha256": Kind(gettext_lazy("SHA-256 hashes"), Q(type=T.SHA256)),
+    "email": Kind(gettext_lazy("Email addresses"), Q(type=T.EMAIL)),
+    "filename": Kind(gettext_lazy("File names"), Q(type=T.FILENAME)),
 }
 FORMATS = ("plain", "rpz")
 

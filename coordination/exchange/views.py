@@ -15,8 +15,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from rest_framework import exceptions
@@ -234,8 +233,10 @@ def _create_token(request):
 
 class ImportForm(forms.Form):
     bundle = forms.FileField(
-        label=_lazy("STIX 2.1 bundle"),
-        help_text=_lazy("A JSON file of at most 10 MB. Its indicators are added to this incident."),
+        label=gettext_lazy("STIX 2.1 bundle"),
+        help_text=gettext_lazy(
+            "A JSON file of at most 10 MB. Its indicators are added to this incident."
+        ),
     )
 
     def clean_bundle(self):

@@ -156,7 +156,17 @@ class TimelineEntrySerializer(ModelSerializer):
     audience = serializers.PrimaryKeyRelatedField(
         many=True, read_only=True, help_text=_("Named recipients of a TLP:RED entry (user ids).")
     )
-    body_html = serializers.CharField(read_only=True, help_text=_("Sanitised HTML of the body."))
+    body_html = serializers.SerializerMethodField(
+        help_text=_(
+            "Sanitised HTML of the entry: an event drawn in the request's language, "
+            "a note as written."
+        )
+    )
+    event = serializers.CharField(
+        read_only=True,
+        help_text=_("Code of the event Concord recorded (empty for a note a person wrote)."),
+    )
+    params = serializers.JSONField(read_only=True, help_text=_("The event's parameters."))
     attachments = EntryAttachmentSerializer(many=True, read_only=True)
 
     class Meta:
@@ -172,11 +182,16 @@ class TimelineEntrySerializer(ModelSerializer):
             "author_agency",
             "body",
             "body_html",
+            "event",
+            "params",
             "corrects",
             "audience",
             "attachments",
         ]
         read_only_fields = fields
+
+    def get_body_html(self, entry) -> str:
+        return entry.html()
 
 
 class TimelineEntryCreateSerializer(serializers.Serializer):

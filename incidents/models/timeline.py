@@ -103,11 +103,6 @@ class TimelineEntry(models.Model):
 
         return entry_html(self)
 
-    def shown_excerpt(self):
-        from incidents.events import entry_excerpt
-
-        return entry_excerpt(self)
-
     def save(self, *args, **kwargs):
         if not self._state.adding:
             raise PermissionDenied("Timeline entries are append-only; add a correction instead.")
