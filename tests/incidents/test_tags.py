@@ -152,6 +152,7 @@ class TestPages:
 
         html = client.get(url, {"tag": 'rsit:fraud="phishing"'}).content.decode()
         assert "Tagged case" in html and "Other case" not in html
+        assert '<li class="tag tag--machine mono">rsit:fraud=&#34;Phishing&#34;</li>' in html
 
         html = client.get(url, {"tag": "tlp:red"}).content.decode()
         assert red.title in html and "Tagged case" not in html
