@@ -283,6 +283,8 @@ class TestPromotion:
         assert response.status_code == 302
         assert response["Location"] == item.get_absolute_url()
         assert item.sha256 == attachment.sha256
+        page = client.get(item.get_absolute_url()).content.decode()
+        assert f"#attachment-{attachment.pk}" in page
 
     def test_promote_page_missing_fields_answer_400_beside_them(self, client, incident, lead_user):
         entry = actions.add_timeline_entry(incident, lead_user, "Note", attachments=[upload()])
