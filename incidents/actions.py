@@ -6,8 +6,10 @@ lives here once. They raise ``ValidationError`` (field messages) for bad input,
 ``ConcurrentChange`` for state conflicts.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,10 +25,20 @@ from incidents.choices import (
     ParticipationRole,
     Status,
 )
+from incidents.evidence import actions as evidence_actions
+from incidents.evidence import storage
 from incidents.exceptions import ConcurrentChange, TransitionNotAllowed
 from incidents.markdown import check_markdown
-from incidents.models import Incident, Participation, TimelineEntry, allocate_reference
+from incidents.models import (
+    EntryAttachment,
+    Incident,
+    IncidentTag,
+    Participation,
+    TimelineEntry,
+    allocate_reference,
+)
 from incidents.permissions import allowed_actions, grant_participation, revoke_participation
+from incidents.tags import TLP_NAMESPACE, parse_tag, tlp_of
 
 EDITABLE_FIELDS = (
     "title",
@@ -222,12 +234,77 @@ def remove_participation(participation, by, reason=""):
     _record_participation(AuditAction.PARTICIPATION_REMOVED, incident, by, agency)
 
 
-@transaction.atomic
 def add_timeline_entry(
-    incident, by, body, *, tlp=None, occurred_at=None, corrects=None, audience=()
+    incident, by, body, *, tlp=None, occurred_at=None, corrects=None, audience=(), attachments=()
 ):
-    """Append a note to the case's timeline (a correction when ``corrects`` is given)."""
+    """Append a note to the case's timeline (a correction when ``corrects`` is given).
+
+    ``attachments``: uploaded files written with the entry, stored like evidence files
+    (hashed while streamed, by content hash). Together they weigh no more than one upload
+    may, and they count against the agency's storage quota. Nothing is stored on error.
+    """
     _require(by, incident, Action.CONTRIBUTE)
+    attachments = list(attachments)
+    errors = _entry_errors(incident, by, body, tlp, occurred_at, corrects, audience)
+    if sum(upload.size or 0 for upload in attachments) > settings.EVIDENCE_MAX_UPLOAD_BYTES:
+        errors["attachments"] = attachments_too_large_message()
+    if errors:
+        raise ValidationError(errors)
+    stored = []
+    try:
+        for upload in attachments:
+            stored.append((upload, storage.store(upload)))
+        with transaction.atomic():
+            if stored:
+                evidence_actions.charge_quota(by.agency_id, sum(f.size for _, f in stored))
+            entry = events.note_added(
+                incident,
+                by,
+                body.strip(),
+                tlp=tlp or incident.tlp,
+                occurred_at=occurred_at,
+                corrects=corrects,
+                audience=list(audience),
+            )
+            EntryAttachment.objects.bulk_create(
+                EntryAttachment(
+                    entry=entry,
+                    file_name=(upload.name or "attachment")[:255],
+                    content_type=(getattr(upload, "content_type", "") or "")[:100],
+                    size=file.size,
+                    sha256=file.sha256,
+                    file_path=file.path,
+                    uploaded_by=by,
+                    uploaded_by_agency_id=by.agency_id,
+                )
+                for upload, file in stored
+            )
+            Incident.objects.filter(pk=incident.pk).update(updated_at=entry.recorded_at)
+    except ValidationError as exc:
+        _discard(stored)
+        if "file" in getattr(exc, "error_dict", {}):  # from the storage: about the attachments
+            raise ValidationError({"attachments": exc.error_dict["file"]}) from exc
+        raise
+    except BaseException:
+        _discard(stored)
+        raise
+    return entry
+
+
+def attachments_too_large_message():
+    return _(
+        "The attachments weigh more than %(limit)s, the most one entry may carry. Nothing "
+        "was stored: attach fewer or smaller files, or log a large file as evidence by its "
+        "SHA-256."
+    ) % {"limit": filesizeformat(settings.EVIDENCE_MAX_UPLOAD_BYTES)}
+
+
+def _discard(stored):
+    for _upload, file in stored:
+        file.discard()
+
+
+def _entry_errors(incident, by, body, tlp, occurred_at, corrects, audience):
     errors = {}
     body = (body or "").strip()
     if not body:
@@ -259,10 +336,57 @@ def add_timeline_entry(
             )
         elif TLP.rank(tlp) < TLP.rank(corrects.tlp):
             errors["tlp"] = _("A correction cannot be marked lower than the entry it corrects.")
-    if errors:
-        raise ValidationError(errors)
-    entry = events.note_added(
-        incident, by, body, tlp=tlp, occurred_at=occurred_at, corrects=corrects, audience=audience
-    )
-    Incident.objects.filter(pk=incident.pk).update(updated_at=entry.recorded_at)
-    return entry
+    return errors
+
+
+# Tags ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_tag(incident, by, text):
+    """Tag the incident (free tag or machine tag); a timeline entry records it."""
+    _require(by, incident, Action.CHANGE)
+    parsed = parse_tag(text)
+    tlp = tlp_of(parsed)
+    if parsed.namespace == TLP_NAMESPACE:
+        current = TLP(incident.tlp).label
+        if tlp == incident.tlp:
+            message = _("The incident is already %(tlp)s: its TLP field is its tlp: tag.") % {
+                "tlp": current
+            }
+        else:
+            message = _(
+                "The incident is %(tlp)s. A tlp: tag cannot say otherwise: change the TLP in "
+                "the incident's details instead."
+            ) % {"tlp": current}
+        raise ValidationError({"name": message})
+    try:
+        with transaction.atomic():
+            tag = IncidentTag.objects.create(
+                incident=incident,
+                name=parsed.name,
+                key=parsed.key,
+                namespace=parsed.namespace,
+                predicate=parsed.predicate,
+                value=parsed.value,
+                added_by=by,
+                added_by_agency_id=by.agency_id,
+            )
+    except IntegrityError as exc:
+        raise ValidationError(
+            {"name": _("The incident is already tagged %(tag)s.") % {"tag": parsed.name}}
+        ) from exc
+    Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
+    events.tag_added(incident, by, tag)
+    return tag
+
+
+@transaction.atomic
+def remove_tag(tag, by):
+    incident = tag.incident
+    _require(by, incident, Action.CHANGE)
+    deleted, _rows = IncidentTag.objects.filter(pk=tag.pk).delete()
+    if not deleted:  # removed by someone else a moment ago
+        return
+    Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
+    events.tag_removed(incident, by, tag.name)

@@ -258,6 +258,13 @@ AGENCY_REMOVED = register(
     extras=[("reason", gettext_lazy("Reason: %(reason)s"))],
 )
 
+TAG_ADDED = register(
+    "incident.tag_added", TimelineKind.SYSTEM, gettext_lazy("Tag `%(tag)s` added.")
+)
+TAG_REMOVED = register(
+    "incident.tag_removed", TimelineKind.SYSTEM, gettext_lazy("Tag `%(tag)s` removed.")
+)
+
 
 def note_added(incident, by, body, *, tlp, occurred_at=None, corrects=None, audience=()):
     return write_entry(
@@ -310,3 +317,11 @@ def participation_role_changed(incident, by, participation, old_role):
 def agency_removed(incident, by, agency, reason=""):
     params = {"agency": agency.name, "country": agency.country.code, "reason": reason}
     return write_event(incident, by, AGENCY_REMOVED, params, subject=agency)
+
+
+def tag_added(incident, by, tag):
+    return write_event(incident, by, TAG_ADDED, {"tag": tag.name}, subject=incident)
+
+
+def tag_removed(incident, by, name):
+    return write_event(incident, by, TAG_REMOVED, {"tag": name}, subject=incident)

@@ -1,11 +1,14 @@
 """Incident filters shared by the browser list and the API list."""
 
 import django_filters
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import CountryChoices
 from incidents.choices import TLP, Category, Severity, Status
-from incidents.models import Incident
+from incidents.models import Incident, IncidentTag
+from incidents.tags import parse_tag, tlp_of
 
 SORT_FIELDS = (
     ("updated_at", "updated"),
@@ -28,12 +31,17 @@ class IncidentFilterSet(django_filters.FilterSet):
         choices=CountryChoices(), method="filter_country", label=_("Affected country")
     )
     is_exercise = django_filters.BooleanFilter(label=_("Exercise"))
+    tag = django_filters.CharFilter(
+        method="filter_tag",
+        label=_("Tag"),
+        help_text=_('One tag, free or machine (rsit:fraud="phishing"); tlp: tags match the TLP.'),
+    )
     lead_agency = django_filters.NumberFilter(field_name="lead_agency_id", label=_("Lead agency"))
     sort = django_filters.OrderingFilter(fields=SORT_FIELDS, label=_("Sort"))
 
     class Meta:
         model = Incident
-        fields = ["q", "status", "severity", "category", "tlp", "country", "is_exercise"]
+        fields = ["q", "status", "severity", "category", "tlp", "country", "is_exercise", "tag"]
 
     def __init__(self, data=None, *args, **kwargs):
         # Accept "fr" as well as "FR" (CERT scripts are not consistent about case).
@@ -44,6 +52,18 @@ class IncidentFilterSet(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         return queryset.search(value)
+
+    def filter_tag(self, queryset, name, value):
+        try:
+            parsed = parse_tag(value)
+        except ValidationError:
+            return queryset.none()
+        tlp = tlp_of(parsed)
+        if tlp is not None:  # the TLP field is the incident's tlp: tag
+            return queryset.filter(tlp=tlp)
+        return queryset.filter(
+            Exists(IncidentTag.objects.filter(incident_id=OuterRef("pk"), key=parsed.key))
+        )
 
     def filter_country(self, queryset, name, value):
         # Codes are stored comma-separated ("DE,FR"); a two-letter code cannot

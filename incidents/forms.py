@@ -9,6 +9,7 @@ from accounts.choices import CountryChoices, country_name, stored_country_codes
 from accounts.models import Agency, User
 from incidents.actions import EDITABLE_FIELDS
 from incidents.choices import REOPENING, TLP, ParticipationRole, Status
+from incidents.evidence.choices import EvidenceKind
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import Incident, TimelineEntry
 
@@ -86,6 +87,24 @@ class StatusChangeForm(forms.Form):
         return (self.incident.status, status) in REOPENING
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern); cleans to a list."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
 class TimelineEntryForm(forms.Form):
     body = forms.CharField(
         label=_("Entry"),
@@ -109,6 +128,14 @@ class TimelineEntryForm(forms.Form):
     corrects = forms.ModelChoiceField(
         queryset=TimelineEntry.objects.none(), required=False, widget=forms.HiddenInput
     )
+    attachments = MultipleFileField(
+        label=_("Attachments"),
+        required=False,
+        help_text=_(
+            "Screenshots, ransom notes, email files: at the entry's TLP, hashed and stored "
+            "like evidence files."
+        ),
+    )
 
     def __init__(self, *args, incident, user, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("tlp", incident.tlp)
@@ -129,6 +156,34 @@ class TimelineEntryForm(forms.Form):
         self.fields["corrects"].queryset = TimelineEntry.objects.filter(
             incident=incident
         ).visible_to(user)
+
+
+class TagForm(forms.Form):
+    name = forms.CharField(
+        label=_("Add a tag"),
+        max_length=200,
+        help_text=_('A word, or a machine tag such as rsit:fraud="phishing".'),
+        widget=forms.TextInput(attrs={"list": "tag-suggestions", "autocomplete": "off"}),
+    )
+
+
+class PromoteAttachmentForm(forms.Form):
+    """The evidence item an attachment becomes: its file and SHA-256 are the attachment's."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=EvidenceKind.choices)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    acquired_at = datetime_local_field(_("Acquired at"), _("In your time zone."))
+    acquired_by_name = forms.CharField(label=_("Acquired by"), max_length=200)
+    acquired_where = forms.CharField(label=_("Place of acquisition"), max_length=300)
+    acquisition_method = forms.CharField(label=_("Method"), required=False, max_length=300)
+    seal_number = forms.CharField(label=_("Seal number"), required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["acquired_at"].required = True
 
 
 class InviteForm(forms.Form):
@@ -224,8 +279,11 @@ class IncidentListFilterSet(IncidentFilterSet):
             ]
         )
         fields["is_exercise"].label = _("Kind")
+        fields["tag"].widget = forms.TextInput(
+            attrs={"list": "tag-suggestions", "autocomplete": "off", "type": "search"}
+        )
 
-    ACTIVE_KEYS = ("q", "status", "severity", "category", "tlp", "country", "is_exercise")
+    ACTIVE_KEYS = ("q", "status", "severity", "category", "tlp", "country", "is_exercise", "tag")
 
     def is_filtered(self):
         if not self.data:

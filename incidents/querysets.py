@@ -220,6 +220,13 @@ class TimelineQuerySet(models.QuerySet):
         raise TypeError("Timeline entries are append-only.")
 
 
+class EntryAttachmentQuerySet(models.QuerySet):
+    def restrict(self, user, action=Action.VIEW):
+        """Attachments of the timeline entries ``user`` may read: the entry's rule, reused."""
+        entries = apps.get_model("incidents", "TimelineEntry").objects.restrict(user, action)
+        return self.filter(entry__in=entries.values("pk"))
+
+
 class TLPReadableBy(models.Expression):
     """The TLP 2.0 rule of a row marked with its own label, as one SQL fragment.
 

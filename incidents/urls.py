@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import views
+from incidents import attachment_views, views
 
 app_name = "incidents"
 
@@ -13,6 +13,14 @@ urlpatterns = [
     path("incidents/<str:reference>/status/", views.status_change, name="status_change"),
     path("incidents/<str:reference>/timeline/", views.timeline_more, name="timeline"),
     path("incidents/<str:reference>/timeline/add/", views.timeline_add, name="timeline_add"),
+    path("incidents/<str:reference>/tags/add/", views.tag_add, name="tag_add"),
+    path("incidents/<str:reference>/tags/<int:pk>/remove/", views.tag_remove, name="tag_remove"),
+    path("attachments/<int:pk>/", attachment_views.attachment_download, name="attachment"),
+    path(
+        "attachments/<int:pk>/promote/",
+        attachment_views.attachment_promote,
+        name="attachment_promote",
+    ),
     path("incidents/<str:reference>/participants/invite/", views.participant_invite, name="invite"),
     path(
         "incidents/<str:reference>/participants/<int:pk>/remove/",

@@ -9,6 +9,7 @@ through ``incidents.actions`` only.
 import copy
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,6 +20,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from coordination.page_cache import snapshot_cached
@@ -34,6 +36,7 @@ from incidents.choices import (
     Status,
     TimelineKind,
 )
+from incidents.evidence import storage
 from incidents.exceptions import ConcurrentChange, TransitionNotAllowed
 from incidents.forms import (
     IncidentForm,
@@ -42,15 +45,17 @@ from incidents.forms import (
     ParticipationRoleForm,
     RemoveParticipationForm,
     StatusChangeForm,
+    TagForm,
     TimelineEntryForm,
     apply_validation_error,
     invitable_agencies,
     validation_message,
 )
 from incidents.markdown import removed_links
-from incidents.models import Incident, Participation, TimelineEntry
+from incidents.models import EntryAttachment, Incident, IncidentTag, Participation, TimelineEntry
 from incidents.pagination import LookaheadPaginator
 from incidents.permissions import allowed_actions, held_actions_annotations
+from incidents.tags import TAGS_PREFETCH, shown_tags, suggestions_for
 
 LIST_PAGE_SIZE = 25
 TIMELINE_PAGE_SIZE = 20
@@ -184,7 +189,11 @@ def dashboard(request):
 @require_GET
 @snapshot_cached
 def incident_list(request):
-    incidents = Incident.objects.restrict(request.user).select_related("lead_agency")
+    incidents = (
+        Incident.objects.restrict(request.user)
+        .select_related("lead_agency")
+        .prefetch_related(TAGS_PREFETCH)  # one query a page, whatever the rows' tags
+    )
     filterset = IncidentListFilterSet(request.GET or None, queryset=incidents)
     results = filterset.qs
     if results.query.order_by:  # a stable order for pagination when sorting by a column
@@ -200,6 +209,7 @@ def incident_list(request):
         "is_filtered": filterset.is_filtered(),
         "may_file": may_file(request.user),
         "sort": request.GET.get("sort", ""),
+        "tag_suggestions": suggestions_for(request.user),
     }
     if _is_htmx(request) and request.headers.get("HX-Target") == "results":
         return render(request, "incidents/_incident_results.html", context)
@@ -277,6 +287,7 @@ def _timeline_entries(incident, user):
         .select_related("author__agency", "author_agency")
         .prefetch_related(
             "audience",
+            Prefetch("attachments", queryset=EntryAttachment.objects.select_related("evidence")),
             Prefetch(
                 "corrections",
                 queryset=TimelineEntry.objects.visible_to(user)
@@ -311,6 +322,7 @@ def _render_detail(
     entry_form=None,
     status_form=None,
     invite_form=None,
+    tag_form=None,
     status=200,
 ):
     user = request.user
@@ -330,7 +342,10 @@ def _render_detail(
             (Status(s), (incident.status, s) in REOPENING)
             for s in STATUS_TRANSITIONS[Status(incident.status)]
         ],
+        "tags": shown_tags(incident),  # one query
     }
+    if Action.CHANGE in allowed:
+        context.update(tag_form=tag_form or TagForm(), tag_suggestions=suggestions_for(user))
     if Action.CONTRIBUTE in allowed:
         correcting = None
         if entry_form is None:
@@ -430,13 +445,31 @@ def status_change(request, reference):
     return _render_detail(request, incident, allowed, status_form=form, status=400)
 
 
+@csrf_exempt
 @login_required
 @require_POST
 def timeline_add(request, reference):
+    # Attachments stream through the hashing handler, installed before anything reads
+    # the body (CSRF included); CSRF is checked right after, by csrf_protect.
     incident = _visible_incident(request, reference)
     allowed = allowed_actions(request.user, incident)
     _require(allowed, Action.CONTRIBUTE)
-    form = TimelineEntryForm(request.POST, incident=incident, user=request.user)
+    if storage.declared_upload_size(request) > settings.EVIDENCE_MAX_UPLOAD_BYTES:
+        # Refused before reading the body: nothing is written, so no CSRF token is needed.
+        form = TimelineEntryForm(incident=incident, user=request.user)
+        form.cleaned_data = {}  # unbound (the body is not read), yet it shows the error
+        form.add_error("attachments", actions.attachments_too_large_message())
+        return _render_detail(request, incident, allowed, entry_form=form, status=413)
+    storage.install_handler(request)
+    return _timeline_add(request, incident, allowed)
+
+
+@csrf_protect
+def _timeline_add(request, incident, allowed):
+    form = TimelineEntryForm(request.POST, request.FILES, incident=incident, user=request.user)
+    if storage.refusal(request):
+        form.add_error("attachments", actions.attachments_too_large_message())
+        return _render_detail(request, incident, allowed, entry_form=form, status=413)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -448,6 +481,7 @@ def timeline_add(request, reference):
                 occurred_at=data["occurred_at"],
                 corrects=data["corrects"],
                 audience=data["audience"],
+                attachments=data["attachments"],
             )
         except ValidationError as exc:
             apply_validation_error(form, exc)
@@ -465,6 +499,36 @@ def timeline_add(request, reference):
                 )
             return redirect(f"{incident.get_absolute_url()}#entry-{entry.pk}")
     return _render_detail(request, incident, allowed, entry_form=form, status=400)
+
+
+@login_required
+@require_POST
+def tag_add(request, reference):
+    incident = _visible_incident(request, reference)
+    allowed = allowed_actions(request.user, incident)
+    _require(allowed, Action.CHANGE)
+    form = TagForm(request.POST)
+    if form.is_valid():
+        try:
+            tag = actions.add_tag(incident, request.user, form.cleaned_data["name"])
+        except ValidationError as exc:
+            apply_validation_error(form, exc)
+        else:
+            messages.success(request, _("Tagged %(tag)s.") % {"tag": tag.name})
+            return redirect(f"{incident.get_absolute_url()}#tags")
+    return _render_detail(request, incident, allowed, tag_form=form, status=400)
+
+
+@login_required
+@require_POST
+def tag_remove(request, reference, pk):
+    incident = _visible_incident(request, reference)
+    _require(allowed_actions(request.user, incident), Action.CHANGE)
+    tag = get_object_or_404(IncidentTag.objects.filter(incident=incident), pk=pk)
+    tag.incident = incident
+    actions.remove_tag(tag, request.user)
+    messages.success(request, _("Tag %(tag)s removed.") % {"tag": tag.name})
+    return redirect(f"{incident.get_absolute_url()}#tags")
 
 
 @login_required

@@ -52,6 +52,7 @@ CONSULTATIONS = {
     "incidents-api:incident-timeline-detail": _viewed("incident"),
     "incidents-api:incident-participant-list": _viewed("incident"),
     "incidents-api:incident-participant-detail": _viewed("incident"),
+    "incidents-api:incident-tag-list": _viewed("incident"),
     "evidence-api:evidence-list": _viewed("evidence list", kwarg=None),
     "evidence-api:evidence-detail": _viewed("evidence"),
     "evidence-api:evidence-custody": _viewed("evidence"),
@@ -80,6 +81,10 @@ DISCLOSURES = {
     "assistance:print": _exported("request"),
     "assistance:print_acknowledgement": _exported("request"),
     "assistance:attachment_download": _downloaded("request"),
+    "incidents:attachment": _downloaded("timeline attachment", kwarg="pk"),
+    "incidents-api:incident-timeline-attachment": _downloaded(
+        "timeline attachment", kwarg="attachment_id"
+    ),
     "audit:export": Rule(AuditAction.EXPORTED, "audit records", None),
 }
 
@@ -99,6 +104,11 @@ NOT_RECORDED = {
     "incidents:participant_remove": _WRITE,
     "incidents:participant_role": _WRITE,
     "incidents:agency_options": "agency names for the invite form",
+    "incidents:tag_add": _WRITE,
+    "incidents:tag_remove": _WRITE,
+    "incidents:attachment_promote": _WRITE,
+    "incidents-api:incident-tag-detail": _WRITE,
+    "incidents-api:tag-suggestions": "the caller's own agency's tag names",
     "evidence:all": _LIST,
     "evidence:create": _WRITE,
     "evidence:custody_add": _WRITE,

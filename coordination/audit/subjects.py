@@ -69,11 +69,25 @@ def _indicators(refs):
     return {str(ref): Subject(owner, pk, incident) for ref, owner, pk, incident in rows}
 
 
+def _attachments(refs):
+    pks = [int(ref) for ref in refs if str(ref).isdigit()]
+    rows = _rows(
+        "incidents.EntryAttachment",
+        "pk",
+        pks,
+        "entry__incident__lead_agency_id",
+        "entry__incident_id",
+        "entry__incident__reference",
+    )
+    return {str(ref): Subject(owner, pk, incident) for ref, owner, pk, incident in rows}
+
+
 READERS = {
     "incident": _incidents,
     "evidence": _evidence,
     "request": _requests,
     "indicator": _indicators,
+    "timeline attachment": _attachments,
 }
 
 

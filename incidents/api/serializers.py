@@ -4,6 +4,7 @@ Read serializers render stored objects; write serializers only check the shape o
 input. The views hand the validated data to ``incidents.actions``, the only writers.
 """
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,7 +14,7 @@ from accounts.models import Agency, User
 from coordination.api import CountryCodeListField, ModelSerializer, UTCDateTimeField
 from incidents.actions import EDITABLE_FIELDS
 from incidents.choices import TLP, Action, ParticipationRole, Status
-from incidents.models import Incident, Participation, TimelineEntry
+from incidents.models import EntryAttachment, Incident, IncidentTag, Participation, TimelineEntry
 
 
 class IncidentSerializer(ModelSerializer):
@@ -24,6 +25,15 @@ class IncidentSerializer(ModelSerializer):
     affected_countries = CountryCodeListField(read_only=True)
     created_by = serializers.CharField(
         source="created_by.display_name", read_only=True, help_text=_("Display name.")
+    )
+    tags = serializers.SlugRelatedField(
+        many=True,
+        read_only=True,
+        slug_field="name",
+        help_text=_(
+            'Free tags and MISP machine tags (namespace:predicate="value"), normalised. '
+            "The TLP is the ``tlp`` field, never a tag."
+        ),
     )
 
     class Meta:
@@ -44,6 +54,7 @@ class IncidentSerializer(ModelSerializer):
             "created_by",
             "created_at",
             "updated_at",
+            "tags",
         ]
         read_only_fields = fields
 
@@ -83,6 +94,61 @@ class StatusChangeSerializer(serializers.Serializer):
     )
 
 
+class EntryAttachmentSerializer(ModelSerializer):
+    url = serializers.SerializerMethodField(help_text=_("Where the file is downloaded."))
+    evidence = serializers.SlugRelatedField(
+        slug_field="reference",
+        read_only=True,
+        allow_null=True,
+        help_text=_("The evidence item it was promoted to, if any."),
+    )
+
+    class Meta:
+        model = EntryAttachment
+        fields = [
+            "id",
+            "file_name",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_at",
+            "url",
+            "evidence",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, attachment) -> str:
+        entry = attachment.entry
+        path = reverse(
+            "incidents-api:incident-timeline-attachment",
+            kwargs={
+                "reference": entry.incident.reference,
+                "pk": entry.pk,
+                "attachment_id": attachment.pk,
+            },
+        )
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class TagSerializer(ModelSerializer):
+    is_machine = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = IncidentTag
+        fields = ["id", "name", "namespace", "predicate", "value", "is_machine", "added_at"]
+        read_only_fields = fields
+
+
+class TagCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(
+        max_length=200,
+        help_text=_(
+            'A free tag, or a MISP machine tag: namespace:predicate or namespace:predicate="value".'
+        ),
+    )
+
+
 class TimelineEntrySerializer(ModelSerializer):
     author_agency = AgencySummarySerializer(read_only=True, allow_null=True)
     author_name = serializers.CharField(read_only=True, help_text=_("Author's display name."))
@@ -101,6 +167,7 @@ class TimelineEntrySerializer(ModelSerializer):
         help_text=_("Code of the event Concord recorded (empty for a note a person wrote)."),
     )
     params = serializers.JSONField(read_only=True, help_text=_("The event's parameters."))
+    attachments = EntryAttachmentSerializer(many=True, read_only=True)
 
     class Meta:
         model = TimelineEntry
@@ -119,6 +186,7 @@ class TimelineEntrySerializer(ModelSerializer):
             "params",
             "corrects",
             "audience",
+            "attachments",
         ]
         read_only_fields = fields
 
@@ -145,6 +213,13 @@ class TimelineEntryCreateSerializer(serializers.Serializer):
         allow_null=True,
         queryset=TimelineEntry.objects.none(),
         help_text=_("Id of the entry this one corrects."),
+    )
+    attachments = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        help_text=_(
+            "Multipart only: files stored with the entry, at its TLP (hashed while they upload)."
+        ),
     )
 
     def __init__(self, *args, **kwargs):

@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from incidents.api import views
@@ -12,5 +13,9 @@ router.register(f"{INCIDENT}/timeline", views.TimelineViewSet, basename="inciden
 router.register(
     f"{INCIDENT}/participants", views.ParticipantViewSet, basename="incident-participant"
 )
+router.register(f"{INCIDENT}/tags", views.TagViewSet, basename="incident-tag")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("tags/", views.TagSuggestionsView.as_view(), name="tag-suggestions"),
+    *router.urls,
+]

@@ -7,6 +7,7 @@ incident. What the caller may not see answers 404; what they see but may not do
 answers 403. Writes go through ``incidents.actions``.
 """
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -21,10 +22,13 @@ from drf_spectacular.utils import (
 )
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from coordination.api import APIViewMixin, SnapshotCachedMixin, StrictFilterBackend
+from coordination.parsers import JSONParser
 from incidents import actions
 from incidents.api.serializers import (
     IncidentDetailSerializer,
@@ -34,13 +38,18 @@ from incidents.api.serializers import (
     ParticipantRoleSerializer,
     ParticipantSerializer,
     StatusChangeSerializer,
+    TagCreateSerializer,
+    TagSerializer,
     TimelineEntryCreateSerializer,
     TimelineEntrySerializer,
 )
+from incidents.attachment_views import file_response
 from incidents.choices import Action
+from incidents.evidence.api.parsers import HashingMultiPartParser
 from incidents.filtersets import IncidentFilterSet
-from incidents.models import Incident, Participation, TimelineEntry
+from incidents.models import EntryAttachment, Incident, IncidentTag, Participation, TimelineEntry
 from incidents.permissions import allowed_actions, held_actions_annotations
+from incidents.tags import TAGS_PREFETCH, suggestions_for
 
 REFERENCE_PARAMETER = OpenApiParameter(
     "reference",
@@ -64,6 +73,10 @@ CONFLICT_RESPONSE = OpenApiResponse(
         "may go), or someone else changed the status meanwhile."
     ),
 )
+
+
+class AttachmentsMultiPartParser(HashingMultiPartParser):
+    field = "attachments"
 
 
 class IncidentRestrictedMixin(APIViewMixin):
@@ -155,7 +168,11 @@ class IncidentViewSet(
     write_action = Action.CHANGE
 
     def get_queryset(self):
-        return self.restricted_incidents().select_related("lead_agency", "created_by")
+        return (
+            self.restricted_incidents()
+            .select_related("lead_agency", "created_by")
+            .prefetch_related(TAGS_PREFETCH)
+        )
 
     def get_object(self):
         return self.get_restricted_incident(self.kwargs["reference"])
@@ -189,6 +206,7 @@ class IncidentViewSet(
             incident = get_object_or_404(
                 self.restricted_incidents(Action.VIEW)
                 .select_related("lead_agency", "created_by")
+                .prefetch_related(TAGS_PREFETCH)
                 .annotate(**held_actions_annotations(self.request.user)),
                 pk=incident.pk,
             )
@@ -204,8 +222,12 @@ class IncidentViewSet(
 
     def retrieve(self, request, reference):
         return self.snapshot_cached(
-            request, lambda: self.detail_response(self.get_object(), reread=False)
+            request, lambda: self.detail_response(self._with_tags(self.get_object()), reread=False)
         )
+
+    def _with_tags(self, incident):
+        prefetch_related_objects([incident], TAGS_PREFETCH)
+        return incident
 
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
@@ -278,6 +300,7 @@ class TimelineViewSet(
     serializer_class = TimelineEntrySerializer
     write_action = Action.CONTRIBUTE
     lookup_value_regex = r"\d+"
+    parser_classes = [JSONParser, AttachmentsMultiPartParser, FormParser]
 
     def get_serializer_class(self):
         if self.action == "create":
@@ -290,8 +313,13 @@ class TimelineViewSet(
         return (
             TimelineEntry.objects.filter(incident=self.get_incident())
             .visible_to(self.request.user)
-            .select_related("author_agency")
-            .prefetch_related("audience")
+            .select_related("author_agency", "incident")
+            .prefetch_related(
+                "audience",
+                Prefetch(
+                    "attachments", queryset=EntryAttachment.objects.select_related("evidence")
+                ),
+            )
         )
 
     def create(self, request, reference):
@@ -309,10 +337,109 @@ class TimelineViewSet(
             occurred_at=data.get("occurred_at"),
             corrects=data.get("corrects"),
             audience=data.get("audience", ()),
+            attachments=data.get("attachments", ()),
         )
         entry = self.get_queryset().get(pk=entry.pk)
         data = TimelineEntrySerializer(entry, context=self.get_serializer_context()).data
         return Response(data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary=_("Download a file attached to a timeline entry"),
+        description=_(
+            "Visible exactly to those who may read the entry (its TLP); recorded in the "
+            "audit trail as a disclosure. Always sent as a download."
+        ),
+        parameters=[
+            REFERENCE_PARAMETER,
+            OpenApiParameter("attachment_id", OpenApiTypes.INT, OpenApiParameter.PATH),
+        ],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_id>\d+)",
+        url_name="attachment",
+    )
+    def attachment(self, request, reference, pk, attachment_id):
+        entry = self.get_object()
+        attachments = EntryAttachment.objects.restrict(request.user).filter(entry=entry)
+        try:
+            found = attachments.get(pk=attachment_id)
+        except EntryAttachment.DoesNotExist:
+            raise Http404 from None
+        return file_response(found)
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("An incident's tags"), parameters=[REFERENCE_PARAMETER]),
+    create=extend_schema(
+        summary=_("Tag an incident"),
+        description=_(
+            'Free tags and MISP machine tags (namespace:predicate="value"), normalised. '
+            "Needs the right to change the incident. A ``tlp:`` tag is refused (400): the "
+            "incident's ``tlp`` field is its TLP. Written to the timeline."
+        ),
+        parameters=[REFERENCE_PARAMETER],
+        request=TagCreateSerializer,
+        responses={201: TagSerializer},
+    ),
+    destroy=extend_schema(
+        summary=_("Remove a tag"),
+        description=_("Written to the timeline."),
+        parameters=[
+            REFERENCE_PARAMETER,
+            OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH),
+        ],
+        responses={204: None},
+    ),
+)
+@extend_schema(tags=["incidents"])
+class TagViewSet(IncidentChildMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """An incident's tags."""
+
+    serializer_class = TagSerializer
+    write_action = Action.CHANGE
+    lookup_value_regex = r"\d+"
+    pagination_class = None
+
+    def get_serializer_class(self):
+        return TagCreateSerializer if self.action == "create" else TagSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return IncidentTag.objects.none()
+        return IncidentTag.objects.filter(incident=self.get_incident()).order_by("key", "pk")
+
+    def create(self, request, reference):
+        incident = self.get_incident()
+        serializer = TagCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tag = actions.add_tag(incident, request.user, serializer.validated_data["name"])
+        return Response(TagSerializer(tag).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request, reference, pk):
+        incident = self.get_incident()
+        tag = get_object_or_404(self.get_queryset(), pk=pk)
+        tag.incident = incident
+        actions.remove_tag(tag, request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    summary=_("My agency's tags"),
+    description=_(
+        "The tags members of the caller's agency have used, most used first: suggestions "
+        "for tagging. Never another agency's."
+    ),
+    responses={200: serializers.ListSerializer(child=serializers.CharField())},
+    tags=["incidents"],
+)
+class TagSuggestionsView(APIViewMixin, APIView):
+    pagination_class = None
+
+    def get(self, request):
+        return Response(suggestions_for(request.user))
 
 
 @extend_schema_view(

@@ -21,6 +21,7 @@ input ``ValidationError`` with field messages (400), missing rights ``Permission
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.db import transaction
 from django.db.models import Sum
 from django.template.defaultfilters import filesizeformat
@@ -28,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Agency
-from incidents.choices import Action, ParticipationRole
+from incidents.choices import TLP, Action, ParticipationRole
 from incidents.evidence import alerts, chain, events, storage
 from incidents.evidence.choices import (
     HOLDER_ACTIONS,
@@ -37,7 +38,7 @@ from incidents.evidence.choices import (
     EvidenceStatus,
 )
 from incidents.exceptions import TransitionNotAllowed
-from incidents.models import CustodyEvent, Evidence, allocate_reference
+from incidents.models import CustodyEvent, EntryAttachment, Evidence, allocate_reference
 from incidents.models.evidence import sha256_validator
 from incidents.permissions import allowed_actions as incident_actions
 
@@ -56,13 +57,17 @@ EVENT_FIELDS = (
 
 
 def agency_storage_used(agency_id):
-    """Bytes of the files stored for items logged by the agency's members."""
+    """Bytes of the files stored for items logged by the agency's members, and of the
+    files its members attached to timeline entries (once promoted, as the item's)."""
     used = (
         Evidence.objects.filter(created_by__agency_id=agency_id)
         .exclude(file_path="")
         .aggregate(total=Sum("size"))["total"]
     )
-    return used or 0
+    attached = EntryAttachment.objects.filter(
+        uploaded_by_agency_id=agency_id, evidence__isnull=True
+    ).aggregate(total=Sum("size"))["total"]
+    return (used or 0) + (attached or 0)
 
 
 def check_upload(agency_id, size):
@@ -70,7 +75,7 @@ def check_upload(agency_id, size):
     larger than one upload may be, or more than the agency's quota has left.
 
     The upload views call it with the size a request declares, before reading its body;
-    ``_charge_quota`` checks again, under a lock, what was really stored.
+    ``charge_quota`` checks again, under a lock, what was really stored.
     """
     if size > settings.EVIDENCE_MAX_UPLOAD_BYTES:
         raise ValidationError({"file": storage.too_large_message()})
@@ -97,7 +102,7 @@ def _check_quota(agency_id, size):
         )
 
 
-def _charge_quota(agency_id, size):
+def charge_quota(agency_id, size):
     """Inside the transaction that records a stored file: one upload of an agency at a
     time passes this check (row lock on the agency), so two cannot overrun the quota."""
     list(Agency.objects.select_for_update().filter(pk=agency_id).values_list("pk"))
@@ -213,7 +218,7 @@ def create_evidence(incident, by, *, upload=None, **fields):
     try:
         with transaction.atomic():
             if stored is not None:
-                _charge_quota(by.agency_id, stored.size)
+                charge_quota(by.agency_id, stored.size)
             return _create(incident, by, typed, stored, upload, fields)
     except BaseException:
         if stored is not None:
@@ -507,7 +512,7 @@ def attach_file(evidence, by, upload):
         with transaction.atomic():
             # The file counts against the agency that logged the item.
             creator_agency = evidence.created_by.agency_id
-            _charge_quota(creator_agency, stored.size)
+            charge_quota(creator_agency, stored.size)
             updated = Evidence.objects.filter(pk=evidence.pk, file_path="").update(
                 file_path=stored.path,
                 file_name=(upload.name or "")[:255],
@@ -524,4 +529,51 @@ def attach_file(evidence, by, upload):
         (upload.name or "")[:255],
         stored.size,
     )
+    return evidence
+
+
+# TLP labels whose readers are fewer than the incident's: an evidence item has no TLP of
+# its own and is seen by every participant, so their files stay attachments.
+NOT_PROMOTABLE_TLP = (TLP.AMBER_STRICT, TLP.RED)
+
+
+def promote_attachment(attachment, by, **fields):
+    """Log a timeline entry's attachment as an evidence item: the same stored content,
+    hashed again on the way (it must still match), custody starting with ``acquired``.
+
+    The attachment keeps a link to the item (``attachment.evidence``, and
+    ``evidence.source_attachment`` back); a timeline entry records the promotion.
+    ``fields`` as for ``create_evidence`` (title, kind, acquired_at, ...).
+    """
+    entry = attachment.entry
+    incident = entry.incident
+    _require_contribute(by, incident)
+    if not by.agency_id:
+        raise PermissionDenied(_("Only members of an agency log evidence."))
+    if entry.tlp in NOT_PROMOTABLE_TLP:
+        raise ValidationError(
+            _(
+                "This attachment is %(tlp)s. As evidence every agency of the case would see "
+                "it: log the item yourself with the readers' agreement instead."
+            )
+            % {"tlp": TLP(entry.tlp).label}
+        )
+    with transaction.atomic():
+        locked = EntryAttachment.objects.select_for_update().get(pk=attachment.pk)
+        if locked.evidence_id is not None:
+            raise ValidationError(
+                _("This attachment was already promoted to evidence %(reference)s.")
+                % {"reference": locked.evidence.reference}
+            )
+        with open(storage.absolute(locked.file_path), "rb") as handle:
+            evidence = create_evidence(
+                incident,
+                by,
+                upload=File(handle, name=locked.file_name),
+                sha256=locked.sha256,
+                **fields,
+            )
+        EntryAttachment.objects.filter(pk=locked.pk).update(evidence=evidence)
+        attachment.evidence = evidence
+        events.attachment_promoted(evidence, attachment, by)
     return evidence

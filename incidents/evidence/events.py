@@ -4,7 +4,7 @@ transaction."""
 from django.utils.translation import gettext_lazy
 
 from incidents.choices import TimelineKind
-from incidents.events import label_of, register, write_event
+from incidents.events import label_of, moment, register, stored_time, write_event
 from incidents.evidence.choices import CustodyAction, EvidenceKind
 
 EVIDENCE_LOGGED = register(
@@ -42,6 +42,16 @@ EVIDENCE_COMPROMISED = register(
         "as compromised."
     ),
     params={"action": label_of(CustodyAction, lower=True)},
+)
+
+ATTACHMENT_PROMOTED = register(
+    "evidence.attachment_promoted",
+    TimelineKind.EVIDENCE,
+    gettext_lazy(
+        "Attachment *%(name)s* of the entry of %(when)s promoted to evidence **%(reference)s** "
+        "(SHA-256 `%(sha256)s`)."
+    ),
+    params={"when": moment},
 )
 
 
@@ -83,3 +93,13 @@ def evidence_compromised(evidence, event, by):
         "expected": evidence.sha256,
     }
     return write_event(evidence.incident, by, EVIDENCE_COMPROMISED, params, subject=evidence)
+
+
+def attachment_promoted(evidence, attachment, by):
+    params = {
+        "name": attachment.file_name,
+        "when": stored_time(attachment.entry.occurred_at),
+        "reference": evidence.reference,
+        "sha256": evidence.sha256,
+    }
+    return write_event(evidence.incident, by, ATTACHMENT_PROMOTED, params, subject=evidence)

@@ -47,7 +47,7 @@ def _visible_incident(request, reference):
 
 def _visible_evidence(request, reference):
     items = Evidence.objects.restrict(request.user).select_related(
-        "incident", "holder_agency", "transit_to_agency", "created_by"
+        "incident", "holder_agency", "transit_to_agency", "created_by", "source_attachment"
     )
     try:
         return items.get(reference=reference)

@@ -95,14 +95,14 @@ class TestList:
     ):
         client = api_login(invited_user)
         # a constant number, the caller's group ids included
-        with django_assert_max_num_queries(5):
+        with django_assert_max_num_queries(6):
             assert client.get(timeline(incident)).status_code == 200
         for n in range(10):
             actions.add_timeline_entry(incident, lead_user, f"Note {n}")
             actions.add_timeline_entry(
                 incident, lead_user, f"Red {n}", tlp=TLP.RED, audience=[invited_user]
             )
-        with django_assert_max_num_queries(5):
+        with django_assert_max_num_queries(6):
             response = client.get(timeline(incident))
         assert response.json()["count"] >= 20
 

@@ -13,9 +13,9 @@ from tests.factories import AgencyFactory, UserFactory, make_incident
 pytestmark = pytest.mark.django_db
 
 # session, user with agency, the user's group ids, incident with its entry count and the
-# user's rights, participants, timeline page + audience + corrections, invitable agencies,
-# recipients: 10, the page budget.
-MAX_QUERIES = 10
+# user's rights, participants, timeline page + audience + corrections + attachments,
+# invitable agencies, recipients, tags, the agency's tag suggestions: 13, the page budget.
+MAX_QUERIES = 13
 
 
 def _count(client, url):

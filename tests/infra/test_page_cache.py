@@ -297,7 +297,7 @@ def test_api_participants_change_is_seen_by_the_removed_agency(incident, lead_us
     assert client.get(url).status_code == 404
 
 
-def test_a_page_drawn_with_the_cache_on_still_reads_at_most_ten_queries(
+def test_a_page_drawn_with_the_cache_on_reads_no_more_than_its_budget(
     client, incident, lead_user, django_assert_max_num_queries
 ):
     browse(client, lead_user)
@@ -306,10 +306,11 @@ def test_a_page_drawn_with_the_cache_on_still_reads_at_most_ten_queries(
         reverse("incidents:list"),
         reverse("incidents:detail", args=[incident.reference]),
     ):
-        # The snapshot is one more query than the page itself reads.
+        # The snapshot is one more query than the page itself reads; the incident page
+        # reads its tags and, for who may tag, the agency's tag suggestions too.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_current_xact_id()")  # nothing kept can be served
-        with django_assert_max_num_queries(10):
+        with django_assert_max_num_queries(12):
             assert client.get(url).status_code == 200
 
 

@@ -24,6 +24,7 @@ from coordination.audit.registry import (
 from coordination.exchange import collections, stix
 from coordination.intel.choices import IndicatorType
 from coordination.intel.models import Indicator
+from incidents import actions as incident_actions
 from incidents.choices import TLP
 from incidents.evidence import actions as evidence_actions
 from tests.assistance.conftest import DATA, complete_fields
@@ -100,6 +101,12 @@ def world(settings, tmp_path, incident, lead_user, nl_agency, approve):
     approve(acknowledged)
     receiver = UserFactory(agency=nl_agency, role=Role.LIAISON_OFFICER)
     transition_request(acknowledged, "acknowledge", receiver)
+    noted = incident_actions.add_timeline_entry(
+        incident,
+        lead_user,
+        "Ransom note found on FS-02.",
+        attachments=[SimpleUploadedFile("ransom-note.txt", b"Your files are encrypted")],
+    )
     collection_id = collections.incident_collection_id(incident.reference)
     object_id = stix.indicator_id(incident.reference, indicator.type, indicator.value)
     return {
@@ -109,6 +116,8 @@ def world(settings, tmp_path, incident, lead_user, nl_agency, approve):
         "acknowledged request": acknowledged.reference,
         "indicator": indicator.pk,
         "attachment": attachment.pk,
+        "timeline attachment": noted.attachments.get().pk,
+        "noted entry": noted.pk,
         "collection_id": collection_id,
         "object_id": object_id,
         "lead_agency": incident.lead_agency_id,
@@ -145,6 +154,11 @@ EXTRA_KWARGS = {
     "taxii:object_versions": lambda w: {"object_id": w["object_id"]},
     "incidents-api:incident-participant-detail": lambda w: {"agency_id": w["lead_agency"]},
     "incidents-api:incident-timeline-detail": lambda w: {"pk": w["entry"]},
+    "incidents-api:incident-timeline-attachment": lambda w: {
+        "reference": w["reference"],
+        "pk": w["noted entry"],
+        "attachment_id": w["timeline attachment"],
+    },
 }
 
 
@@ -191,6 +205,6 @@ def _expected_ref(name, rule, world):
         return world[OBJECT_OF[name]]
     if rule.kwarg == "collection_id":
         return world["collection_id"]
-    if rule.object_type in ("evidence", "request", "indicator"):
+    if rule.object_type in ("evidence", "request", "indicator", "timeline attachment"):
         return world[rule.object_type]
     return world["reference"]

@@ -6,7 +6,6 @@ custody actions answer 409 naming the allowed ones; bad input 400 with field mes
 nothing is stored on error. Writes go through ``incidents.evidence.actions``.
 """
 
-from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 
 from coordination.api import APIViewMixin, StrictFilterBackend
@@ -22,6 +21,7 @@ from coordination.parsers import JSONParser
 from incidents.api.views import CONFLICT_RESPONSE
 from incidents.choices import Action
 from incidents.evidence import actions, chain, storage
+from incidents.evidence.api.parsers import HashingMultiPartParser
 from incidents.evidence.api.serializers import (
     CustodyEventCreateSerializer,
     CustodyEventSerializer,
@@ -40,37 +40,6 @@ DOWNLOAD_IS_A_POST = _(
     "Downloading an evidence file records an access in its chain of custody: send a POST "
     "with the purpose (with the CSRF token when signed in through a browser)."
 )
-
-
-class UploadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = _("The upload is too large.")
-    default_code = "upload_too_large"
-
-
-class HashingMultiPartParser(MultiPartParser):
-    """Multipart bodies whose files stream to disk through the hashing handler.
-
-    A body whose declared size is more than one upload may be, or than the caller's
-    agency has left, is refused (413) before it is read; one that passes the limit while
-    streaming is cut off there (413), its part file deleted.
-    """
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        request = parser_context["request"]
-        django_request = getattr(request, "_request", request)
-        size = storage.declared_upload_size(django_request)
-        if size:
-            try:
-                actions.check_upload(request.user.agency_id, size)
-            except ValidationError as exc:
-                raise UploadTooLarge(exc.message_dict) from None
-        django_request.upload_handlers = [storage.HashingUploadHandler(django_request)]
-        parsed = super().parse(stream, media_type, parser_context)
-        refused = storage.refusal(django_request)
-        if refused:
-            raise UploadTooLarge({"file": [refused]})
-        return parsed
 
 
 @extend_schema_view(

@@ -1,4 +1,4 @@
-"""Delete evidence files that no evidence item refers to.
+"""Delete evidence files that no evidence item and no timeline attachment refers to.
 
     python manage.py prune_evidence_files [--dry-run] [--min-age-hours 24]
 
@@ -13,11 +13,11 @@ import time
 from django.core.management.base import BaseCommand
 
 from incidents.evidence import storage
-from incidents.models import Evidence
+from incidents.models import EntryAttachment, Evidence
 
 
 class Command(BaseCommand):
-    help = "Delete stored evidence files and part files that no evidence item refers to."
+    help = "Delete stored files and part files that no evidence item or attachment refers to."
 
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="List, delete nothing.")
@@ -32,6 +32,8 @@ class Command(BaseCommand):
         root = storage.media_root()
         cutoff = time.time() - min_age_hours * 3600
         referenced = set(Evidence.objects.exclude(file_path="").values_list("file_path", flat=True))
+        # Timeline attachments are stored in the same place, by the same content hash.
+        referenced.update(EntryAttachment.objects.values_list("file_path", flat=True))
         candidates = [
             path
             for folder in (storage.OBJECTS, storage.INCOMING)
