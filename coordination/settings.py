@@ -470,6 +470,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assistance.escalate",
         "schedule": env.float("ESCALATION_SWEEP_SECONDS", default=300.0),
     },
+    "task-reminders": {
+        "task": "incidents.remind_tasks",
+        "schedule": env.float("TASK_REMINDER_SWEEP_SECONDS", default=300.0),
+    },
     "audit-flush": {
         "task": "audit.flush",
         "schedule": env.float("AUDIT_FLUSH_SECONDS", default=5.0),

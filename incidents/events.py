@@ -1,8 +1,11 @@
 """One writer per kind of timeline entry. Called from actions inside their transaction."""
 
+import re
+
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from incidents.choices import TimelineKind
 from incidents.markdown import render_markdown
@@ -107,3 +110,70 @@ def agency_removed(incident, by, agency, reason=""):
     if reason:
         body += "\n\n" + _("Reason: %(reason)s") % {"reason": reason}
     return write_entry(incident, by, TimelineKind.PARTICIPATION, body, subject=agency)
+
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def _plain_in_markdown(text):
+    """A user's short text (a task title) quoted in an entry: shown as typed, never as markup."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+def _task_label(task):
+    return f"**{_plain_in_markdown(task.title)}**"
+
+
+def task_created(incident, by, task):
+    if task.assignee_id:
+        body = _("Task %(task)s added, assigned to %(assignee)s (%(agency)s).") % {
+            "task": _task_label(task),
+            "assignee": task.assignee.display_name,
+            "agency": task.assignee.agency.short_name if task.assignee.agency_id else "—",
+        }
+    else:
+        body = _("Task %(task)s added.") % {"task": _task_label(task)}
+    return write_entry(incident, by, TimelineKind.SYSTEM, body, subject=task)
+
+
+def task_assigned(incident, by, task):
+    if task.assignee_id:
+        body = _("Task %(task)s assigned to %(assignee)s (%(agency)s).") % {
+            "task": _task_label(task),
+            "assignee": task.assignee.display_name,
+            "agency": task.assignee.agency.short_name if task.assignee.agency_id else "—",
+        }
+    else:
+        body = _("Task %(task)s no longer assigned.") % {"task": _task_label(task)}
+    return write_entry(incident, by, TimelineKind.SYSTEM, body, subject=task)
+
+
+def task_status_changed(incident, by, task, old_label, new_label):
+    body = _("Task %(task)s moved from **%(old)s** to **%(new)s**.") % {
+        "task": _task_label(task),
+        "old": old_label,
+        "new": new_label,
+    }
+    return write_entry(incident, by, TimelineKind.SYSTEM, body, subject=task)
+
+
+def owner_named(incident, by, participation):
+    if participation.owner_id:
+        body = _("%(owner)s now owns the case for %(agency)s.") % {
+            "owner": participation.owner.display_name,
+            "agency": participation.agency.name,
+        }
+    else:
+        body = _("%(agency)s no longer names an owner for the case.") % {
+            "agency": participation.agency.name
+        }
+    return write_entry(incident, by, TimelineKind.PARTICIPATION, body, subject=participation.agency)
+
+
+def template_applied(incident, by, template, count):
+    body = ngettext(
+        "%(count)d task added from the case template %(template)s.",
+        "%(count)d tasks added from the case template %(template)s.",
+        count,
+    ) % {"count": count, "template": f"**{_plain_in_markdown(template.name)}**"}
+    return write_entry(incident, by, TimelineKind.SYSTEM, body, subject=incident)
