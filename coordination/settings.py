@@ -426,6 +426,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "UrgencyEnum": "coordination.assistance.choices.Urgency",
         "ProviderRoleEnum": "coordination.assistance.choices.ProviderRole",
         "ParticipationRoleEnum": "incidents.choices.ParticipationRole",
+        "TaskStatusEnum": "incidents.choices.TaskStatus",
         "CountryCodeEnum": "coordination.api.country_codes",
     }
 )

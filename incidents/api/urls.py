@@ -1,6 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
 from incidents.api import views
+from incidents.casework.api import TaskViewSet
 
 app_name = "incidents-api"
 
@@ -12,5 +13,6 @@ router.register(f"{INCIDENT}/timeline", views.TimelineViewSet, basename="inciden
 router.register(
     f"{INCIDENT}/participants", views.ParticipantViewSet, basename="incident-participant"
 )
+router.register(f"{INCIDENT}/tasks", TaskViewSet, basename="incident-task")
 
 urlpatterns = router.urls
