@@ -23,7 +23,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from coordination.page_cache import snapshot_cached
 from incidents import actions, rendering
-from incidents.casework.owners import owner_choices
 from incidents.choices import (
     OPEN_STATUSES,
     REOPENING,
@@ -325,7 +324,6 @@ def _render_detail(
         "may_contribute": Action.CONTRIBUTE in allowed,
         "may_share": Action.SHARE in allowed,
         "participations": participations,
-        "owner_choices": owner_choices(user, participations),
         **_timeline_context(request, incident, Action.CONTRIBUTE in allowed),
         "status_form": status_form,
         "next_statuses": [

@@ -111,7 +111,7 @@ NOT_RECORDED = {
     "casework:templates": "the agency's case templates, no case data",
     "casework:template_create": "the agency's case templates, no case data",
     "casework:template_edit": "the agency's case templates, no case data",
-    "incidents-api:incident-task-status": _WRITE,
+    "incidents-api:incident-task-change-status": _WRITE,
     "incidents-api:incident-task-move": _WRITE,
     "evidence:all": _LIST,
     "evidence:create": _WRITE,

@@ -189,10 +189,15 @@ def move_task(task, by, offset):
     return task
 
 
+def may_name_owner_role(user):
+    """Whether ``user``'s role lets them name their agency's owner on a case it takes part in."""
+    return bool(user.agency_id) and user.role in ROLES_FOR_ACTION[Action.CONTRIBUTE]
+
+
 def _may_name_owner(user, participation):
     return (
         user.agency_id == participation.agency_id
-        and user.role in ROLES_FOR_ACTION[Action.CONTRIBUTE]
+        and may_name_owner_role(user)
         and Action.VIEW in allowed_actions(user, participation.incident)
     )
 

@@ -61,17 +61,24 @@ def _task_rows(incident, row_errors):
 def _render_panel(
     request, incident, allowed, *, add_form=None, row_errors=None, focus=None, status=200
 ):
+    user = request.user
     may_contribute = Action.CONTRIBUTE in allowed
-    assignees = []
     if may_contribute:
         add_form = add_form or TaskForm(incident=incident)
-        assignees = list(add_form.fields["assignee"].queryset)
+    people = list(actions.assignable_users(incident))
+    own_participation = None
+    if actions.may_name_owner_role(user):
+        own_participation = (
+            incident.participations.filter(agency_id=user.agency_id).select_related("owner").first()
+        )
     context = {
         "incident": incident,
         "may_contribute": may_contribute,
         "tasks": _task_rows(incident, row_errors or {}),
         "add_form": add_form,
-        "assignees": assignees,
+        "assignees": people if may_contribute else [],
+        "own_participation": own_participation,
+        "own_people": [p for p in people if p.agency_id == user.agency_id],
         "focus": focus,
         "is_htmx": _is_htmx(request),
     }
