@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -260,9 +260,7 @@ def my_tasks(request):
             "incident__title",
             "incident__tlp",
         )
-        .order_by(  # no due date last
-            Q(due_at__isnull=True), "due_at", "pk"
-        )
+        .order_by(F("due_at").asc(nulls_last=True), "pk")
     )
     limit = MY_TASKS_ROWS if _is_htmx(request) else MY_TASKS_PAGE_ROWS
     rows = list(tasks[: limit + 1])
