@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents import events
-from incidents.casework import reminders
+from incidents.casework import alerts, reminders
 from incidents.choices import (
     ROLES_FOR_ACTION,
     TASK_TRANSITIONS,
@@ -100,7 +100,8 @@ def add_task(incident, by, *, title, description="", assignee=None, due_at=None)
     )
     task.remind_at = reminders.first_reminder_at(task)
     task.save()
-    events.task_created(incident, by, task)
+    entry = events.task_created(incident, by, task)
+    alerts.task_assigned(task, by, entry)
     return task
 
 
@@ -136,7 +137,8 @@ def assign_task(task, by, assignee):
         return task
     task.assignee = assignee
     task.save(update_fields=["assignee", "updated_at"])
-    events.task_assigned(incident, by, task)
+    entry = events.task_assigned(incident, by, task)
+    alerts.task_assigned(task, by, entry)
     return task
 
 

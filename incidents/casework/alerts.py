@@ -17,6 +17,31 @@ def reminder_recipients(task):
     return [person]
 
 
+def task_assigned(task, by, entry):
+    """The new assignee hears of it, unless they gave the task to themselves."""
+    assignee = task.assignee
+    if assignee is None or assignee.pk == by.pk:
+        return []
+    incident = task.incident
+    message = Message(
+        event=Event.TASK_ASSIGNED,
+        key=f"task-assigned:{entry.pk}",
+        link=f"{incident.get_absolute_url()}#task-{task.pk}",
+        thread=incident_thread(incident),
+        confidential=incident.tlp in CONFIDENTIAL_TLP,
+        context={
+            "reference": incident.reference,
+            "incident_title": incident.title,
+            "tlp": TLP(incident.tlp).label,
+            "task_title": task.title,
+            "due_at": task.due_at,
+            "assigner_name": by.display_name,
+            "assigner_agency": by.agency.short_name if by.agency_id else "",
+        },
+    )
+    return notify(message, users=[assignee])
+
+
 def task_reminder(task, reminder):
     incident = task.incident
     message = Message(

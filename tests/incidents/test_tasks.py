@@ -446,3 +446,22 @@ def test_api_creates_and_assigns_across_agencies(api_login, incident, lead_user,
     assert changed.status_code == 200
     assert changed.json()["assignee"] is None
     assert changed.json()["title"] == "Seize the servers"
+
+
+def test_the_assignee_of_another_agency_hears_of_the_assignment_in_their_language(
+    incident, lead_user, invited_user
+):
+    invited_user.language = "fr"
+    invited_user.save()
+    task = casework.add_task(incident, lead_user, title="Seize the server")
+    casework.assign_task(task, lead_user, invited_user)
+
+    notice = Notification.objects.get(
+        recipient=invited_user, event=Event.TASK_ASSIGNED, channel=Channel.APP
+    )
+    assert "Tâche" in notice.subject and "Seize the server" in notice.subject
+
+
+def test_assigning_a_task_to_oneself_notifies_no_one(incident, lead_user):
+    casework.add_task(incident, lead_user, title="Mine", assignee=lead_user)
+    assert not Notification.objects.filter(event=Event.TASK_ASSIGNED).exists()
