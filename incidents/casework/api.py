@@ -160,9 +160,10 @@ class TaskViewSet(
         return Response(data, status=status_code)
 
     def create(self, request, reference):
+        incident = self.get_incident()  # 404 or 403 before the body is read
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        task = actions.add_task(self.get_incident(), request.user, **serializer.validated_data)
+        task = actions.add_task(incident, request.user, **serializer.validated_data)
         return self.task_response(task, status.HTTP_201_CREATED)
 
     def partial_update(self, request, reference, pk):

@@ -24,6 +24,7 @@ from coordination.audit.registry import (
 from coordination.exchange import collections, stix
 from coordination.intel.choices import IndicatorType
 from coordination.intel.models import Indicator
+from incidents.casework.actions import add_task
 from incidents.choices import TLP
 from incidents.evidence import actions as evidence_actions
 from tests.assistance.conftest import DATA, complete_fields
@@ -113,6 +114,7 @@ def world(settings, tmp_path, incident, lead_user, nl_agency, approve):
         "object_id": object_id,
         "lead_agency": incident.lead_agency_id,
         "entry": incident.timeline.order_by("pk").values_list("pk", flat=True).first(),
+        "task": add_task(incident, lead_user, title="Preserve the VPN logs").pk,
     }
 
 
@@ -145,6 +147,7 @@ EXTRA_KWARGS = {
     "taxii:object_versions": lambda w: {"object_id": w["object_id"]},
     "incidents-api:incident-participant-detail": lambda w: {"agency_id": w["lead_agency"]},
     "incidents-api:incident-timeline-detail": lambda w: {"pk": w["entry"]},
+    "incidents-api:incident-task-detail": lambda w: {"pk": w["task"]},
 }
 
 
