@@ -1,6 +1,7 @@
 """Tasks on incidents: assignment across agencies, visibility, templates, reminders, events."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -287,8 +288,10 @@ def test_reminder_email_is_in_the_recipients_language_and_time_zone(
     due = timezone.now().replace(microsecond=0) + timedelta(hours=2)
     casework.add_task(incident, lead_user, title="Preserve logs", assignee=invited_user, due_at=due)
     reminders.sweep()
-    email = Notification.objects.get(recipient=invited_user, channel=Channel.EMAIL)
-    local = timezone.localtime(due, timezone=__import__("zoneinfo").ZoneInfo("Europe/Paris"))
+    email = Notification.objects.get(
+        recipient=invited_user, channel=Channel.EMAIL, event=Event.TASK_REMINDER
+    )
+    local = timezone.localtime(due, timezone=ZoneInfo("Europe/Paris"))
     assert local.strftime("%H:%M") in email.body_text
     assert "Bonjour" in email.body_text or "tâche" in email.body_text.lower()
 
