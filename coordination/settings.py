@@ -444,6 +444,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "UrgencyEnum": "coordination.assistance.choices.Urgency",
         "ProviderRoleEnum": "coordination.assistance.choices.ProviderRole",
         "ParticipationRoleEnum": "incidents.choices.ParticipationRole",
+        "TaskStatusEnum": "incidents.choices.TaskStatus",
         "CountryCodeEnum": "coordination.api.country_codes",
     }
 )
@@ -489,6 +490,10 @@ CELERY_BEAT_SCHEDULE = {
     "assistance-escalation": {
         "task": "assistance.escalate",
         "schedule": env.float("ESCALATION_SWEEP_SECONDS", default=300.0),
+    },
+    "task-reminders": {
+        "task": "incidents.remind_tasks",
+        "schedule": env.float("TASK_REMINDER_SWEEP_SECONDS", default=300.0),
     },
     "audit-flush": {
         "task": "audit.flush",

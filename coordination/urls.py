@@ -6,6 +6,7 @@ from coordination import health
 urlpatterns = [
     path("", include("incidents.urls")),
     path("", include("incidents.evidence.urls")),
+    path("", include("incidents.casework.urls")),
     path("", include("coordination.intel.urls")),
     path("", include("coordination.assistance.urls")),
     path("", include("coordination.exchange.urls")),

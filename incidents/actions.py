@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from coordination import audit
 from coordination.audit.choices import AuditAction
 from incidents import alerts, events
+from incidents.casework import actions as casework
 from incidents.choices import (
     REOPENING,
     ROLES_THAT_FILE_INCIDENTS,
@@ -86,6 +87,7 @@ def create_incident(by, **fields):
     )
     grant_participation(incident, participation.agency, participation.role)
     events.incident_filed(incident, by)
+    casework.apply_case_template(incident, by)
     return incident
 
 

@@ -82,5 +82,6 @@ class ReferenceSequenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
 
-# Evidence (read-only metadata) registers itself on import.
+# Evidence (read-only metadata) and case templates (configuration) register on import.
+from incidents.casework import admin as casework_admin  # noqa: F401
 from incidents.evidence import admin as evidence_admin  # noqa: F401

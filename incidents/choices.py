@@ -118,3 +118,27 @@ ROLES_FOR_ACTION = {
     Action.SHARE: (Role.INVESTIGATOR, Role.SUPERVISOR),
 }
 ROLES_THAT_FILE_INCIDENTS = (Role.INVESTIGATOR, Role.SUPERVISOR)
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# task status -> statuses it may move to. Done and cancelled tasks may be reopened.
+TASK_TRANSITIONS = {
+    TaskStatus.OPEN: (TaskStatus.IN_PROGRESS, TaskStatus.DONE, TaskStatus.CANCELLED),
+    TaskStatus.IN_PROGRESS: (TaskStatus.OPEN, TaskStatus.DONE, TaskStatus.CANCELLED),
+    TaskStatus.DONE: (TaskStatus.OPEN,),
+    TaskStatus.CANCELLED: (TaskStatus.OPEN,),
+}
+ACTIVE_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
+
+
+class TaskReminder(models.TextChoices):
+    """The reminders a task with a due date and an assignee gets, each once per due date."""
+
+    NEAR = "near", _("Due soon")
+    OVERDUE = "overdue", _("Overdue")

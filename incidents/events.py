@@ -9,16 +9,17 @@ stored as written and never translated.
 """
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.choices import country_name
-from incidents.choices import ParticipationRole, Status, TimelineKind
+from incidents.choices import ParticipationRole, Status, TaskStatus, TimelineKind
 from incidents.markdown import excerpt, render_markdown
 from incidents.models import Incident, TimelineEntry
 
@@ -325,3 +326,103 @@ def tag_added(incident, by, tag):
 
 def tag_removed(incident, by, name):
     return write_event(incident, by, TAG_REMOVED, {"tag": name}, subject=incident)
+
+
+# Tasks and owners ------------------------------------------------------------------------
+
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+def plain_in_markdown(text):
+    """A user's short text (a task title) quoted in an event: shown as typed, never as markup."""
+    return _MARKDOWN_SPECIALS.sub(r"\\\1", text)
+
+
+_TASK_TEXT = {"task": plain_in_markdown, "template": plain_in_markdown}
+TASK_CREATED = register(
+    "task.created",
+    TimelineKind.SYSTEM,
+    gettext_lazy("Task **%(task)s** added."),
+    params=_TASK_TEXT,
+    extras=[("assignee", gettext_lazy("Assigned to %(assignee)s (%(agency)s)."))],
+)
+TASK_ASSIGNED = register(
+    "task.assigned",
+    TimelineKind.SYSTEM,
+    gettext_lazy("Task **%(task)s** assigned to %(assignee)s (%(agency)s)."),
+    params=_TASK_TEXT,
+)
+TASK_UNASSIGNED = register(
+    "task.unassigned",
+    TimelineKind.SYSTEM,
+    gettext_lazy("Task **%(task)s** no longer assigned."),
+    params=_TASK_TEXT,
+)
+TASK_STATUS_CHANGED = register(
+    "task.status_changed",
+    TimelineKind.SYSTEM,
+    gettext_lazy("Task **%(task)s** moved from **%(old)s** to **%(new)s**."),
+    params={**_TASK_TEXT, "old": label_of(TaskStatus), "new": label_of(TaskStatus)},
+)
+OWNER_NAMED = register(
+    "participation.owner_named",
+    TimelineKind.PARTICIPATION,
+    gettext_lazy("%(owner)s now owns the case for %(agency)s."),
+)
+OWNER_CLEARED = register(
+    "participation.owner_cleared",
+    TimelineKind.PARTICIPATION,
+    gettext_lazy("%(agency)s no longer names an owner for the case."),
+)
+
+
+def _template_text(values):
+    return (
+        ngettext(
+            "%(count)d task added from the case template **%(template)s**.",
+            "%(count)d tasks added from the case template **%(template)s**.",
+            values["count"],
+        )
+        % values
+    )
+
+
+TEMPLATE_APPLIED = register(
+    "task.template_applied", TimelineKind.SYSTEM, compose=_template_text, params=_TASK_TEXT
+)
+
+
+def _assignee_params(task):
+    if not task.assignee_id:
+        return {}
+    agency = task.assignee.agency.short_name if task.assignee.agency_id else "—"
+    return {"assignee": task.assignee.display_name, "agency": agency}
+
+
+def task_created(incident, by, task):
+    params = {"task": task.title, **_assignee_params(task)}
+    return write_event(incident, by, TASK_CREATED, params, subject=task)
+
+
+def task_assigned(incident, by, task):
+    params = {"task": task.title, **_assignee_params(task)}
+    code = TASK_ASSIGNED if task.assignee_id else TASK_UNASSIGNED
+    return write_event(incident, by, code, params, subject=task)
+
+
+def task_status_changed(incident, by, task, old_status, new_status):
+    params = {"task": task.title, "old": old_status, "new": new_status}
+    return write_event(incident, by, TASK_STATUS_CHANGED, params, subject=task)
+
+
+def owner_named(incident, by, participation):
+    params = {"agency": participation.agency.name}
+    if participation.owner_id:
+        params["owner"] = participation.owner.display_name
+    code = OWNER_NAMED if participation.owner_id else OWNER_CLEARED
+    return write_event(incident, by, code, params, subject=participation.agency)
+
+
+def template_applied(incident, by, template, count):
+    params = {"count": count, "template": template.name}
+    return write_event(incident, by, TEMPLATE_APPLIED, params, subject=incident)

@@ -297,3 +297,11 @@ class EntryReadableBy(TLPReadableBy):
     """The TLP rule of timeline entries: AMBER+STRICT stays in the author's agency."""
 
     audience_of = ("incidents.TimelineEntry", "audience")
+
+
+class TaskQuerySet(models.QuerySet):
+    def restrict(self, user, action=Action.VIEW):
+        """Tasks of the incidents ``user`` may ``action``; tasks carry no TLP of their own."""
+        if not _may_act(user, action):
+            return self.none()
+        return self.filter(permission_exists(user, action, "incident_id"))

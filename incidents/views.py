@@ -327,7 +327,9 @@ def _render_detail(
 ):
     user = request.user
     participations = list(
-        incident.participations.select_related("agency", "invited_by").order_by("created_at", "pk")
+        incident.participations.select_related("agency", "invited_by", "owner").order_by(
+            "created_at", "pk"
+        )
     )
     context = {
         "incident": incident,

@@ -36,6 +36,8 @@ class Event(models.TextChoices):
         "contact_requested",
         _("Another agency holds an indicator of my agency's case and asks for contact"),
     )
+    TASK_ASSIGNED = "task_assigned", _("A task of a case is assigned to me")
+    TASK_REMINDER = "task_reminder", _("A task of mine is due soon or overdue")
     DIGEST = "digest", _("Daily digest")
 
 

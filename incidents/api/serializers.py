@@ -245,10 +245,16 @@ class ParticipantSerializer(ModelSerializer):
         allow_null=True,
         help_text=_("Display name of who invited the agency."),
     )
+    owner = serializers.CharField(
+        source="owner.display_name",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Display name of the agency's owner of the case."),
+    )
 
     class Meta:
         model = Participation
-        fields = ["agency", "role", "invited_by", "created_at"]
+        fields = ["agency", "role", "invited_by", "owner", "created_at"]
         read_only_fields = fields
 
 

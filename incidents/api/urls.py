@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from incidents.api import views
+from incidents.casework.api import TaskViewSet
 
 app_name = "incidents-api"
 
@@ -14,6 +15,7 @@ router.register(
     f"{INCIDENT}/participants", views.ParticipantViewSet, basename="incident-participant"
 )
 router.register(f"{INCIDENT}/tags", views.TagViewSet, basename="incident-tag")
+router.register(f"{INCIDENT}/tasks", TaskViewSet, basename="incident-task")
 
 urlpatterns = [
     path("tags/", views.TagSuggestionsView.as_view(), name="tag-suggestions"),

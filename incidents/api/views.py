@@ -499,7 +499,7 @@ class ParticipantViewSet(
         if getattr(self, "swagger_fake_view", False):
             return Participation.objects.none()
         return Participation.objects.filter(incident=self.get_incident()).select_related(
-            "agency", "invited_by"
+            "agency", "invited_by", "owner"
         )
 
     def get_object(self):

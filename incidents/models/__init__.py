@@ -4,9 +4,12 @@ from .incident import Incident, IncidentGroupObjectPermission, IncidentUserObjec
 from .participation import Participation
 from .reference import ReferenceSequence, allocate_reference
 from .tag import IncidentTag
+from .task import CaseTemplate, CaseTemplateStep, Task
 from .timeline import TimelineEntry
 
 __all__ = [
+    "CaseTemplate",
+    "CaseTemplateStep",
     "CustodyEvent",
     "EntryAttachment",
     "Evidence",
@@ -16,6 +19,7 @@ __all__ = [
     "IncidentUserObjectPermission",
     "Participation",
     "ReferenceSequence",
+    "Task",
     "TimelineEntry",
     "allocate_reference",
 ]

@@ -23,6 +23,15 @@ class Participation(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # The agency's person in charge of its part of the case, set by its own participants.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]

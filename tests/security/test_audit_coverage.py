@@ -25,6 +25,7 @@ from coordination.exchange import collections, stix
 from coordination.intel.choices import IndicatorType
 from coordination.intel.models import Indicator
 from incidents import actions as incident_actions
+from incidents.casework.actions import add_task
 from incidents.choices import TLP
 from incidents.evidence import actions as evidence_actions
 from tests.assistance.conftest import DATA, complete_fields
@@ -122,6 +123,7 @@ def world(settings, tmp_path, incident, lead_user, nl_agency, approve):
         "object_id": object_id,
         "lead_agency": incident.lead_agency_id,
         "entry": incident.timeline.order_by("pk").values_list("pk", flat=True).first(),
+        "task": add_task(incident, lead_user, title="Preserve the VPN logs").pk,
     }
 
 
@@ -159,6 +161,7 @@ EXTRA_KWARGS = {
         "pk": w["noted entry"],
         "attachment_id": w["timeline attachment"],
     },
+    "incidents-api:incident-task-detail": lambda w: {"pk": w["task"]},
 }
 
 

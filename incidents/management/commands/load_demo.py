@@ -204,7 +204,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         agencies = self._agencies()
         users = self._users(agencies)
+        # Case templates first: the demo incidents are filed with their tasks pre-filled.
+        from incidents.casework.demo import load_demo_case_templates, load_demo_tasks
+
+        load_demo_case_templates(agencies[short] for short in FULLY_STAFFED)
         created = self._incidents(agencies, users)
+        if created:
+            load_demo_tasks(users)
         items = self._evidence(agencies, users)
         requests_created = self._requests(agencies, users)
         # Indicators live in coordination.intel, which builds on incidents: import it late.
