@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from incidents.choices import TimelineKind
 from incidents.events import write_entry
+from incidents.evidence import chain
 from incidents.evidence.choices import CustodyAction, EvidenceKind
 
 
@@ -56,5 +57,20 @@ def evidence_compromised(evidence, event, by):
         "action": CustodyAction(event.action).label.lower(),
         "observed": event.hash_observed,
         "expected": evidence.sha256,
+    }
+    return write_entry(evidence.incident, by, TimelineKind.CUSTODY, body, subject=evidence)
+
+
+def chain_broken(evidence, verification, by):
+    body = _(
+        "**Integrity alert — %(reference)s**: verifying its chain of custody found it broken "
+        "at step %(seq)s (%(what)s). The custody record was altered outside Concord; the item "
+        "is flagged as compromised and takes no further custody step."
+    ) % {
+        "reference": evidence.reference,
+        "seq": verification.broken_seq,
+        "what": chain.BrokenLink(
+            verification.broken_seq, verification.broken_what, "", ""
+        ).what_label(),
     }
     return write_entry(evidence.incident, by, TimelineKind.CUSTODY, body, subject=evidence)

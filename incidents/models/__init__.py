@@ -1,4 +1,4 @@
-from .evidence import CustodyEvent, Evidence
+from .evidence import CustodyEvent, CustodyVerification, Evidence
 from .incident import Incident, IncidentGroupObjectPermission, IncidentUserObjectPermission
 from .participation import Participation
 from .reference import ReferenceSequence, allocate_reference
@@ -6,6 +6,7 @@ from .timeline import TimelineEntry
 
 __all__ = [
     "CustodyEvent",
+    "CustodyVerification",
     "Evidence",
     "Incident",
     "IncidentGroupObjectPermission",
