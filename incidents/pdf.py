@@ -113,7 +113,7 @@ def para(text, style=None):
 
 
 def fitted(text, width, style=None):
-    """A paragraph for a column ``width`` points wide whose words are never split: the font
+    """A paragraph for a column ``width`` points wide whose words are not split: the font
     shrinks (down to ``MIN_FONT_SIZE``) until the longest word fits beside the padding.
 
     Agency names hold long words (Landeskriminalamt, Informationstechnik) that a narrow
@@ -125,10 +125,13 @@ def fitted(text, width, style=None):
 
     style = style or styles().body
     room = width - 2 * CELL_PADDING
-    words = str(text).split() or [""]
+    longest = max(stringWidth(w, style.fontName, style.fontSize) for w in str(text).split() or [""])
     size = style.fontSize
-    while size > MIN_FONT_SIZE and max(stringWidth(w, style.fontName, size) for w in words) > room:
-        size -= 0.25
+    if longest > room:
+        # A word that does not fit even at the smallest size (a hash, a URL) is split
+        # where it must; the rest of the cell keeps its size.
+        needed = style.fontSize * room / longest
+        size = max(int(needed * 4) / 4, MIN_FONT_SIZE) if needed >= MIN_FONT_SIZE else size
     if size != style.fontSize:
         ratio = style.leading / style.fontSize
         style = ParagraphStyle(
