@@ -192,7 +192,7 @@ def timeline_section(incident, user):
                     filter(None, [row["author"], (row["author_agency"] or {}).get("name")])
                 ),
             ),
-            Column("tlp", _("TLP"), 1, text=lambda row: TLP(row["tlp"]).label),
+            Column("tlp", _("TLP"), 2, text=lambda row: TLP(row["tlp"]).label),
             Column("text", _("Entry"), 6, text=_entry_text),
         ),
         rows=[
@@ -297,6 +297,45 @@ def _custody_text(row):
     return "\n".join(lines)
 
 
+def tasks_section(incident, user):
+    """The case's tasks, once the incidents app has them (no section before)."""
+    from django.apps import apps
+
+    try:
+        task_model = apps.get_model("incidents", "Task")
+    except LookupError:
+        return None
+    tasks = (
+        task_model.objects.restrict(user)
+        .filter(incident=incident)
+        .select_related("assignee")
+        .order_by("position", "pk")
+    )
+    return Section(
+        key="tasks",
+        title=_("Tasks"),
+        columns=(
+            Column("title", _("Task"), 5),
+            Column("status", _("Status"), 2, text=lambda row: row["status_label"]),
+            Column("assignee", _("Assignee"), 3),
+            Column("due_at", _("Due"), 2),
+        ),
+        rows=[
+            {
+                "id": task.pk,
+                "title": task.title,
+                "status": task.status,
+                "status_label": str(task.get_status_display()),
+                "assignee": task.assignee.display_name if task.assignee_id else None,
+                "due_at": task.due_at,
+            }
+            for task in tasks
+        ],
+        empty=_("No tasks."),
+    )
+
+
 register_section(10, participants_section)
 register_section(20, timeline_section)
+register_section(30, tasks_section)
 register_section(40, evidence_section)
