@@ -95,7 +95,14 @@ def render_report(item, events, result, participations, user):
         ),
         (_("Acquired"), when(item.acquired_at), _("By"), item.acquired_by_name),
         (_("Place"), item.acquired_where, _("Method"), item.acquisition_method or "—"),
-        (_("Status"), item.get_status_display(), _("Seal"), item.seal_number or "—"),
+        (
+            _("Status"),
+            f"{item.get_status_display()} · {_('Compromised')}"
+            if item.is_compromised
+            else item.get_status_display(),
+            _("Seal"),
+            item.seal_number or "—",
+        ),
         (
             _("Holder"),
             f"{item.holder_agency.name} ({item.holder_agency.short_name}, "
