@@ -1,6 +1,6 @@
 from django.urls import path
 
-from incidents import attachment_views, views
+from incidents import attachment_views, report_views, views
 
 app_name = "incidents"
 
@@ -31,6 +31,16 @@ urlpatterns = [
         "incidents/<str:reference>/participants/<int:pk>/role/",
         views.participant_role,
         name="participant_role",
+    ),
+    path(
+        "incidents/<str:reference>/report.pdf",
+        report_views.report_pdf_download,
+        name="report_pdf",
+    ),
+    path(
+        "incidents/<str:reference>/report.json",
+        report_views.report_json_download,
+        name="report_json",
     ),
     path(
         "incidents/<str:reference>/agency-options/",

@@ -13,3 +13,8 @@ class AssistanceConfig(AppConfig):
 
         # Notifications about a request show only while the reader may see the request.
         subjects.register("assistance:detail", "assistance.AssistanceRequest")
+
+        from coordination.assistance.report import requests_section
+        from incidents import report
+
+        report.register_section(60, requests_section)

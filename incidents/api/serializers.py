@@ -271,3 +271,29 @@ class ParticipantRoleSerializer(serializers.Serializer):
     role = serializers.ChoiceField(
         ParticipationRole.choices, help_text=_("contributor or observer.")
     )
+
+
+class CaseReportSectionSerializer(serializers.Serializer):
+    key = serializers.CharField(
+        help_text=_(
+            "participants, timeline, evidence, indicators, requests (and any section added later)."
+        )
+    )
+    title = serializers.CharField()
+    count = serializers.IntegerField()
+    rows = serializers.ListField(
+        child=serializers.DictField(),
+        help_text=_("The section's rows as the caller may see them (TLP rules applied)."),
+    )
+
+
+class CaseReportSerializer(serializers.Serializer):
+    """The case report (``incidents.report.CaseReport.as_dict``)."""
+
+    incident = serializers.DictField(help_text=_("The incident's facts and summary."))
+    tlp = serializers.ChoiceField(
+        TLP.choices, help_text=_("The highest TLP of the report's content.")
+    )
+    generated_at = UTCDateTimeField()
+    generated_by = serializers.DictField()
+    sections = CaseReportSectionSerializer(many=True)

@@ -24,13 +24,15 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import SAFE_METHODS
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from coordination.api import APIViewMixin, SnapshotCachedMixin, StrictFilterBackend
 from coordination.parsers import JSONParser
-from incidents import actions
+from incidents import actions, report_pdf
 from incidents.api.serializers import (
+    CaseReportSerializer,
     IncidentDetailSerializer,
     IncidentSerializer,
     IncidentWriteSerializer,
@@ -49,6 +51,7 @@ from incidents.evidence.api.parsers import HashingMultiPartParser
 from incidents.filtersets import IncidentFilterSet
 from incidents.models import EntryAttachment, Incident, IncidentTag, Participation, TimelineEntry
 from incidents.permissions import allowed_actions, held_actions_annotations
+from incidents.report import build_report
 from incidents.tags import TAGS_PREFETCH, suggestions_for
 
 REFERENCE_PARAMETER = OpenApiParameter(
@@ -77,6 +80,24 @@ CONFLICT_RESPONSE = OpenApiResponse(
 
 class AttachmentsMultiPartParser(HashingMultiPartParser):
     field = "attachments"
+
+
+class PDFRenderer(BaseRenderer):
+    """``Accept: application/pdf`` (or ``?format=pdf``): bytes made by the view. An error
+    answer (a dict) is sent as JSON, with its own media type."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
+        return JSONRenderer().render(data)
 
 
 class IncidentRestrictedMixin(APIViewMixin):
@@ -265,6 +286,37 @@ class IncidentViewSet(
             reason=serializer.validated_data.get("reason", ""),
         )
         return self.detail_response(incident)
+
+    @extend_schema(
+        summary=_("The case report"),
+        description=_(
+            "The incident as the caller may see it: facts, participants, timeline, "
+            "evidence register with custody status, indicators and requests with their "
+            "deadlines, each section under the TLP rules of its pages. ``tlp`` is the "
+            "highest marking of what the report holds. JSON by default; the PDF with "
+            "``Accept: application/pdf``. Each download is recorded as a disclosure."
+        ),
+        responses={
+            (200, "application/json"): CaseReportSerializer,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="report",
+        renderer_classes=[JSONRenderer, PDFRenderer],
+    )
+    def report(self, request, reference):
+        case_report = build_report(self.get_object(), request.user)
+        filename = f"{reference}-case-report"
+        if isinstance(request.accepted_renderer, PDFRenderer):
+            return Response(
+                report_pdf.render(case_report),
+                content_type="application/pdf",
+                headers={"Content-Disposition": f'attachment; filename="{filename}.pdf"'},
+            )
+        return Response(CaseReportSerializer(case_report.as_dict()).data)
 
 
 @extend_schema_view(

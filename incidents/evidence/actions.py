@@ -12,6 +12,10 @@ Every custody rule lives here:
 - nothing follows ``disposed``;
 - a hash observed that differs from the item's SHA-256 is recorded, flags the item as
   compromised and alerts every participant agency: never silently accepted;
+- every verification of the chain is recorded; one that finds the chain broken flags the
+  item as compromised in the same way and names the first broken step;
+- nothing follows on a compromised item: a step chained to a record that cannot be
+  trusted would vouch for it;
 - numbers are allocated per item without gaps under a row lock on the item, and each
   event's hash chains from the previous one (the first from the item's SHA-256).
 
@@ -38,7 +42,13 @@ from incidents.evidence.choices import (
     EvidenceStatus,
 )
 from incidents.exceptions import TransitionNotAllowed
-from incidents.models import CustodyEvent, EntryAttachment, Evidence, allocate_reference
+from incidents.models import (
+    CustodyEvent,
+    CustodyVerification,
+    EntryAttachment,
+    Evidence,
+    allocate_reference,
+)
 from incidents.models.evidence import sha256_validator
 from incidents.permissions import allowed_actions as incident_actions
 
@@ -120,6 +130,8 @@ def allowed_custody_actions(evidence, user, rights=None):
 
     ``rights`` are the user's ``allowed_actions`` on the incident when the caller has them.
     """
+    if evidence.is_compromised:
+        return []  # see _refusal
     rights = incident_actions(user, evidence.incident) if rights is None else rights
     if Action.CONTRIBUTE not in rights or not user.agency_id:
         return []
@@ -433,6 +445,7 @@ def _refresh(target, source):
         "is_sealed",
         "seal_number",
         "is_compromised",
+        "chain_broken_seq",
         "updated_at",
     ):
         setattr(target, name, getattr(source, name))
@@ -440,7 +453,23 @@ def _refresh(target, source):
         target._state.fields_cache.pop(cached, None)
 
 
+def compromised_refusal(item):
+    """Why a compromised item takes no further custody step."""
+    if item.chain_is_broken:
+        return _(
+            "The chain of custody is broken at step %(seq)s: no further step can be recorded, "
+            "as it would be chained to a record that cannot be trusted. Report it to your "
+            "agency's security officer."
+        ) % {"seq": item.chain_broken_seq}
+    return _(
+        "The item is flagged as compromised (a hash observed differs from its SHA-256): no "
+        "further step can be recorded. Log what you hold now as a new item."
+    )
+
+
 def _refusal(item, by, action):
+    if item.is_compromised:
+        return compromised_refusal(item)
     status = EvidenceStatus(item.status)
     label = CustodyAction(action).label.lower()
     if status == EvidenceStatus.DISPOSED:
@@ -482,6 +511,8 @@ def record_access(evidence, by, purpose=""):
         raise TransitionNotAllowed(
             _("The item was disposed of: nothing can follow, not even a download."), allowed=[]
         )
+    if locked.is_compromised:
+        raise TransitionNotAllowed(compromised_refusal(locked), allowed=[])
     if not locked.has_file:
         raise ValidationError({"file": _("No file is stored for this item.")})
     event = _append(
@@ -498,6 +529,43 @@ def record_access(evidence, by, purpose=""):
     locked.save(update_fields=["custody_length", "custody_head", "updated_at"])
     _refresh(evidence, locked)
     return event
+
+
+@transaction.atomic
+def verify_chain(evidence, by=None):
+    """Verify ``evidence``'s chain and record the result; ``by`` None for a scheduled check.
+
+    A broken chain flags the item as compromised and keeps its first broken step; the
+    first time it is found, the case's timeline says so and every participant agency is
+    alerted. Returns ``(verification row, chain.Verification)``.
+    """
+    locked = Evidence.objects.select_for_update().select_related("incident").get(pk=evidence.pk)
+    result = chain.verify(locked)
+    broken = result.broken
+    record = CustodyVerification.objects.create(
+        evidence=locked,
+        checked_at=result.checked_at,
+        checked_by=by,
+        checked_by_name=by.display_name if by is not None else "Concord",
+        checked_by_agency_id=by.agency_id if by is not None else None,
+        ok=result.ok,
+        length=result.length,
+        verified_length=result.verified_length,
+        final_hash=result.final_hash,
+        broken_seq=result.broken_seq,
+        broken_what=broken.what if broken else "",
+        broken_expected=broken.expected[:200] if broken else "",
+        broken_found=broken.found[:200] if broken else "",
+        hash_mismatch_steps=result.compromised,
+    )
+    if broken is not None and not locked.chain_is_broken:
+        locked.chain_broken_seq = broken.seq
+        locked.is_compromised = True
+        locked.save(update_fields=["chain_broken_seq", "is_compromised", "updated_at"])
+        events.chain_broken(locked, record, by)
+        alerts.chain_broken(locked, record, by)
+    _refresh(evidence, locked)
+    return record, result
 
 
 def attach_file(evidence, by, upload):

@@ -9,7 +9,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from incidents.admin import MetadataListAdmin
-from incidents.evidence import chain
+from incidents.evidence import actions
 from incidents.models import Evidence
 
 
@@ -32,7 +32,7 @@ class EvidenceAdmin(MetadataListAdmin):
     @admin.action(description=_("Verify the custody chain"))
     def verify_chains(self, request, queryset):
         for item in queryset:
-            result = chain.verify(item)
+            _record, result = actions.verify_chain(item, request.user)
             if result.ok:
                 self.message_user(
                     request, _("%(ref)s: chain intact.") % {"ref": item.reference}, messages.SUCCESS

@@ -61,3 +61,30 @@ def evidence_compromised(evidence, event, by):
         context=_context(evidence, event, by),
     )
     return notify(message, users=User.objects.filter(is_active=True, agency_id__in=participants))
+
+
+def chain_broken(evidence, verification, by):
+    """A verification found the chain broken: every participant agency's people are told."""
+    participants = evidence.incident.participations.values("agency_id")
+    incident = evidence.incident
+    message = Message(
+        event=Event.EVIDENCE_COMPROMISED,
+        key=f"custody-chain-broken:{evidence.pk}",
+        link=evidence.get_absolute_url(),
+        thread=incident_thread(incident),
+        confidential=incident.tlp in CONFIDENTIAL_TLP,
+        context={
+            "reference": incident.reference,
+            "incident_title": incident.title,
+            "evidence_reference": evidence.reference,
+            "evidence_title": evidence.title,
+            "kind": EvidenceKind(evidence.kind).label,
+            "tlp": TLP(incident.tlp).label,
+            "broken_seq": verification.broken_seq,
+            "final_hash": verification.final_hash,
+            "sha256": evidence.sha256,
+            "actor_name": verification.checked_by_name,
+            "actor_agency": by.agency.name if by is not None and by.agency_id else "",
+        },
+    )
+    return notify(message, users=User.objects.filter(is_active=True, agency_id__in=participants))

@@ -72,16 +72,19 @@ class BrokenLink:
     expected: str
     found: str
 
-    def describe(self):
+    def what_label(self):
         labels = {
             "seq": _("step number"),
             "prev_hash": _("link to the previous step"),
             "entry_hash": _("entry hash"),
             "head": _("end of the chain"),
         }
+        return labels.get(self.what, self.what)
+
+    def describe(self):
         return _("Step %(seq)s: %(what)s expected %(expected)s, found %(found)s.") % {
             "seq": self.seq,
-            "what": labels[self.what],
+            "what": self.what_label(),
             "expected": self.expected,
             "found": self.found,
         }
@@ -89,9 +92,14 @@ class BrokenLink:
 
 @dataclass
 class Verification:
+    """What a verification found. ``length`` and ``final_hash`` describe the whole chain
+    as stored (every step, and the last step's entry hash), broken or not; ``verified_length``
+    counts the steps that recompute before the first broken link."""
+
     reference: str
     length: int = 0
     final_hash: str = ""
+    verified_length: int = 0
     broken: BrokenLink | None = None
     checked_at: datetime.datetime | None = None
     compromised: list = field(default_factory=list)  # steps whose observed hash differed
@@ -100,12 +108,17 @@ class Verification:
     def ok(self):
         return self.broken is None
 
+    @property
+    def broken_seq(self):
+        return None if self.broken is None else self.broken.seq
+
     def as_dict(self):
         return {
             "evidence": self.reference,
             "ok": self.ok,
             "length": self.length,
             "final_hash": self.final_hash,
+            "verified_length": self.verified_length,
             "first_broken_link": None
             if self.ok
             else {
@@ -126,6 +139,8 @@ def verify(evidence, *, batch_size=2000):
     Checks, for every row: its number follows the previous one's, its ``prev_hash`` is
     the previous entry hash (the item's SHA-256 for the first), and its ``entry_hash``
     recomputes; at the end, that the chain ends where the item says (length and head).
+    After the first broken link the rest is still read, so that ``length`` and
+    ``final_hash`` describe the whole stored chain.
     """
     from django.utils import timezone
 
@@ -144,24 +159,29 @@ def verify(evidence, *, batch_size=2000):
     for row in rows:
         values = dict(zip(HASHED_FIELDS, row[:n_hashed], strict=True))
         prev_hash, stored_hash = row[n_hashed], row[n_hashed + 1]
+        result.length += 1
+        result.final_hash = stored_hash
+        if result.broken is not None:
+            continue
         seq = values["seq"]
         if seq != expected_seq:
             result.broken = BrokenLink(expected_seq, "seq", str(expected_seq), str(seq))
-            return result
-        if prev_hash != expected_prev:
+        elif prev_hash != expected_prev:
             result.broken = BrokenLink(seq, "prev_hash", expected_prev, prev_hash)
-            return result
-        recomputed = entry_hash(prev_hash, evidence.reference, values)
-        if recomputed != stored_hash:
-            result.broken = BrokenLink(seq, "entry_hash", recomputed, stored_hash)
-            return result
+        else:
+            recomputed = entry_hash(prev_hash, evidence.reference, values)
+            if recomputed != stored_hash:
+                result.broken = BrokenLink(seq, "entry_hash", recomputed, stored_hash)
+        if result.broken is not None:
+            continue
         if values["hash_matches"] is False:
             result.compromised.append(seq)
-        result.length = seq
-        result.final_hash = stored_hash
+        result.verified_length = seq
         expected_prev = stored_hash
         expected_seq += 1
-    if result.length != evidence.custody_length or result.final_hash != evidence.custody_head:
+    if result.broken is None and (
+        result.length != evidence.custody_length or result.final_hash != evidence.custody_head
+    ):
         result.broken = BrokenLink(
             result.length + 1 if result.length < evidence.custody_length else result.length,
             "head",

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy
 
 from incidents.choices import TimelineKind
 from incidents.events import label_of, moment, register, stored_time, write_event
+from incidents.evidence import chain
 from incidents.evidence.choices import CustodyAction, EvidenceKind
 
 EVIDENCE_LOGGED = register(
@@ -103,3 +104,28 @@ def attachment_promoted(evidence, attachment, by):
         "sha256": evidence.sha256,
     }
     return write_event(evidence.incident, by, ATTACHMENT_PROMOTED, params, subject=evidence)
+
+
+def _broken_part(what):
+    return chain.BrokenLink(0, what, "", "").what_label()
+
+
+CHAIN_BROKEN = register(
+    "evidence.chain_broken",
+    TimelineKind.CUSTODY,
+    gettext_lazy(
+        "**Integrity alert — %(reference)s**: verifying its chain of custody found it broken "
+        "at step %(seq)s (%(what)s). The custody record was altered outside Concord; the item "
+        "is flagged as compromised and takes no further custody step."
+    ),
+    params={"what": _broken_part},
+)
+
+
+def chain_broken(evidence, verification, by):
+    params = {
+        "reference": evidence.reference,
+        "seq": verification.broken_seq,
+        "what": verification.broken_what,
+    }
+    return write_event(evidence.incident, by, CHAIN_BROKEN, params, subject=evidence)

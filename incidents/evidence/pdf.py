@@ -6,52 +6,14 @@ verification result and the final chain hash, then signature lines. Times are sh
 the active (the reader's) time zone with the zone's name; strings are translatable.
 """
 
-import io
-from functools import cache
-from pathlib import Path
-
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-# Fonts with the accents of every EU language: DejaVu when the system has it, else the
-# Bitstream Vera that ReportLab ships (Western European only).
-FONT_CANDIDATES = [
-    (
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-        "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-        "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
-    ),
-]
+from incidents.pdf import build, fitted, para, styles, when
 
-
-@cache
-def _fonts():
-    from reportlab import rl_config  # noqa: F401 - loads the package's font path
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    for regular, bold, mono in FONT_CANDIDATES:
-        if Path(regular).exists() and Path(bold).exists() and Path(mono).exists():
-            break
-    else:
-        import reportlab
-
-        base = Path(reportlab.__file__).parent / "fonts"
-        regular, bold, mono = base / "Vera.ttf", base / "VeraBd.ttf", base / "Vera.ttf"
-    pdfmetrics.registerFont(TTFont("Concord", str(regular)))
-    pdfmetrics.registerFont(TTFont("Concord-Bold", str(bold)))
-    pdfmetrics.registerFont(TTFont("Concord-Mono", str(mono)))
-    pdfmetrics.registerFontFamily("Concord", normal="Concord", bold="Concord-Bold")
-    return "Concord", "Concord-Bold", "Concord-Mono"
-
-
-def _when(value):
-    if not value:
-        return "—"
-    local = timezone.localtime(value)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+# Column widths of the custody steps table (mm): #, step, from, to, details, hash check.
+STEP_COLUMNS = (8, 27, 36, 36, 48, 25)
 
 
 def _party(agency, person):
@@ -63,30 +25,51 @@ def _party(agency, person):
     return "\n".join(parts) or "—"
 
 
+def _details(event):
+    """The "where, why, how" of a step, each with its label."""
+    purpose = _("Method") if event.action == "acquired" else _("Purpose")
+    channel = _("Method") if event.action == "disposed" else _("Transport")
+    return "\n".join(
+        f"{label}: {value}"
+        for label, value in (
+            (_("Where"), event.location),
+            (purpose, event.purpose),
+            (channel, event.channel),
+            (_("Seals"), event.seal_ids),
+            (_("Condition"), event.notes),
+        )
+        if value
+    )
+
+
 def render_report(item, events, result, participations, user):
     """The PDF bytes of ``item``'s chain-of-custody report."""
     from xml.sax.saxutils import escape
 
     from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
-    regular, bold, mono = _fonts()
-    body = ParagraphStyle("body", fontName=regular, fontSize=8.5, leading=11)
-    small = ParagraphStyle("small", parent=body, fontSize=7.5, leading=9.5)
-    code = ParagraphStyle("code", parent=body, fontName=mono, fontSize=7, leading=9)
-    h1 = ParagraphStyle("h1", parent=body, fontName=bold, fontSize=15, leading=19)
-    h2 = ParagraphStyle("h2", parent=body, fontName=bold, fontSize=11, leading=14, spaceBefore=8)
-    kicker = ParagraphStyle("kicker", parent=small, textColor=colors.HexColor("#5b6675"))
+    from incidents.pdf import fonts
+
+    _regular, _bold, mono = fonts()
+    look = styles()
+    body, small, code, h1, h2, kicker = (
+        look.body,
+        look.small,
+        look.code,
+        look.h1,
+        look.h2,
+        look.kicker,
+    )
 
     def p(text, style=body):
-        return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
+        return para(text, style)
 
     incident = item.incident
     if not result.ok:
-        verdict = _("Chain broken")
+        verdict = _("Chain broken at step %(seq)s") % {"seq": result.broken.seq}
     elif item.is_compromised:
         verdict = _("Chain intact · item compromised")
     else:
@@ -110,9 +93,16 @@ def render_report(item, events, result, participations, user):
             _("File"),
             item.file_name or _("not stored in Concord"),
         ),
-        (_("Acquired"), _when(item.acquired_at), _("By"), item.acquired_by_name),
+        (_("Acquired"), when(item.acquired_at), _("By"), item.acquired_by_name),
         (_("Place"), item.acquired_where, _("Method"), item.acquisition_method or "—"),
-        (_("Status"), item.get_status_display(), _("Seal"), item.seal_number or "—"),
+        (
+            _("Status"),
+            f"{item.get_status_display()} · {_('Compromised')}"
+            if item.is_compromised
+            else item.get_status_display(),
+            _("Seal"),
+            item.seal_number or "—",
+        ),
         (
             _("Holder"),
             f"{item.holder_agency.name} ({item.holder_agency.short_name}, "
@@ -174,19 +164,16 @@ def render_report(item, events, result, participations, user):
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f4f6f9")),
     ]
+    widths = [w * mm for w in STEP_COLUMNS]
+    broken_seq = result.broken.seq if not result.ok else None
     for event in events:
-        details = [
-            text
-            for text in (
-                event.location,
-                event.purpose,
-                event.channel,
-                f"{_('Seals')}: {event.seal_ids}" if event.seal_ids else "",
-                event.notes,
-            )
-            if text
-        ]
-        if event.hash_matches is True:
+        broken_here = broken_seq is not None and event.seq == broken_seq
+        after_break = broken_seq is not None and event.seq > broken_seq
+        if broken_here:
+            check = _("chain broken at this step")
+        elif after_break:
+            check = _("after the break: not verifiable")
+        elif event.hash_matches is True:
             check = _("matches")
         elif event.hash_matches is False:
             check = f"{_('differs')}\n{event.hash_observed}"
@@ -195,11 +182,11 @@ def render_report(item, events, result, participations, user):
         rows.append(
             [
                 p(event.seq),
-                p(f"{event.get_action_display()}\n{_when(event.occurred_at)}"),
-                p(_party(event.from_agency, event.from_person)),
-                p(_party(event.to_agency, event.to_person)),
-                p("\n".join(details) or "—"),
-                p(check, small),
+                fitted(f"{event.get_action_display()}\n{when(event.occurred_at)}", widths[1]),
+                fitted(_party(event.from_agency, event.from_person), widths[2]),
+                fitted(_party(event.to_agency, event.to_person), widths[3]),
+                fitted(_details(event) or "—", widths[4]),
+                p(check, small) if "\n" in check else fitted(check, widths[5], small),
             ]
         )
         recorded = _("Recorded by %(name)s") % {"name": event.recorded_by_name}
@@ -209,7 +196,7 @@ def render_report(item, events, result, participations, user):
             [
                 "",
                 Paragraph(
-                    f"{escape(recorded)}, {escape(_when(event.recorded_at))} · "
+                    f"{escape(recorded)}, {escape(when(event.recorded_at))} · "
                     f"{escape(_('entry hash'))} <font name='{mono}'>{event.entry_hash}</font>",
                     small,
                 ),
@@ -222,12 +209,12 @@ def render_report(item, events, result, participations, user):
         last = len(rows) - 1
         style.append(("SPAN", (1, last), (5, last)))
         style.append(("TEXTCOLOR", (1, last), (5, last), colors.HexColor("#5b6675")))
-        if event.hash_matches is False:
-            style.append(("BACKGROUND", (0, last - 1), (-1, last - 1), colors.HexColor("#fef3f2")))
+        if event.hash_matches is False or broken_here or after_break:
+            style.append(("BACKGROUND", (0, last - 1), (-1, last - 1), colors.HexColor(look.alarm)))
     story.append(
         Table(
             rows,
-            colWidths=[8 * mm, 30 * mm, 35 * mm, 35 * mm, 46 * mm, 26 * mm],
+            colWidths=widths,
             repeatRows=1,
             style=TableStyle(style),
         )
@@ -260,13 +247,27 @@ def render_report(item, events, result, participations, user):
             )
     else:
         story.append(p(f"{_('The chain is broken.')} {result.broken.describe()}"))
-    story.append(p(_("Final chain hash") + ":"))
+    if result.ok:
+        story.append(p(_("Final chain hash") + ":"))
+    else:
+        story.append(
+            p(
+                ngettext(
+                    "Final chain hash of the whole chain (%(counter)s step, broken at step "
+                    "%(seq)s):",
+                    "Final chain hash of the whole chain (%(counter)s steps, broken at step "
+                    "%(seq)s):",
+                    result.length,
+                )
+                % {"counter": result.length, "seq": result.broken.seq}
+            )
+        )
     story.append(Paragraph(result.final_hash or "—", code))
     produced = _("report produced by %(name)s") % {"name": user.display_name}
     if user.agency_id:
         produced += f" ({user.agency.name})"
     story.append(Spacer(1, 2 * mm))
-    story.append(p(f"{_('Verified')} {_when(result.checked_at)} · {produced}", small))
+    story.append(p(f"{_('Verified')} {when(result.checked_at)} · {produced}", small))
 
     story.append(Spacer(1, 14 * mm))
     signatures = Table(
@@ -283,29 +284,10 @@ def render_report(item, events, result, participations, user):
     )
     story.append(signatures)
 
-    def footer(canvas, document):
-        canvas.saveState()
-        canvas.setFont(regular, 7)
-        canvas.drawString(
-            15 * mm,
-            8 * mm,
-            f"{item.reference} · {_('Chain-of-custody report')} · {_when(result.checked_at)}",
-        )
-        canvas.drawRightString(
-            A4[0] - 15 * mm, 8 * mm, _("Page %(page)s") % {"page": document.page}
-        )
-        canvas.restoreState()
-
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=14 * mm,
-        bottomMargin=16 * mm,
+    return build(
+        story,
         title=f"{item.reference} {_('Chain-of-custody report')}",
-        author="Concord",
+        header=f"Concord · {_('Chain-of-custody report')} · {item.reference}",
+        footer=f"{item.reference} · {incident.reference} · {when(result.checked_at)}",
+        tlp=incident.tlp,
     )
-    document.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buffer.getvalue()

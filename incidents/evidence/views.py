@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Agency
 from incidents.choices import Action
-from incidents.evidence import actions, chain, storage
+from incidents.evidence import actions, storage
 from incidents.evidence.choices import CustodyAction
 from incidents.evidence.filtersets import EvidenceListFilterSet
 from incidents.evidence.forms import CustodyEventForm, DownloadForm, EvidenceForm
@@ -232,6 +232,8 @@ def _detail_context(request, item, **extra):
         "page": page,
         "paginator": page.paginator,
         "allowed": actions.allowed_custody_actions(item, request.user, rights),
+        "refusal": actions.compromised_refusal(item) if item.is_compromised else "",
+        "last_verification": item.verifications.first(),
         "may_contribute": Action.CONTRIBUTE in rights,
         "download_form": DownloadForm(),
         **extra,
@@ -313,14 +315,39 @@ def _refusal_message(action, allowed):
 @login_required
 @require_http_methods(["GET", "POST"])
 def evidence_verify(request, reference):
-    """Recompute the chain; the result as a fragment (htmx) or on the detail page."""
+    """Recompute the chain and record the result; shown as a fragment (htmx) or on the
+    detail page. A broken chain flags the item: the fragment asks htmx to reload the page,
+    whose steps and actions change with it."""
     item = _visible_evidence(request, reference)
-    result = chain.verify(item)
+    was_broken = item.chain_is_broken
+    record, result = actions.verify_chain(item, request.user)
     if _is_htmx(request):
-        return render(request, "evidence/_verify_result.html", {"item": item, "result": result})
+        response = render(
+            request,
+            "evidence/_verify_result.html",
+            {"item": item, "result": result, "last_verification": record},
+        )
+        if item.chain_is_broken and not was_broken:
+            response["HX-Refresh"] = "true"
+        return response
     return render(
         request, "evidence/evidence_detail.html", _detail_context(request, item, result=result)
     )
+
+
+def _report_context(item, user):
+    """What the HTML and PDF reports show: the whole chain and a recorded verification."""
+    record, result = actions.verify_chain(item, user)
+    return {
+        "item": item,
+        "incident": item.incident,
+        "events": _custody_rows(item),
+        "result": result,
+        "verification": record,
+        "participations": list(
+            item.incident.participations.select_related("agency").order_by("created_at", "pk")
+        ),
+    }
 
 
 @login_required
@@ -328,20 +355,7 @@ def evidence_verify(request, reference):
 def evidence_report(request, reference):
     """The printable chain-of-custody report, for a court file."""
     item = _visible_evidence(request, reference)
-    participations = list(
-        item.incident.participations.select_related("agency").order_by("created_at", "pk")
-    )
-    return render(
-        request,
-        "evidence/report.html",
-        {
-            "item": item,
-            "incident": item.incident,
-            "events": _custody_rows(item),
-            "result": chain.verify(item),
-            "participations": participations,
-        },
-    )
+    return render(request, "evidence/report.html", _report_context(item, request.user))
 
 
 @login_required
@@ -351,11 +365,9 @@ def evidence_report_pdf(request, reference):
     from incidents.evidence.pdf import render_report
 
     item = _visible_evidence(request, reference)
-    participations = list(
-        item.incident.participations.select_related("agency").order_by("created_at", "pk")
-    )
+    context = _report_context(item, request.user)
     content = render_report(
-        item, _custody_rows(item), chain.verify(item), participations, request.user
+        item, context["events"], context["result"], context["participations"], request.user
     )
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = (

@@ -1,5 +1,5 @@
 from .attachment import EntryAttachment
-from .evidence import CustodyEvent, Evidence
+from .evidence import CustodyEvent, CustodyVerification, Evidence
 from .incident import Incident, IncidentGroupObjectPermission, IncidentUserObjectPermission
 from .participation import Participation
 from .reference import ReferenceSequence, allocate_reference
@@ -11,6 +11,7 @@ __all__ = [
     "CaseTemplate",
     "CaseTemplateStep",
     "CustodyEvent",
+    "CustodyVerification",
     "EntryAttachment",
     "Evidence",
     "Incident",

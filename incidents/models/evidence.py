@@ -66,6 +66,11 @@ class Evidence(models.Model):
     )
     is_sealed = models.BooleanField(_("sealed"), default=False, editable=False)
     is_compromised = models.BooleanField(_("compromised"), default=False, editable=False)
+    # The first broken link a recorded verification found (None: none found). Kept once
+    # found: a broken record stays suspect, and the item takes no further steps.
+    chain_broken_seq = models.PositiveIntegerField(
+        _("chain broken at step"), null=True, blank=True, editable=False
+    )
     # The chain's head: its length and last entry hash. A truncated chain (last rows
     # deleted) no longer ends where the item says it does.
     custody_length = models.PositiveIntegerField(default=0, editable=False)
@@ -98,6 +103,10 @@ class Evidence(models.Model):
     @property
     def has_file(self):
         return bool(self.file_path)
+
+    @property
+    def chain_is_broken(self):
+        return self.chain_broken_seq is not None
 
 
 class CustodyEvent(models.Model):
@@ -170,3 +179,49 @@ class CustodyEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionDenied("Custody events are append-only.")
+
+
+class CustodyVerification(models.Model):
+    """One recorded verification of an item's chain: who checked, when, and what was found.
+
+    ``length`` and ``final_hash`` describe the whole stored chain; ``broken_*`` the first
+    broken link (empty when the chain is intact). Written by ``actions.verify_chain`` only.
+    """
+
+    evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="verifications")
+    checked_at = models.DateTimeField(_("checked at"), default=timezone.now, editable=False)
+    # None: a scheduled check (manage.py verify_custody), not a person.
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    checked_by_name = models.CharField(_("checked by"), max_length=200, editable=False)
+    checked_by_agency = models.ForeignKey(
+        "accounts.Agency", on_delete=models.PROTECT, null=True, related_name="+", editable=False
+    )
+    ok = models.BooleanField(_("chain intact"), editable=False)
+    length = models.PositiveIntegerField(_("steps"), editable=False)
+    verified_length = models.PositiveIntegerField(_("steps verified"), editable=False)
+    final_hash = models.CharField(_("final chain hash"), max_length=64, blank=True)
+    broken_seq = models.PositiveIntegerField(_("first broken step"), null=True, editable=False)
+    broken_what = models.CharField(max_length=16, blank=True, editable=False)
+    broken_expected = models.CharField(max_length=200, blank=True, editable=False)
+    broken_found = models.CharField(max_length=200, blank=True, editable=False)
+    hash_mismatch_steps = models.JSONField(default=list, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-checked_at", "-pk"]
+        verbose_name = _("custody verification")
+        indexes = [
+            # The item page's latest verification and its history, newest first.
+            models.Index(fields=["evidence", "-checked_at", "-id"], name="verification_item_idx"),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.evidence_id} {'ok' if self.ok else 'broken'} {self.checked_at:%Y-%m-%d %H:%M}"
+        )

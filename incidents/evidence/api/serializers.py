@@ -45,6 +45,7 @@ class EvidenceSerializer(ModelSerializer):
             "transit_to_agency",
             "is_sealed",
             "is_compromised",
+            "chain_broken_seq",
             "custody_length",
             "custody_head",
             "created_at",
@@ -169,8 +170,13 @@ class BrokenLinkSerializer(serializers.Serializer):
 class VerificationSerializer(serializers.Serializer):
     evidence = serializers.CharField()
     ok = serializers.BooleanField()
-    length = serializers.IntegerField()
-    final_hash = serializers.CharField()
+    length = serializers.IntegerField(help_text=_("Steps stored, the whole chain."))
+    final_hash = serializers.CharField(
+        allow_blank=True, help_text=_("Entry hash of the last stored step (the whole chain).")
+    )
+    verified_length = serializers.IntegerField(
+        help_text=_("Steps that recompute, before the first broken link.")
+    )
     first_broken_link = BrokenLinkSerializer(allow_null=True)
     hash_mismatch_steps = serializers.ListField(child=serializers.IntegerField())
     checked_at = UTCDateTimeField()

@@ -20,7 +20,7 @@ from coordination.api import APIViewMixin, StrictFilterBackend
 from coordination.parsers import JSONParser
 from incidents.api.views import CONFLICT_RESPONSE
 from incidents.choices import Action
-from incidents.evidence import actions, chain, storage
+from incidents.evidence import actions, storage
 from incidents.evidence.api.parsers import HashingMultiPartParser
 from incidents.evidence.api.serializers import (
     CustodyEventCreateSerializer,
@@ -175,13 +175,16 @@ class EvidenceViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
         summary=_("Verify an item's chain of custody"),
         description=_(
             "Recomputes every entry hash from the stored steps and names the first broken "
-            "link (step, what, expected, found); ``final_hash`` is the chain's last hash."
+            "link (step, what, expected, found). ``length`` and ``final_hash`` describe the "
+            "whole stored chain, broken or not; ``verified_length`` counts the steps before "
+            "the first broken link. Each verification is recorded; a broken chain flags the "
+            "item as compromised, and it then takes no further custody step."
         ),
         responses=VerificationSerializer,
     )
     @action(detail=True, methods=["get"], url_path="custody/verify")
     def verify(self, request, reference):
-        result = chain.verify(self.get_object())
+        _record, result = actions.verify_chain(self.get_object(), request.user)
         return Response(VerificationSerializer(result.as_dict()).data)
 
     @extend_schema(

@@ -1,5 +1,7 @@
 """Recompute every custody chain and report the first broken link of each broken one.
 
+Each verification is recorded (checked by "Concord"); a broken chain flags its item.
+
     python manage.py verify_custody [--incident CC-2026-000042]
 
 Exits with status 1 when any chain is broken (for cron and monitoring).
@@ -9,7 +11,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.evidence import chain
+from incidents.evidence import actions
 from incidents.models import Evidence, Incident
 
 
@@ -28,7 +30,7 @@ class Command(BaseCommand):
         broken = total = 0
         for item in items.iterator(chunk_size=500):
             total += 1
-            result = chain.verify(item)
+            _record, result = actions.verify_chain(item)
             if result.ok:
                 note = ""
                 if result.compromised:
