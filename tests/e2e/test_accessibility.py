@@ -102,12 +102,14 @@ def sign_in(page, username):
     expect(page.locator(".usermenu")).to_be_attached()
 
 
-def visit_as_each_user(new_page, pages, viewport=None):
-    """Yield (address, page) for every page, signed in as its user, once it has settled."""
+def visit_as_each_user(new_page, pages, language, viewport=None):
+    """Yield (address, page) for every page, signed in as its user, once it has settled;
+    a page without a user is asked for in the language (the browser's preference)."""
     signed_in = {}
     for who, path in pages:
         if who not in signed_in:
             page = new_page()
+            page.set_extra_http_headers({"Accept-Language": language})
             if viewport:
                 page.set_viewport_size(viewport)
             if who:
@@ -125,7 +127,7 @@ def test_every_main_page_has_no_axe_violation(new_page, demo_pages, django_user_
     speak(django_user_model, language)
     problems = []
     # When axe-core checks each main page as it is shown to them
-    for path, page in visit_as_each_user(new_page, demo_pages):
+    for path, page in visit_as_each_user(new_page, demo_pages, language):
         expect(page.locator("html")).to_have_attribute("lang", language)
         problems += describe_violations(path, axe_violations(page))
         problems += [
@@ -187,7 +189,9 @@ def test_main_pages_reflow_without_sideways_scrolling(
     # Given a phone-wide window (320 px: 1280 px at 400 % zoom), in this language
     speak(django_user_model, language)
     problems = []
-    for path, page in visit_as_each_user(new_page, demo_pages, {"width": width, "height": 844}):
+    for path, page in visit_as_each_user(
+        new_page, demo_pages, language, {"width": width, "height": 844}
+    ):
         # Then nothing reaches past the right edge, unless inside a box that scrolls
         result = horizontal_overflow(page)
         if result["overflow"] > 0 or result["culprits"]:
