@@ -74,7 +74,7 @@ def test_keyboard_user_files_an_incident_and_focus_follows_each_partial_update(
     # ... and closes when focus moves on
     page.keyboard.press("Enter")
     page.locator(".usermenu__panel a").last.focus()
-    page.locator("#main").focus()
+    page.locator("a.brand").focus()
     expect(page.locator(".usermenu")).not_to_have_attribute("open", "")
 
     # The bell refreshes its count in place: focus held on it stays there
@@ -96,8 +96,9 @@ def test_keyboard_user_files_an_incident_and_focus_follows_each_partial_update(
     reference = re.search(r"CC-\d{4}-\d{6}", page.url).group(0)
 
     # Add an indicator with an error: focus lands on the field in error
+    expect(page.locator("#add-indicator")).to_be_attached()
     press(page, "#add-indicator summary")
-    page.locator("#indicators [name=value]").first.focus()
+    page.locator("#id_one-value").focus()
     page.keyboard.type("not an indicator at all")
     press(page, page.get_by_role("button", name="Add indicator"))
     expect(focused(page)).to_have_attribute("aria-invalid", "true")
@@ -155,3 +156,38 @@ def test_keyboard_user_adds_a_data_row_and_filters_without_reloading_on_each_arr
     with page.expect_response(lambda r: "/incidents/?" in r.url):
         page.keyboard.press("Tab")
     assert len(requests_made) == 1
+
+
+def test_keyboard_liaison_officer_approves_a_request(new_page):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from coordination.assistance.models import AssistanceRequest
+
+    # Given the demo's European Production Order waiting for judicial validation
+    call_command("load_demo", "--quiet-logins", stdout=StringIO())
+    pending = AssistanceRequest.objects.get(status="pending_approval")
+    page = new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto("/accounts/login/")
+    page.locator("#id_username").focus()
+    page.keyboard.type("de-judge")
+    page.locator("#id_password").focus()
+    page.keyboard.type("concord-demo")
+    page.keyboard.press("Enter")
+    expect(page.locator(".usermenu")).to_be_attached()
+    page.goto(f"/requests/{pending.reference}/")
+
+    # When the judge opens "Validate and send" with the keyboard and submits it
+    action = page.locator("#actions details.request-action").filter(
+        has=page.locator("summary[data-action=approve]")
+    )
+    press(page, action.locator("summary"))
+    expect(action).to_have_attribute("open", "")
+    press(page, action.locator("[type=submit]"))
+
+    # Then the request has left the approval step, and the page says so
+    expect(page.locator(".messages")).to_be_visible()
+    pending.refresh_from_db()
+    assert pending.status != "pending_approval"
