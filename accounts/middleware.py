@@ -68,7 +68,7 @@ class SecondFactorMiddleware:
     classes, which refuse such a session (``accounts.api.authentication``).
     """
 
-    ALWAYS = {"accounts:logout", "otp_webauthn:js-i18n-catalog", "health"}
+    ALWAYS = {"accounts:logout", "otp_webauthn:js-i18n-catalog", "health", "accessibility"}
     ALLOWED = {
         "verify": {
             "accounts:mfa_verify",

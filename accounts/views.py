@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_countries import countries
@@ -111,8 +111,10 @@ def directory(request):
 def profile(request):
     form = ProfileForm(request.POST or None, instance=request.user)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Your preferences were saved."))
+        user = form.save()
+        # Said in the language just chosen: the next page is drawn in it.
+        with translation.override(user.language or translation.get_language()):
+            messages.success(request, _("Your preferences were saved."))
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})
 

@@ -366,6 +366,10 @@ else:
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=60)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Concord <concord@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where users report an accessibility barrier (the statement page, Directive (EU) 2016/2102 Art. 7).
+ACCESSIBILITY_CONTACT_EMAIL = env.str(
+    "ACCESSIBILITY_CONTACT_EMAIL", default="accessibility@localhost"
+)
 
 # API tokens (accounts.ApiToken): hashed, scoped, and valid for at most this many days.
 try:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from coordination import health
+from coordination import accessibility, health
 
 urlpatterns = [
     path("", include("incidents.urls")),
@@ -18,5 +18,6 @@ urlpatterns = [
     path("taxii2/", include("coordination.exchange.taxii_urls")),
     path("audit/", include("coordination.audit.urls")),
     path("health/", health.health, name="health"),
+    path("accessibility/", accessibility.statement, name="accessibility"),
     path("admin/", admin.site.urls),
 ]

@@ -61,7 +61,9 @@ class IncidentForm(forms.ModelForm):
         help_texts = {
             "summary": _("What happened, who is affected, what is known so far."),
             "tlp": _("The label of the incident itself; timeline entries may be stricter."),
-            "affected_countries": _("Hold Ctrl (⌘ on a Mac) to choose several."),
+            "affected_countries": _(
+                "Type a country's name or code to find it; choose as many as apply."
+            ),
         }
 
     def changes(self):

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import F
+from django.forms.utils import ErrorDict
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
@@ -281,11 +282,20 @@ def form_adapt(request):
         raise PermissionDenied
     form = RequestForm(request.POST, user=request.user)
     formset = DataSoughtFormSet(_with_added_row(request.POST), prefix="data")
+    _without_errors(form, *formset.forms)
     return render(
         request,
         "assistance/_request_form_fields.html",
         {"form": form, "formset": formset, "adapting": True},
     )
+
+
+def _without_errors(*forms):
+    """Validated (what the form shows may depend on the cleaned values) but with no error:
+    fields are not marked invalid (aria-invalid) while the user is still choosing."""
+    for form in forms:
+        form.full_clean()
+        form._errors = ErrorDict()
 
 
 def _with_added_row(data):

@@ -172,6 +172,7 @@ NOT_RECORDED = {
     "api-schema": _NO_CASE,
     "api-docs": _NO_CASE,
     "health": _NO_CASE,
+    "accessibility": _NO_CASE,
 }
 # The accounts pages and the Django admin (whose changes become ADMIN_ACTION records).
 NOT_RECORDED_NAMESPACES = {

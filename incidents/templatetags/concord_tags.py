@@ -124,29 +124,21 @@ def query_with(context, **changes):
     return f"?{encoded}" if encoded else "?"
 
 
-@register.simple_tag(takes_context=True)
-def sort_link(context, field, label):
-    """A sortable column header: toggles ascending/descending and marks the active one."""
+@register.inclusion_tag("_sort_header.html", takes_context=True)
+def sort_header(context, field, label):
+    """A sortable column's header cell: its link toggles the order; the cell carries aria-sort."""
     request = context["request"]
     current = request.GET.get("sort") or "-updated"  # the list's default order
     params = request.GET.copy()
     params.pop("page", None)
     if current == field:
         params["sort"] = f"-{field}"
-        aria, arrow = "ascending", "▲"
+        direction = "ascending"
     elif current == f"-{field}":
         params["sort"] = field
-        aria, arrow = "descending", "▼"
+        direction = "descending"
     else:
         params["sort"] = field
-        aria, arrow = None, ""
+        direction = None
     href = "?" + urlencode(sorted(params.lists()), doseq=True)
-    if aria:
-        return format_html(
-            '<a href="{}" aria-sort="{}">{} <span aria-hidden="true">{}</span></a>',
-            href,
-            aria,
-            label,
-            arrow,
-        )
-    return format_html('<a href="{}">{}</a>', href, label)
+    return {"href": href, "label": label, "direction": direction}

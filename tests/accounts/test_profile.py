@@ -18,6 +18,17 @@ class TestProfile:
         # The next page is shown in the chosen zone.
         assert client.get(URL).context["TIME_ZONE"] == "America/Sao_Paulo"
 
+    def test_saved_message_is_in_the_language_just_chosen(self, login, lead_user):
+        # Given a user reading Concord in English
+        lead_user.language = "en"
+        lead_user.save()
+        client = login(lead_user)
+        # When she switches to French
+        page = client.post(URL, {"language": "fr", "timezone": "Europe/Paris"}, follow=True)
+        # Then the confirmation on the next page is in French too
+        messages = [str(m) for m in page.context["messages"]]
+        assert messages == ["Vos préférences ont été enregistrées."]
+
     def test_unknown_values_are_refused_beside_their_fields(self, login, lead_user):
         response = login(lead_user).post(URL, {"language": "xx", "timezone": "Mars/Olympus"})
         assert response.status_code == 200
