@@ -117,6 +117,7 @@ NOT_RECORDED = {
     "incidents-api:tag-suggestions": "the caller's own agency's tag names",
     "casework:my_tasks": _LIST,
     "casework:add": _WRITE,
+    "casework:edit": _WRITE,
     "casework:assign": _WRITE,
     "casework:status": _WRITE,
     "casework:move": _WRITE,

@@ -41,6 +41,14 @@ class TaskForm(forms.Form):
         self.fields["assignee"] = assignee_field(incident)
 
 
+class TaskEditForm(forms.Form):
+    """A task's own words and due date; assignee and status have their own forms."""
+
+    title = TaskForm.base_fields["title"]
+    description = TaskForm.base_fields["description"]
+    due_at = TaskForm.base_fields["due_at"]
+
+
 class AssignForm(forms.Form):
     def __init__(self, *args, incident, **kwargs):
         super().__init__(*args, **kwargs)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("tasks/mine/", views.my_tasks, name="my_tasks"),
     path("incidents/<str:reference>/tasks/", views.panel, name="panel"),
     path("incidents/<str:reference>/tasks/add/", views.add, name="add"),
+    path(f"{TASK}/edit/", views.edit, name="edit"),
     path(f"{TASK}/assign/", views.assign, name="assign"),
     path(f"{TASK}/status/", views.change_status, name="status"),
     path(f"{TASK}/move/", views.move, name="move"),

@@ -27,6 +27,7 @@ from incidents.casework.forms import (
     MoveForm,
     OwnerForm,
     StepFormSet,
+    TaskEditForm,
     TaskForm,
     TaskStatusForm,
 )
@@ -175,6 +176,30 @@ def assign(request, reference, pk):
         text = _("“%(title)s” is assigned to no one.") % {"title": task.title}
     messages.success(request, text)
     return _after_write(request, incident, allowed, task)
+
+
+@login_required
+def edit(request, reference, pk):
+    """A task's title, description and due date, on a page of its own."""
+    incident, _allowed = _contributor_incident(request, reference)
+    task = _task(incident, pk)
+    if request.method == "POST":
+        form = TaskEditForm(request.POST)
+        if form.is_valid():
+            try:
+                actions.update_task(task, request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_validation_error(form, exc)
+            else:
+                messages.success(request, _("“%(title)s” saved.") % {"title": task.title})
+                return redirect(f"{incident.get_absolute_url()}#task-{task.pk}")
+    else:
+        form = TaskEditForm(
+            initial={"title": task.title, "description": task.description, "due_at": task.due_at}
+        )
+    return render(
+        request, "casework/task_edit.html", {"incident": incident, "task": task, "form": form}
+    )
 
 
 @login_required

@@ -468,3 +468,63 @@ def test_the_assignee_of_another_agency_hears_of_the_assignment_in_their_languag
 def test_assigning_a_task_to_oneself_notifies_no_one(incident, lead_user):
     casework.add_task(incident, lead_user, title="Mine", assignee=lead_user)
     assert not Notification.objects.filter(event=Event.TASK_ASSIGNED).exists()
+
+
+# Editing ---------------------------------------------------------------------------------
+
+
+def test_a_contributor_edits_title_description_and_due_date_on_the_task_page(
+    client, incident, lead_user
+):
+    task = casework.add_task(incident, lead_user, title="Collect the note")
+    url = reverse("casework:edit", args=[incident.reference, task.pk])
+    client.force_login(lead_user)
+
+    page = client.get(url)
+    assert page.status_code == 200 and "Collect the note" in page.content.decode()
+    response = client.post(
+        url,
+        {
+            "title": "Collect the ransom note",
+            "description": "From the file server share.",
+            "due_at": "2030-01-31T12:00",
+        },
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"#task-{task.pk}")
+    task.refresh_from_db()
+    assert task.title == "Collect the ransom note"
+    assert task.description == "From the file server share."
+    assert task.due_at is not None and task.remind_at is not None
+
+
+def test_editing_a_task_without_a_title_shows_the_error_beside_the_field_and_keeps_it(
+    client, incident, lead_user
+):
+    task = casework.add_task(incident, lead_user, title="Collect the note")
+    client.force_login(lead_user)
+
+    response = client.post(
+        reverse("casework:edit", args=[incident.reference, task.pk]), {"title": ""}
+    )
+
+    assert response.status_code == 200
+    assert "field--error" in response.content.decode()
+    task.refresh_from_db()
+    assert task.title == "Collect the note"
+
+
+def test_an_observer_may_not_edit_and_another_agency_does_not_see_the_task(
+    client, lead_user, outsider, other_agency, invited_user
+):
+    incident = make_incident(lead_user, shared_with=[(other_agency, ParticipationRole.OBSERVER)])
+    task = casework.add_task(incident, lead_user, title="Collect the note")
+    url = reverse("casework:edit", args=[incident.reference, task.pk])
+
+    client.force_login(outsider)
+    assert client.post(url, {"title": "Mine now"}).status_code == 403
+    client.force_login(invited_user)  # the invited agency takes no part in this one
+    assert client.get(url).status_code == 404
+    task.refresh_from_db()
+    assert task.title == "Collect the note"
