@@ -71,7 +71,7 @@ def test_row_times_are_in_the_active_zone_with_the_zone_named(lead_user):
 def test_a_row_without_detection_time_shows_a_dash(lead_user):
     incident = make_incident(lead_user, detected_at=None)
 
-    assert '<td class="small nowrap">—</td>' in _rows(incident)
+    assert 'data-label="Detected">—</td>' in _rows(incident)
 
 
 def test_row_labels_follow_the_active_language(lead_user):
