@@ -523,6 +523,9 @@ CELERY_BEAT_SCHEDULE = {
 # nothing to the database; without Redis they are appended at once. Records older than
 # AUDIT_RETENTION_DAYS are purged daily (0 keeps everything).
 AUDIT_BUFFER_URL = env.str("AUDIT_BUFFER_URL", default=REDIS_URL)
+# Prefixed to the keys of what is kept in the shared cache until a write makes it stale
+# (the tag suggestions of an agency): each test runs under a scope of its own.
+CACHE_KEY_SCOPE = env.str("CACHE_KEY_SCOPE", default="")
 AUDIT_BUFFER_KEY = env.str("AUDIT_BUFFER_KEY", default="concord:audit:pending")
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=3 * 365)
 AUDIT_PAGE_SIZE = 50

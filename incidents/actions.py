@@ -39,7 +39,7 @@ from incidents.models import (
     allocate_reference,
 )
 from incidents.permissions import allowed_actions, grant_participation, revoke_participation
-from incidents.tags import TLP_NAMESPACE, parse_tag, tlp_of
+from incidents.tags import TLP_NAMESPACE, forget_suggestions, parse_tag, tlp_of
 
 EDITABLE_FIELDS = (
     "title",
@@ -379,6 +379,7 @@ def add_tag(incident, by, text):
             {"name": _("The incident is already tagged %(tag)s.") % {"tag": parsed.name}}
         ) from exc
     Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
+    forget_suggestions(tag.added_by_agency_id)
     events.tag_added(incident, by, tag)
     return tag
 
@@ -391,4 +392,5 @@ def remove_tag(tag, by):
     if not deleted:  # removed by someone else a moment ago
         return
     Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
+    forget_suggestions(tag.added_by_agency_id)
     events.tag_removed(incident, by, tag.name)

@@ -14,7 +14,10 @@ Adding one is refused with a message pointing at the field.
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count, Min, Prefetch
 from django.utils.translation import gettext as _
 
@@ -96,6 +99,15 @@ SUGGESTIONS = 300
 TAGS_PREFETCH = Prefetch("tags", queryset=IncidentTag.objects.order_by("key", "pk"))
 
 
+# The suggestions are kept in the shared cache until the agency adds or removes a tag
+# (``forget_suggestions``); the timeout only bounds what a missed deletion could leave.
+SUGGESTIONS_SECONDS = 60 * 60
+
+
+def _suggestions_key(agency_id):
+    return f"{settings.CACHE_KEY_SCOPE}tag-suggestions:{agency_id}"
+
+
 def suggestions_for(user):
     """The tags ``user``'s agency has used, for the suggestion list: never another agency's.
 
@@ -103,13 +115,27 @@ def suggestions_for(user):
     """
     if not (user and user.is_authenticated and user.agency_id):
         return []
-    rows = (
-        IncidentTag.objects.filter(added_by_agency_id=user.agency_id)
-        .values("key")
-        .annotate(name=Min("name"), uses=Count("pk"))
-        .order_by("-uses", "key")[:SUGGESTIONS]
-    )
-    return [row["name"] for row in rows]
+    key = _suggestions_key(user.agency_id)
+    names = cache.get(key)
+    if names is None:
+        rows = (
+            IncidentTag.objects.filter(added_by_agency_id=user.agency_id)
+            .values("key")
+            .annotate(name=Min("name"), uses=Count("pk"))
+            .order_by("-uses", "key")[:SUGGESTIONS]
+        )
+        names = [row["name"] for row in rows]
+        cache.set(key, names, SUGGESTIONS_SECONDS)
+    return names
+
+
+def forget_suggestions(agency_id):
+    """When a tag of ``agency_id`` is added or removed: now, and again once the change is
+    committed (a page drawn in between would have kept the list without it)."""
+    if agency_id:
+        key = _suggestions_key(agency_id)
+        cache.delete(key)
+        transaction.on_commit(lambda: cache.delete(key))
 
 
 def shown_tags(incident):

@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -280,14 +280,44 @@ def incident_edit(request, reference):
 
 
 def _timeline_entries(incident, user):
-    """The entries of ``incident`` the user may read (TLP rule), newest first, prefetched."""
+    """The entries of ``incident`` the user may read (TLP rule), newest first.
+
+    Each says whether it has attachments or corrections (``EXISTS``), so that
+    ``_attach_related`` asks for those of the entries that have some, and no more.
+    """
     return (
         TimelineEntry.objects.filter(incident=incident)
         .visible_to(user)
         .select_related("author__agency", "author_agency")
-        .prefetch_related(
-            "audience",
+        .annotate(
+            has_attachments=Exists(EntryAttachment.objects.filter(entry=OuterRef("pk"))),
+            has_corrections=Exists(TimelineEntry.objects.filter(corrects=OuterRef("pk"))),
+        )
+        .order_by("-occurred_at", "-pk")
+    )
+
+
+def _attach_related(entries, user):
+    """Fill what ``_timeline_entry.html`` reads: audience (TLP:RED entries), attachments,
+    and the reader's ``visible_corrections``. A query only for a kind some entry needs."""
+    red = [e for e in entries if e.tlp == TLP.RED]
+    if red:
+        prefetch_related_objects(red, "audience")
+    with_files = [e for e in entries if e.has_attachments]
+    if with_files:
+        prefetch_related_objects(
+            with_files,
             Prefetch("attachments", queryset=EntryAttachment.objects.select_related("evidence")),
+        )
+    for entry in entries:
+        if not entry.has_attachments:
+            _prefetched_empty(entry, "attachments")
+        if not entry.has_corrections:
+            entry.visible_corrections = []
+    corrected = [e for e in entries if e.has_corrections]
+    if corrected:
+        prefetch_related_objects(
+            corrected,
             Prefetch(
                 "corrections",
                 queryset=TimelineEntry.objects.visible_to(user)
@@ -296,8 +326,15 @@ def _timeline_entries(incident, user):
                 to_attr="visible_corrections",
             ),
         )
-        .order_by("-occurred_at", "-pk")
-    )
+    return entries
+
+
+def _prefetched_empty(instance, related_name):
+    """``instance.<related_name>.all()`` answers an empty list without a query or a compiled
+    statement, as if prefetched (what ``prefetch_related`` stores for an object without rows)."""
+    queryset = getattr(instance, related_name).all()
+    queryset._result_cache, queryset._prefetch_done = [], True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[related_name] = queryset
 
 
 def _timeline_context(request, incident, may_contribute):
@@ -306,10 +343,11 @@ def _timeline_context(request, incident, may_contribute):
     if hasattr(incident, "visible_entries"):  # counted with the incident: no COUNT query
         paginator.count = incident.visible_entries
     page = paginator.get_page(request.GET.get("page"))
+    entries = _attach_related(list(page.object_list), request.user)
     return {
         "timeline": page,
         "timeline_entries": rendering.timeline_entries(
-            page.object_list, incident=incident, may_contribute=may_contribute
+            entries, incident=incident, may_contribute=may_contribute
         ),
     }
 

@@ -49,6 +49,15 @@ def _incident_permission_ids_read(request):
 
 
 @pytest.fixture(autouse=True)
+def _cache_scope_of_this_test(settings):
+    """What is kept in the shared cache until a write makes it stale is kept per test:
+    database ids are used again from one test to the next (SQLite), cached values are not."""
+    import uuid
+
+    settings.CACHE_KEY_SCOPE = f"test:{uuid.uuid4().hex}:"
+
+
+@pytest.fixture(autouse=True)
 def _audit_buffer_of_this_test(settings, worker_id):
     """Each test process keeps its buffered audit records under its own key (another
     process's flush would append them to that process's database), emptied per test.

@@ -125,11 +125,11 @@ class TestAgencyOptions:
 
 class TestTimelineEntries:
     def _draw(self, incident, user, *, may_contribute=True):
-        from incidents.views import _timeline_entries
+        from incidents.views import _attach_related, _timeline_entries
 
         return str(
             timeline_entries(
-                list(_timeline_entries(incident, user)),
+                _attach_related(list(_timeline_entries(incident, user)), user),
                 incident=incident,
                 may_contribute=may_contribute,
             )

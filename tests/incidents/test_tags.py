@@ -9,7 +9,7 @@ from django.urls import reverse
 from incidents import actions
 from incidents.choices import TLP, TimelineKind
 from incidents.models import IncidentTag
-from incidents.tags import parse_tag, tlp_of
+from incidents.tags import parse_tag, suggestions_for, tlp_of
 from tests.factories import make_incident
 
 pytestmark = pytest.mark.django_db
@@ -167,6 +167,26 @@ class TestPages:
             html = client.get(url).content.decode()
             assert '<option value="hospital-wave">' in html
             assert "operation-secret-name" not in html
+
+    def test_suggestions_are_kept_until_the_agency_tags_again(
+        self, incident, lead_user, invited_user, django_capture_on_commit_callbacks
+    ):
+        actions.add_tag(incident, lead_user, "hospital-wave")
+        assert suggestions_for(lead_user) == ["hospital-wave"]
+        with CaptureQueriesContext(connection) as kept:
+            assert suggestions_for(lead_user) == ["hospital-wave"]
+        assert len(kept) == 0
+
+        with django_capture_on_commit_callbacks(execute=True):
+            actions.add_tag(incident, lead_user, "ransomware")
+        assert sorted(suggestions_for(lead_user)) == ["hospital-wave", "ransomware"]
+
+        # Removed by whoever may change the tags: the list of the agency that added it.
+        tag = IncidentTag.objects.get(key="ransomware")
+        with django_capture_on_commit_callbacks(execute=True):
+            actions.remove_tag(tag, lead_user)
+        assert suggestions_for(lead_user) == ["hospital-wave"]
+        assert suggestions_for(invited_user) == []
 
     def test_list_queries_do_not_grow_with_tags(self, client, lead_user):
         def seed(n):

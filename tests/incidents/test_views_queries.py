@@ -14,11 +14,14 @@ pytestmark = pytest.mark.django_db
 
 # session, user with agency, the user's group ids, incident with its entry count and the
 # user's rights, participants, timeline page + audience + corrections + attachments,
-# invitable agencies, recipients, tags, the agency's tag suggestions: 13, the page budget.
+# invitable agencies, recipients, tags, the agency's tag suggestions (when not already in
+# the cache): 13, the page budget.
 MAX_QUERIES = 13
 
 
 def _count(client, url):
+    """The queries of ``url`` drawn again (what is cached until a write, is cached)."""
+    client.get(url)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200
@@ -73,3 +76,21 @@ def test_detail_queries_do_not_grow_with_entries_participants_or_recipients(
     client.force_login(invited_user)
     with django_assert_max_num_queries(MAX_QUERIES):
         client.get(incident.get_absolute_url())
+
+
+def test_timeline_asks_only_for_what_its_entries_have(lead_user, incident):
+    from incidents.views import _attach_related, _timeline_entries
+
+    plain = actions.add_timeline_entry(incident, lead_user, "Plain note")
+    with CaptureQueriesContext(connection) as ctx:
+        entries = _attach_related(list(_timeline_entries(incident, lead_user)), lead_user)
+    assert len(ctx.captured_queries) == 1  # the entries, nothing prefetched for nothing
+    assert all(not e.attachments.all() and e.visible_corrections == [] for e in entries)
+
+    actions.add_timeline_entry(incident, lead_user, "Secret", tlp=TLP.RED, audience=[])
+    actions.add_timeline_entry(incident, lead_user, "Fixed", corrects=plain)
+    with CaptureQueriesContext(connection) as ctx:
+        entries = _attach_related(list(_timeline_entries(incident, lead_user)), lead_user)
+    assert len(ctx.captured_queries) == 3  # entries, the RED entry's audience, corrections
+    corrected = next(e for e in entries if e.pk == plain.pk)
+    assert [c.body for c in corrected.visible_corrections] == ["Fixed"]
