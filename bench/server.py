@@ -175,9 +175,12 @@ def sign_in_cookies(port, username=BENCH_USERNAME, password=BENCH_PASSWORD):
     }
 
 
-def start_gunicorn(env, port, *, workers=2, threads=1, log_level="warning"):
-    """gunicorn serving ``coordination.wsgi`` on 127.0.0.1:port, in a process group of its own."""
-    command = [
+def start_gunicorn(env, port, *, workers=2, threads=1, log_level="warning", prefix=()):
+    """gunicorn serving ``coordination.wsgi`` on 127.0.0.1:port, in a process group of its own.
+
+    ``prefix``: a command to run it under (``taskset -c 1``).
+    """
+    command = [*prefix,
         str(Path(PYTHON).parent / "gunicorn"), "coordination.wsgi",
         "--workers", str(workers), "--bind", f"{HOST}:{port}",
         "--log-level", log_level, "--timeout", "60", "--threads", str(threads),
@@ -185,9 +188,9 @@ def start_gunicorn(env, port, *, workers=2, threads=1, log_level="warning"):
     return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
 
 
-def start_celery_worker(env, *, beat=False, name="worker", log_file=None):
+def start_celery_worker(env, *, beat=False, name="worker", log_file=None, prefix=()):
     """A Celery worker (solo pool) in a process group of its own; ``beat`` runs the schedule."""
-    command = [
+    command = [*prefix,
         PYTHON, "-m", "celery", "-A", "coordination", "worker", "--pool=solo",
         "--without-gossip", "--without-mingle", "--loglevel=warning",
         "-n", f"{name}@%h",
