@@ -13,8 +13,10 @@ this process on the same database: pick ``--users`` seeded users spread over the
 get an API token, and draw ``--pairs`` (user, page) pairs from the page mix (``--mix``).
 Every session user signs in through the real login form. ``wrk`` asks the pairs with
 ``bench/mixed_traffic.lua`` (one connection per wrk thread, each response timed against
-its own request) while a writer posts timeline entries and indicators through the app at
-``--writes-per-second``, as contributors of cases they work on. The report gives, per
+its own request) while a writer posts through the app, at ``--writes-per-second`` and in
+turn, timeline entries and indicators (as contributors of cases they work on) and request
+steps (a liaison officer submits a police-to-police request and returns it to the drafter;
+the drafts are made on the first run and kept). The report gives, per
 page kind and in total, the requests answered, the throughput and p50/p95/p99, and the
 CPU time the load generator itself used. Everything started is stopped at the end, and
 the API tokens made for the run are deleted, whatever happens.
@@ -86,7 +88,9 @@ SEARCH_WORDS = [
 STATUSES = ["open", "investigating", "contained", "resolved", "closed"]
 SEVERITIES = ["low", "medium", "high", "critical"]
 TLPS = ["clear", "green", "amber", "amber+strict"]
-WRITE_KINDS = ("write_timeline", "write_indicator")
+WRITE_KINDS = ("write_timeline", "write_indicator", "write_request_step")
+REQUEST_MARKER = "Mixed traffic benchmark"  # the facts of the drafts the writer moves
+REQUEST_DRAFTERS = 5
 
 
 def parse_mix(text):
@@ -165,6 +169,67 @@ def writable_incidents(user, limit=50):
     )
 
 
+def request_drafts(users):
+    """(username, reference, status) of a police-to-police request per liaison officer
+    (at most ``REQUEST_DRAFTERS``), in draft or awaiting approval: the writer submits it
+    and returns it to the drafter in turn. Made once, reused by the next runs."""
+    from datetime import UTC, datetime
+
+    from accounts.choices import Role
+    from accounts.models import Agency
+    from coordination.assistance import actions
+    from coordination.assistance.choices import DataKind, LegalBasis, Measure, Status, Urgency
+    from coordination.assistance.models import AssistanceRequest
+    from coordination.assistance.validation import missing_essentials
+
+    drafts = []
+    for user in [u for u in users if u.role == Role.LIAISON_OFFICER][:REQUEST_DRAFTERS]:
+        request = (
+            AssistanceRequest.objects.filter(
+                created_by=user,
+                facts__startswith=REQUEST_MARKER,
+                status__in=(Status.DRAFT, Status.PENDING_APPROVAL),
+            )
+            .order_by("pk")
+            .first()
+        )
+        if request is None:
+            abroad = (
+                Agency.objects.active()
+                .filter(short_name__startswith=SEEDED_PREFIX)
+                .exclude(country=user.agency.country)
+                .order_by("short_name")
+                .first()
+            )
+            if abroad is None:
+                continue
+            request = actions.create_request(
+                user,
+                data_sought=[
+                    {
+                        "kind": DataKind.IP_TIME,
+                        "value": "203.0.113.7",
+                        "observed_at": datetime(2026, 2, 27, 23, 14, tzinfo=UTC),
+                        "provider": "Example Hosting B.V.",
+                    }
+                ],
+                legal_basis=LegalBasis.POLICE,
+                measures=[Measure.SUBSCRIBER],
+                urgency=Urgency.ROUTINE,
+                requested_country=abroad.country.code,
+                receiving_agency=abroad,
+                facts=f"{REQUEST_MARKER}: command-and-control server rented abroad.",
+                offences="Computer sabotage, extortion.",
+                dual_criminality="The same conduct is an offence in both countries.",
+            )
+        missing = missing_essentials(request)
+        if missing:
+            print(f"{request.reference} lacks {', '.join(missing)}: no request steps from it")
+            continue
+        drafts.append((user.username, request.reference, request.status))
+    return drafts
+
+
 def recent_pick(rng, items):
     """An item, the first (most recent) ones more often: people work on live cases."""
     return items[int(len(items) * rng.random() ** 2)]
@@ -232,16 +297,22 @@ def build_plan(rng, mix, sessions, api_clients, pairs):
 
 
 class Writer:
-    """Posts timeline entries and indicators through the app, ``per_second`` a second,
-    in turn, each as a contributor of the case (session cookie and CSRF token)."""
+    """Posts timeline entries, indicators and request steps through the app, in turn,
+    ``per_second`` a second: entries and indicators as a contributor of the case, steps
+    (submit, return to the drafter) as the liaison officer of the request."""
 
-    def __init__(self, port, per_second, targets, seed):
+    WRITERS = 4
+
+    def __init__(self, port, per_second, targets, drafts, seed):
         self.port = port
         self.interval = 1.0 / per_second
         self.targets = targets  # [(cookies, [(reference, tlp)])]
+        self.drafts = drafts  # [[cookies, reference, status]]
+        self.kinds = WRITE_KINDS if drafts else WRITE_KINDS[:2]
         self.rng = random.Random(seed)
         self.tag = f"{seed:x}{int(time.time()):x}"
         self.samples = []
+        self.skipped = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -265,11 +336,28 @@ class Writer:
             status = 0
         return status, (time.perf_counter() - started) * 1_000_000
 
+    def step(self, n):
+        """Submit a draft, or return a submitted one to its drafter (the request's status
+        is followed here: a 409 says it was the other one)."""
+        draft = self.drafts[n % len(self.drafts)]
+        cookies, reference, status = draft
+        action, fields = ("submit", {}) if status == "draft" else ("return", {"comment": "Again."})
+        status_code, us = self._post(
+            cookies, f"/requests/{urllib.parse.quote(reference)}/{action}/", fields
+        )
+        if status_code in (302, 409):
+            draft[2] = "pending_approval" if status == "draft" else "draft"
+        return status_code, us
+
     def write(self, n):
+        kind = self.kinds[n % len(self.kinds)]
+        if kind == "write_request_step":
+            status, us = self.step(n // len(self.kinds))
+            self.samples.append((kind, status, us))
+            return
         cookies, incidents = self.rng.choice(self.targets)
         reference, tlp = recent_pick(self.rng, incidents)
         base = f"/incidents/{urllib.parse.quote(reference)}"
-        kind = WRITE_KINDS[n % len(WRITE_KINDS)]
         if kind == "write_timeline":
             status, us = self._post(
                 cookies,
@@ -290,17 +378,23 @@ class Writer:
         self.samples.append((kind, status, us))
 
     def _run(self):
+        # Up to WRITERS posts at once: a slow write does not hold back the ones due after it.
         n = 0
         next_at = time.monotonic()
-        while not self._stop.is_set():
-            self.write(n)
-            n += 1
-            next_at += self.interval
-            delay = next_at - time.monotonic()
-            if delay > 0:
-                self._stop.wait(delay)
-            else:
-                next_at = time.monotonic()  # behind: no burst to catch up
+        slots = threading.BoundedSemaphore(self.WRITERS)
+        with ThreadPoolExecutor(max_workers=self.WRITERS) as pool:
+            while not self._stop.is_set():
+                if slots.acquire(blocking=False):
+                    pool.submit(self.write, n).add_done_callback(lambda _f: slots.release())
+                    n += 1
+                else:
+                    self.skipped += 1  # all WRITERS busy: the server is behind
+                next_at += self.interval
+                delay = next_at - time.monotonic()
+                if delay > 0:
+                    self._stop.wait(delay)
+                else:
+                    next_at = time.monotonic()  # behind: no burst to catch up
 
     def __enter__(self):
         self._thread.start()
@@ -408,7 +502,8 @@ def parse_args(argv):
         "--writes-per-second",
         type=float,
         default=1.0,
-        help="timeline entries and indicators posted through the app, in turn (0: none)",
+        help="timeline entries, indicators and request steps posted through the app, in "
+        "turn (0: none)",
     )
     parser.add_argument("--seed", type=int, default=2026, help="random seed of the plan")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
@@ -466,6 +561,7 @@ def plan_traffic(args, rng):
     if blind:
         print(f"{len(blind)} chosen users see no incident (their incident pages are skipped)")
     writable = {u.username: writable_incidents(u) for u in users} if args.writes_per_second else {}
+    drafts = request_drafts(users) if args.writes_per_second else []
     keys = []
     for user in clients:
         _token, key = account_actions.create_api_token(
@@ -483,7 +579,8 @@ def plan_traffic(args, rng):
             len(references) // 2
         ],
     }
-    return users, keys, references, writable, data
+    data["request_drafts"] = len(drafts)
+    return users, keys, references, writable, drafts, data
 
 
 def delete_tokens():
@@ -520,6 +617,11 @@ def report(figures):
         f"load generator: {figures['client_cpu_seconds']} CPU seconds over "
         f"{figures['seconds_measured']} s ({figures['client_cpu_share']} % of one core)"
     )
+    if figures["load"]["writes_per_second"]:
+        print(
+            f"writes: {figures['writes_per_second_done']} a second done, "
+            f"{figures['writes_skipped']} skipped (all writers busy)"
+        )
     if figures["socket_errors"]:
         print(f"wrk: {figures['socket_errors']}")
 
@@ -543,7 +645,7 @@ def main(argv=None):
         from django.db import connections
 
         rng = random.Random(args.seed)
-        users, keys, references, writable, data = plan_traffic(args, rng)
+        users, keys, references, writable, drafts, data = plan_traffic(args, rng)
         connections.close_all()  # the server gets the database to itself while measured
 
         port = args.port if args.base_url else free_port()
@@ -586,8 +688,9 @@ def main(argv=None):
         ]
         if args.writes_per_second and not writer_targets:
             sys.exit("no chosen user contributes to a case: nothing to write")
+        writer_drafts = [[cookies[name], reference, status] for name, reference, status in drafts]
         writer = (
-            Writer(port, args.writes_per_second, writer_targets, args.seed)
+            Writer(port, args.writes_per_second, writer_targets, writer_drafts, args.seed)
             if args.writes_per_second
             else None
         )
@@ -635,6 +738,8 @@ def main(argv=None):
         },
         "kinds": summarise(samples, seconds),
         "seconds_measured": round(seconds, 1),
+        "writes_per_second_done": round(len(writer.samples) / seconds, 2) if writer else 0,
+        "writes_skipped": writer.skipped if writer else 0,
         "client_cpu_seconds": measured["client_cpu_seconds"],
         "client_cpu_share": round(100 * measured["client_cpu_seconds"] / seconds, 1),
         "socket_errors": measured["socket_errors"],
