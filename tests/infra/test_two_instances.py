@@ -306,16 +306,24 @@ def test_a_role_changed_in_the_database_is_drawn_by_both_instances(instances, ca
         assert b'href="/audit/' in body
 
 
-def test_a_process_whose_permission_ids_are_stale_reads_them_again_with_the_next_request(
-    client, cast, require_postgres
-):
-    # Another process ran flush or migrate: the permissions came back under new ids, and
-    # this process still holds the old ones.
+def _make_permission_ids_stale(monkeypatch):
+    """As if another process had run flush or migrate: the permissions came back under
+    new ids, and this process still holds the old ones (restored after the test)."""
     from incidents import querysets
 
     querysets.incident_permission_id("view_incident")
     stale = {codename: pk + 100_000 for codename, pk in querysets._PERMISSION_IDS.items()}
-    querysets._PERMISSION_IDS.update(stale)
+    for codename, pk in stale.items():
+        monkeypatch.setitem(querysets._PERMISSION_IDS, codename, pk)
+    return stale
+
+
+def test_a_process_whose_permission_ids_are_stale_reads_them_again_with_the_next_request(
+    client, cast, require_postgres, monkeypatch
+):
+    from incidents import querysets
+
+    stale = _make_permission_ids_stale(monkeypatch)
     client.force_login(cast["lead"])
 
     response = client.get(cast["incident"].get_absolute_url())
@@ -325,16 +333,12 @@ def test_a_process_whose_permission_ids_are_stale_reads_them_again_with_the_next
 
 
 def test_an_api_token_request_also_reads_stale_permission_ids_again(
-    api_client, cast, require_postgres
+    api_client, cast, require_postgres, monkeypatch
 ):
     from accounts.actions import create_api_token
-    from incidents import querysets
 
     _token, key = create_api_token(cast["lead"], name="tool", scope="read", days=1)
-    querysets.incident_permission_id("view_incident")
-    querysets._PERMISSION_IDS.update(
-        {codename: pk + 100_000 for codename, pk in querysets._PERMISSION_IDS.items()}
-    )
+    _make_permission_ids_stale(monkeypatch)
 
     response = api_client.get(
         f"/api/v1/incidents/{cast['incident'].reference}/", HTTP_AUTHORIZATION=f"Token {key}"
