@@ -20,6 +20,7 @@ throughput follows the cores given. Everything is stopped at the end, even on fa
 """
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -144,6 +145,9 @@ def main(argv=None):
     parser.add_argument(
         "--page-cache", choices=("on", "off"), default="on", help="the page cache setting"
     )
+    parser.add_argument(
+        "--json", help="the mixed-traffic figures, with the instances' settings and shares"
+    )
     args, forwarded = parser.parse_known_args(argv)
     if not args.database_url.startswith(("postgres://", "postgresql://")):
         sys.exit("set DATABASE_URL (or --database-url) to the seeded PostgreSQL database")
@@ -198,7 +202,7 @@ def main(argv=None):
             PYTHON, str(ROOT / "bench" / "mixed_traffic.py"),
             "--base-url", f"http://{HOST}:{nginx_port}",
             "--database-url", args.database_url, "--redis-url", args.redis_url,
-            *forwarded,
+            *forwarded, *(["--json", args.json] if args.json else []),
         ]  # fmt: skip
         status = subprocess.run(command, cwd=ROOT, check=False).returncode
     finally:
@@ -215,6 +219,19 @@ def main(argv=None):
                 + (f", not proxied: {other}" if other else "")
             )
         shutil.rmtree(var_dir, ignore_errors=True)
+        if args.json and status == 0 and Path(args.json).exists():
+            figures = json.loads(Path(args.json).read_text())
+            figures["instances"] = {
+                "count": 2,
+                "gunicorn_workers_each": args.workers,
+                "celery_workers": 2,
+                "page_cache": args.page_cache,
+                "pinned": args.pin,
+                "proxy": "nginx, round robin",
+                "answered": [counts[port] for port in ports],
+                "not_proxied": other,
+            }
+            Path(args.json).write_text(json.dumps(figures, indent=2))
     return status
 
 
