@@ -635,6 +635,7 @@ def main(argv=None):
     )
     started = time.monotonic()
     processes = []
+    planned = False
     try:
         if not args.base_url:
             manage(env, "migrate", "--noinput", "-v0")
@@ -645,6 +646,7 @@ def main(argv=None):
         from django.db import connections
 
         rng = random.Random(args.seed)
+        planned = True  # from here on, API tokens of the run may exist
         users, keys, references, writable, drafts, data = plan_traffic(args, rng)
         connections.close_all()  # the server gets the database to itself while measured
 
@@ -711,10 +713,11 @@ def main(argv=None):
     finally:
         for process in reversed(processes):
             stop(process)
-        try:
-            delete_tokens()
-        except Exception as exc:  # noqa: BLE001 - the run's own failure matters more
-            print(f"could not delete the run's API tokens: {exc}", file=sys.stderr)
+        if planned:
+            try:
+                delete_tokens()
+            except Exception as exc:  # noqa: BLE001 - the run's own failure matters more
+                print(f"could not delete the run's API tokens: {exc}", file=sys.stderr)
         shutil.rmtree(var_dir, ignore_errors=True)
 
     seconds = measured["seconds"]
