@@ -110,17 +110,20 @@ def _multipart(fields, files, boundary):
     return b"".join(parts) + f"--{boundary}--\r\n".encode()
 
 
-@pytest.fixture(scope="module")
-def instances(django_db_setup, django_db_blocker, tmp_path_factory):
-    """Instances A and B: one database, one Redis, one secret key, one media directory."""
-    with django_db_blocker.unblock():
-        missing = _missing_services()
-        if missing:
-            if services_required():
-                pytest.fail(f"This test runs in CI: {missing}")
-            pytest.skip(missing)
-        database_url = _database_url()
-    var_dir = tmp_path_factory.mktemp("two-instances")
+@pytest.fixture
+def instances(transactional_db, tmp_path):
+    """Instances A and B: one database, one Redis, one secret key, one media directory.
+
+    Started for each test: the database is emptied between tests, and the instances'
+    per-process caches (Django's content types, among others) must not outlive it.
+    """
+    missing = _missing_services()
+    if missing:
+        if services_required():
+            pytest.fail(f"This test runs in CI: {missing}")
+        pytest.skip(missing)
+    database_url = _database_url()
+    var_dir = tmp_path / "two-instances"
     env = server_env(
         database_url,
         var_dir,
