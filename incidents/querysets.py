@@ -77,8 +77,9 @@ def check_permission_ids(view_permission_id):
     """Forget the memo when ``view_incident``'s id read from the database is not the one held.
 
     ``post_migrate`` empties the memo only in the process that ran ``migrate`` or ``flush``;
-    the other web processes and workers on the same database learn of the new ids here,
-    at their next request, instead of finding no incident at all until they restart.
+    the other web processes on the same database learn of the new ids here, at their next
+    request (signed-in or by API token), instead of finding no incident at all until they
+    restart. Celery workers still need a restart after such a change.
     """
     held = _PERMISSION_IDS.get("view_incident")
     if held is not None and view_permission_id is not None and held != view_permission_id:
