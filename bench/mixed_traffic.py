@@ -575,7 +575,7 @@ def plan_traffic(args, rng):
         "api_clients": len(clients),
         "agencies": len({u.agency_id for u in users + clients}),
         "roles": sorted({u.role for u in users + clients}),
-        "visible_per_user_median": sorted(len(r) for r in references.values())[
+        "incidents_read_per_user_median": sorted(len(r) for r in references.values())[
             len(references) // 2
         ],
     }
