@@ -28,7 +28,9 @@ class ModelBackend(backends.ModelBackend):
     (``accounts.mfa.has_second_factor``). On PostgreSQL it also reads the user's group ids,
     which every restricted query writes into its visibility clause
     (``User.visibility_group_ids``), and the ids of their second-factor devices, so that
-    a session verified by one of them costs no query to confirm it (``accounts.middleware``).
+    a session verified by one of them costs no query to confirm it (``accounts.middleware``),
+    and the id of ``incidents.view_incident``, which tells the process whether its memo of
+    permission ids still holds (``incidents.querysets.check_permission_ids``).
     """
 
     def authenticate(self, request, username=None, password=None, **kwargs):
@@ -55,6 +57,7 @@ class ModelBackend(backends.ModelBackend):
 
     def get_user(self, user_id):
         from accounts import mfa
+        from incidents.querysets import check_permission_ids
 
         user_model = get_user_model()
         fragments = _session_user_fragments()
@@ -72,6 +75,7 @@ class ModelBackend(backends.ModelBackend):
         if hasattr(user, "group_ids_read"):
             user.remember_visibility_group_ids(user.group_ids_read)
             mfa.remember_device_ids(user)
+            check_permission_ids(user.view_permission_id_read)
         return user if self.user_can_authenticate(user) else None
 
     def user_can_authenticate(self, user):
@@ -93,6 +97,7 @@ def _session_user_fragments():
     from django_otp.plugins.otp_static.models import StaticToken
 
     from accounts import mfa
+    from incidents.querysets import view_permission_id_read
 
     user_model = get_user_model()
     user_pk = f'"{user_model._meta.db_table}"."{user_model._meta.pk.column}"'
@@ -117,6 +122,8 @@ def _session_user_fragments():
             output_field=ArrayField(BigIntegerField()),
         ),
     }
+    # Checks the process's memo of permission ids (incidents.querysets.check_permission_ids).
+    fragments["view_permission_id_read"] = view_permission_id_read()
     for kind, table in devices.items():
         fragments[f"device_ids_{kind}"] = RawSQL(
             f'ARRAY(SELECT d."id" FROM "{table}" d WHERE d."user_id" = {user_pk} '

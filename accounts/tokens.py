@@ -68,7 +68,11 @@ def authenticate(key, request=None):
     digest = key_hash(key)
     tokens = ApiToken.objects.select_related("user__agency")
     if connection.vendor == "postgresql":
-        tokens = tokens.annotate(group_ids_read=_group_ids())
+        from incidents.querysets import view_permission_id_read
+
+        tokens = tokens.annotate(
+            group_ids_read=_group_ids(), view_permission_id_read=view_permission_id_read()
+        )
     token = tokens.filter(key_hash=digest).first()
     if token is None or not hmac.compare_digest(token.key_hash, digest):
         raise TokenRefused(_("Invalid token."))
@@ -82,7 +86,10 @@ def authenticate(key, request=None):
     if user.agency_id is not None and not user.agency.is_active:
         raise TokenRefused(_("The user's agency is deactivated."))
     if hasattr(token, "group_ids_read"):
+        from incidents.querysets import check_permission_ids
+
         user.remember_visibility_group_ids(token.group_ids_read or [])
+        check_permission_ids(token.view_permission_id_read)
     note_use(token, request)
     return token
 

@@ -18,155 +18,37 @@ stopped at the end, whatever happens. Only loopback traffic; every wait is bound
 
 import argparse
 import contextlib
-import http.client
 import json
 import os
-import platform
 import re
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-PYTHON = sys.executable
-BENCH_USERNAME = "bench"
-BENCH_PASSWORD = "concord-bench-password"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.server import (
+    BENCH_USERNAME,
+    ROOT,
+    ensure_wrk,
+    free_port,
+    machine,
+    manage,
+    parse_latency,
+    request,
+    server_env,
+    sign_in,
+    start_gunicorn,
+    stop,
+    wait_healthy,
+)
+
 SEARCH_WORD = "ransomware"
 LIST_PAGE_SIZE = 25  # incidents.views.LIST_PAGE_SIZE
 DEEP_PAGE = 400
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def server_env(database_url, var_dir, *, page_cache=True, redis_url="", audit_reads=True):
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url,
-        DJANGO_SETTINGS_MODULE="coordination.settings",
-        DEBUG="false",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        SECURE_SSL_REDIRECT="false",
-        SECURE_HSTS_SECONDS="0",
-        ALLOWED_HOSTS="127.0.0.1",
-        CONCORD_VAR_DIR=str(var_dir),  # cache, media, Celery queue: a throwaway directory
-        STATIC_ROOT=str(var_dir / "staticfiles"),
-        LOG_LEVEL="WARNING",
-        MFA_REQUIRED="false",  # the benchmark user signs in with the password alone
-    )
-    env.pop("REDIS_URL", None)
-    if redis_url:
-        env["REDIS_URL"] = redis_url  # sessions and the page cache shared by the workers
-    if not page_cache:
-        env["PAGE_CACHE_SECONDS"] = "0"
-    if not audit_reads:
-        env["DJANGO_SETTINGS_MODULE"] = "bench.settings_without_audit_reads"
-    return env
-
-
-def manage(env, *args, timeout=600):
-    subprocess.run(
-        [PYTHON, str(ROOT / "manage.py"), *args], cwd=ROOT, env=env, check=True, timeout=timeout
-    )
-
-
-def ensure_wrk():
-    if shutil.which("wrk"):
-        return shutil.which("wrk")
-    print("wrk not found: apt-get install -y wrk", flush=True)
-    subprocess.run(["apt-get", "install", "-y", "wrk"], check=True, timeout=600)
-    path = shutil.which("wrk")
-    if not path:
-        sys.exit("wrk is still missing after apt-get install")
-    return path
-
-
-def request(port, method, path, headers=None, body=None, timeout=30):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response.getheaders(), response.read()
-    finally:
-        conn.close()
-
-
-def cookies_from(headers):
-    """name -> value from Set-Cookie headers (the Secure flag is ignored on loopback)."""
-    found = {}
-    for name, value in headers:
-        if name.lower() == "set-cookie":
-            pair = value.split(";", 1)[0]
-            key, _, val = pair.partition("=")
-            found[key.strip()] = val.strip()
-    return found
-
-
-def wait_healthy(port, process, limit=60):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with code {process.returncode}")
-        try:
-            status, _headers, _body = request(port, "GET", "/health/", timeout=5)
-            if status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"the server did not answer /health/ within {limit} s")
-
-
-def sign_in(port):
-    """POST the login form like a browser; return the Cookie header of the session."""
-    status, headers, body = request(port, "GET", "/accounts/login/")
-    if status != 200:
-        raise RuntimeError(f"GET /accounts/login/ answered {status}")
-    cookies = cookies_from(headers)
-    match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
-    if not match or "csrftoken" not in cookies:
-        raise RuntimeError("no CSRF token on the login page")
-    form = urllib.parse.urlencode(
-        {
-            "csrfmiddlewaretoken": match[1].decode(),
-            "username": BENCH_USERNAME,
-            "password": BENCH_PASSWORD,
-        }
-    )
-    status, headers, _body = request(
-        port,
-        "POST",
-        "/accounts/login/",
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"csrftoken={cookies['csrftoken']}",
-            "Origin": f"http://127.0.0.1:{port}",
-            "Referer": f"http://127.0.0.1:{port}/accounts/login/",
-        },
-        body=form,
-    )
-    session = cookies_from(headers).get("sessionid")
-    if status != 302 or not session:
-        raise RuntimeError(f"sign-in failed (status {status}); seeded with bench/seed_scale.py?")
-    return f"sessionid={session}; csrftoken={cookies['csrftoken']}"
-
-
-UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
-
-
-def parse_latency(text):
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
-    return float(number) * UNITS[unit]
 
 
 def run_wrk(wrk, port, path, cookie, args):
@@ -352,39 +234,6 @@ class AuditFlusher:
         self._thread.join(timeout=60)
 
 
-def machine():
-    cpu = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    try:
-        mem_kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text())[1])
-    except (OSError, TypeError):
-        mem_kb = 0
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "memory_gb": round(mem_kb / 1024 / 1024, 1),
-        "python": platform.python_version(),
-        "kernel": platform.release(),
-    }
-
-
-def stop(process):
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)  # gunicorn's own process group (start_new_session)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
@@ -481,18 +330,7 @@ def main(argv=None):
     process = None
     try:
         if wrk:
-            command = [
-                str(Path(PYTHON).parent / "gunicorn"), "coordination.wsgi",
-                "--workers", str(args.workers), "--bind", f"127.0.0.1:{port}",
-                "--log-level", "warning", "--timeout", "60",
-                "--threads", str(args.worker_threads),
-            ]  # fmt: skip
-            process = subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=env,
-                start_new_session=True,
-            )
+            process = start_gunicorn(env, port, workers=args.workers, threads=args.worker_threads)
             wait_healthy(port, process)
             cookie = sign_in(port)
             for result in results:

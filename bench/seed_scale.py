@@ -229,7 +229,9 @@ def reset():
     ]
     with transaction.atomic(), connection.cursor() as cursor:
         # TRUNCATE, not DELETE: the timeline's append-only trigger refuses row deletes.
-        cursor.execute(f"TRUNCATE {', '.join(incident_tables)}")
+        # CASCADE: what hangs off incidents and entries (attachments, tasks, indicators,
+        # evidence, requests, notifications) goes too.
+        cursor.execute(f"TRUNCATE {', '.join(incident_tables)} CASCADE")
         users = User.objects.filter(agency__in=seeded_agencies())
         user_ids = list(users.values_list("pk", flat=True))
         group_ids = list(seeded_agencies().values_list("group_id", flat=True))

@@ -37,7 +37,9 @@ def incident_permission_id(codename):
     Written into the visibility clause as a literal: a join on ``auth_permission`` there
     made PostgreSQL plan two alternative subplans per clause (2-3 ms of planning per
     list query, bench/README.md). ``forget_permission_ids`` empties the memo after
-    every ``migrate`` or ``flush``, which may recreate permissions under new ids.
+    every ``migrate`` or ``flush``, which may recreate permissions under new ids; the
+    other processes on the database notice with their next request's user
+    (``check_permission_ids``).
     """
     if codename not in _PERMISSION_IDS:
         permission_model = apps.get_model("auth", "Permission")
@@ -51,6 +53,37 @@ def incident_permission_id(codename):
 
 def forget_permission_ids(**kwargs):
     _PERMISSION_IDS.clear()
+
+
+def view_permission_id_read():
+    """The id of ``incidents.view_incident``, as a scalar subquery to read with the request's
+    user (``accounts.backends``, ``accounts.tokens``): one indexed row, no query of its own.
+    """
+    from django.db.models import BigIntegerField
+    from django.db.models.expressions import RawSQL
+
+    permission = apps.get_model("auth", "Permission")._meta.db_table
+    content_type = apps.get_model("contenttypes", "ContentType")._meta.db_table
+    return RawSQL(
+        f'(SELECT p."id" FROM "{permission}" p JOIN "{content_type}" c '
+        'ON p."content_type_id" = c."id" WHERE c."app_label" = %s AND c."model" = %s '
+        'AND p."codename" = %s)',
+        ("incidents", "incident", "view_incident"),
+        output_field=BigIntegerField(),
+    )
+
+
+def check_permission_ids(view_permission_id):
+    """Forget the memo when ``view_incident``'s id read from the database is not the one held.
+
+    ``post_migrate`` empties the memo only in the process that ran ``migrate`` or ``flush``;
+    the other web processes on the same database learn of the new ids here, at their next
+    request (signed-in or by API token), instead of finding no incident at all until they
+    restart. Celery workers still need a restart after such a change.
+    """
+    held = _PERMISSION_IDS.get("view_incident")
+    if held is not None and view_permission_id is not None and held != view_permission_id:
+        _PERMISSION_IDS.clear()
 
 
 def permission_exists(user, action, incident_ref="pk"):
