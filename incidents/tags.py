@@ -140,5 +140,8 @@ def forget_suggestions(agency_id):
 
 def shown_tags(incident):
     """What the incident page shows: its TLP as a machine tag, then its stored tags
-    (prefetched ``incident.tags`` when the caller prefetched them)."""
+    (prefetched ``incident.tags`` when the caller prefetched them; none asked for when
+    the incident was read with ``has_tags`` false)."""
+    if getattr(incident, "has_tags", True) is False:
+        return [tlp_tag(incident.tlp)]
     return [tlp_tag(incident.tlp), *incident.tags.all()]

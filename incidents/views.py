@@ -80,6 +80,10 @@ def _visible_incident(request, reference, *, count_entries=False):
         .annotate(**held_actions_annotations(request.user))
     )
     if count_entries:
+        # The incident page reads the tags only of an incident that has some.
+        incidents = incidents.annotate(
+            has_tags=Exists(IncidentTag.objects.filter(incident=OuterRef("pk")))
+        )
         entries = (
             TimelineEntry.objects.filter(incident=OuterRef("pk"))
             .visible_to(request.user)
@@ -382,7 +386,7 @@ def _render_detail(
             (Status(s), (incident.status, s) in REOPENING)
             for s in STATUS_TRANSITIONS[Status(incident.status)]
         ],
-        "tags": shown_tags(incident),  # one query
+        "tags": shown_tags(incident),  # one query, if the incident has tags
     }
     if Action.CHANGE in allowed:
         context.update(tag_form=tag_form or TagForm(), tag_suggestions=suggestions_for(user))

@@ -168,6 +168,25 @@ class TestPages:
             assert '<option value="hospital-wave">' in html
             assert "operation-secret-name" not in html
 
+    def test_the_tags_are_asked_for_only_when_the_incident_has_some(
+        self, client, incident, lead_user
+    ):
+        def tag_reads():
+            client.get(incident.get_absolute_url())  # the tag suggestions are now cached
+            with CaptureQueriesContext(connection) as ctx:
+                html = client.get(incident.get_absolute_url()).content.decode()
+            reads = [
+                q for q in ctx.captured_queries if '"incidents_incidenttag"."name"' in q["sql"]
+            ]
+            return len(reads), html
+
+        client.force_login(lead_user)
+        assert tag_reads()[0] == 0
+        actions.add_tag(incident, lead_user, "hospital-wave")
+        reads, html = tag_reads()
+        assert reads == 1
+        assert "hospital-wave" in html
+
     def test_suggestions_are_kept_until_the_agency_tags_again(
         self, incident, lead_user, invited_user, django_capture_on_commit_callbacks
     ):
