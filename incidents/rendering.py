@@ -56,17 +56,41 @@ def detail_url(reference):
     return f"{head}{quote(reference)}{tail}"
 
 
+_LABEL_DRAWERS = {
+    "status": status_badge,
+    "severity": severity_badge,
+    "tlp": tlp_label,
+    "place": country,
+    "category": category_label,
+    "role": role_badge,
+    "kind": None,  # _kind_label, defined below
+}
+# The labels of each language, drawn once per process: they are the same on every page.
+_labels_of_language = {}
+
+
+def _labels(language):
+    labels = _labels_of_language.get(language)
+    if labels is None:
+        labels = _labels_of_language[language] = {
+            name: _Memo(draw or _kind_label) for name, draw in _LABEL_DRAWERS.items()
+        }
+    return labels
+
+
 class PageLabels:
-    """What the rows of one page share: labels drawn once, times in the reader's zone."""
+    """What the rows of one page share: labels drawn once (per language and process),
+    times in the reader's zone."""
 
     def __init__(self):
         self.clock = LocalTimes()
-        self.status, self.severity = _Memo(status_badge), _Memo(severity_badge)
-        self.tlp, self.place = _Memo(tlp_label), _Memo(country)
-        self.category, self.role = _Memo(category_label), _Memo(role_badge)
-        self.kind = _Memo(_kind_label)
         self.language = translation.get_language()
         self.zone = timezone.get_current_timezone_name()
+        labels = _labels(self.language)
+        self.status, self.severity = labels["status"], labels["severity"]
+        self.tlp, self.place = labels["tlp"], labels["place"]
+        self.category, self.role = labels["category"], labels["role"]
+        self.kind = labels["kind"]
 
     def country_of(self, agency):
         return self.place[stored_country_codes(agency, "country")]
