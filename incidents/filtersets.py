@@ -1,6 +1,7 @@
 """Incident filters shared by the browser list and the API list."""
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +22,17 @@ SORT_FIELDS = (
 )
 
 
+class IdFilter(django_filters.NumberFilter):
+    """A row's id: a whole number a database column can hold (anything else is a 400)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
 class IncidentFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
     status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"))
@@ -36,7 +48,7 @@ class IncidentFilterSet(django_filters.FilterSet):
         label=_("Tag"),
         help_text=_('One tag, free or machine (rsit:fraud="phishing"); tlp: tags match the TLP.'),
     )
-    lead_agency = django_filters.NumberFilter(field_name="lead_agency_id", label=_("Lead agency"))
+    lead_agency = IdFilter(field_name="lead_agency_id", label=_("Lead agency"))
     sort = django_filters.OrderingFilter(fields=SORT_FIELDS, label=_("Sort"))
 
     class Meta:

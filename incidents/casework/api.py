@@ -19,6 +19,7 @@ from coordination.api import ModelSerializer, UTCDateTimeField
 from incidents.api.views import CONFLICT_RESPONSE, REFERENCE_PARAMETER, IncidentChildMixin
 from incidents.casework import actions
 from incidents.choices import Action, TaskStatus
+from incidents.filtersets import IdFilter
 from incidents.models import Task
 
 TASK_PARAMETER = OpenApiParameter(
@@ -90,7 +91,7 @@ class TaskMoveSerializer(serializers.Serializer):
 
 class TaskFilterSet(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=TaskStatus.choices, label=_("Status"))
-    assignee = django_filters.NumberFilter(field_name="assignee_id", label=_("Assignee id"))
+    assignee = IdFilter(field_name="assignee_id", label=_("Assignee id"))
 
     class Meta:
         model = Task

@@ -305,3 +305,12 @@ class TestStatus:
             )
         assert response.status_code == 409
         assert "Reload" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["-3.5e+154", "1.5", "0", "99999999999999999999", "x"])
+def test_lead_agency_filter_refuses_what_no_id_can_be(api_client, lead_user, value):
+    api_client.force_authenticate(lead_user)
+    response = api_client.get("/api/v1/incidents/", {"lead_agency": value})
+    assert response.status_code == 400
+    assert "lead_agency" in response.json()

@@ -1,4 +1,6 @@
-"""The Jinja2-drawn selects must be the markup Django's templates would give."""
+"""The Jinja2-drawn widgets must be the markup Django's templates would give."""
+
+import re
 
 import pytest
 from django import forms
@@ -56,11 +58,44 @@ def _same_entities(html):
     return html.replace("&#34;", "&quot;").replace("&#39;", "&#x27;")
 
 
-def test_select_with_its_own_option_template_goes_through_templates():
+def _spaced(html):
+    """Django's Jinja2 widget templates leave other blank space between tags than its Django
+    templates (none that a browser shows)."""
+    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html))
+
+
+def test_select_with_its_own_option_template_goes_through_its_templates():
     widget = RadioLikeSelect(choices=[("a", "Alpha")])
     expected = widget.render("f", "a", renderer=DjangoTemplates())
     assert "<label><input" in expected
-    assert widget.render("f", "a", renderer=FastSelectRenderer()) == expected
+    assert _spaced(widget.render("f", "a", renderer=FastSelectRenderer())) == _spaced(expected)
+
+
+@pytest.mark.parametrize(
+    "widget",
+    [
+        forms.TextInput(attrs={"placeholder": 'a "b" <c>'}),
+        forms.Textarea(attrs={"rows": 4}),
+        forms.CheckboxInput(),
+        forms.CheckboxSelectMultiple(choices=[("a", "A"), ("b", "B")]),
+        forms.ClearableFileInput(),
+        forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    ],
+    ids=lambda widget: type(widget).__name__,
+)
+def test_other_widgets_drawn_by_jinja2_give_djangos_markup(widget):
+    expected = widget.render("f", None, attrs={"id": "id_f"}, renderer=DjangoTemplates())
+    drawn = widget.render("f", None, attrs={"id": "id_f"}, renderer=FastSelectRenderer())
+    assert _spaced(_same_entities(drawn)) == _spaced(expected)
+
+
+def test_a_widget_without_a_jinja2_template_is_drawn_by_django_templates():
+    from django.contrib.admin.widgets import AdminDateWidget
+
+    widget = AdminDateWidget()
+    drawn = widget.render("d", None, renderer=FastSelectRenderer())
+    assert 'class="vDateField"' in drawn
+    assert drawn == widget.render("d", None, renderer=DjangoTemplates())
 
 
 def test_site_forms_use_the_fast_renderer():
