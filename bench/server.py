@@ -37,7 +37,6 @@ def server_env(
     database_url,
     var_dir,
     *,
-    page_cache=True,
     redis_url="",
     audit_reads=True,
     secret_key=None,
@@ -63,9 +62,7 @@ def server_env(
     )
     env.pop("REDIS_URL", None)
     if redis_url:
-        env["REDIS_URL"] = redis_url  # sessions and the page cache shared by the workers
-    if not page_cache:
-        env["PAGE_CACHE_SECONDS"] = "0"
+        env["REDIS_URL"] = redis_url  # sessions and the cache shared by the workers
     if not audit_reads:
         env["DJANGO_SETTINGS_MODULE"] = "bench.settings_without_audit_reads"
     return env

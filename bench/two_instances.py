@@ -143,9 +143,6 @@ def main(argv=None):
         "--pin", action="store_true", help="each instance (and its worker) on a CPU of its own"
     )
     parser.add_argument(
-        "--page-cache", choices=("on", "off"), default="on", help="the page cache setting"
-    )
-    parser.add_argument(
         "--json", help="the mixed-traffic figures, with the instances' settings and shares"
     )
     args, forwarded = parser.parse_known_args(argv)
@@ -163,7 +160,6 @@ def main(argv=None):
     env = server_env(
         args.database_url,
         var_dir,
-        page_cache=args.page_cache == "on",
         redis_url=args.redis_url,
         secret_key=secrets.token_urlsafe(50),
     )
@@ -225,7 +221,6 @@ def main(argv=None):
                 "count": 2,
                 "gunicorn_workers_each": args.workers,
                 "celery_workers": 2,
-                "page_cache": args.page_cache,
                 "pinned": args.pin,
                 "proxy": "nginx, round robin",
                 "answered": [counts[port] for port in ports],

@@ -24,7 +24,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from accounts.api.authentication import SecondFactorSessionAuthentication
 from accounts.authentication import ApiTokenAuthentication
 from accounts.choices import stored_country_codes
-from coordination import page_cache
 from coordination.parsers import too_deep_message
 from incidents.exceptions import ConcurrentChange, TransitionNotAllowed
 
@@ -115,23 +114,6 @@ class APIViewMixin:
 
     def get_exception_handler(self):
         return exception_handler
-
-
-class SnapshotCachedMixin:
-    """Reads answered from ``coordination.page_cache`` while the database is unchanged.
-
-    Called from a handler, that is after authentication and permission checks; the
-    answer is kept under the caller's identity and the negotiated format.
-    """
-
-    def snapshot_cached(self, request, produce):
-        renderer = request.accepted_renderer.format
-        key = page_cache.page_key(
-            request._request, request.user, renderer, embeds_csrf_token=renderer == "api"
-        )
-        return page_cache.serve(
-            key, lambda: self.finalize_response(request, produce(), *self.args, **self.kwargs)
-        )
 
 
 class UTCDateTimeField(serializers.DateTimeField):

@@ -46,9 +46,10 @@ def redis_has_password(app_configs, **kwargs):
         Warning(
             f"Redis is reached without a password: {', '.join(unprotected)}.",
             hint=(
-                "Anyone who can reach the Redis server can read the kept pages and queue tasks. "
-                "Set `requirepass` (or an ACL user) on the server and give the password in the "
-                "URL: redis://:PASSWORD@host:6379/0 (a NAME_FILE variable can hold it)."
+                "Anyone who can reach the Redis server can read the cache and the sessions and "
+                "queue tasks. Set `requirepass` (or an ACL user) on the server and give the "
+                "password in the URL: redis://:PASSWORD@host:6379/0 (a NAME_FILE variable can "
+                "hold it)."
             ),
             id="concord.W001",
         )

@@ -41,8 +41,7 @@ class NoStoreMiddleware:
     or a shared proxy once the session ends. An answer is private when the request was
     authenticated (session user, or an ``Authorization`` header for tools) or a session
     cookie travels either way. Static files are answered by WhiteNoise above this
-    middleware and stay cacheable. The page cache keeps pages per user on the server
-    and stores them before this header is added.
+    middleware and stay cacheable.
     """
 
     def __init__(self, get_response):

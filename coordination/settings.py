@@ -211,20 +211,6 @@ CACHES["fragments"] = {
     "OPTIONS": {"MAX_ENTRIES": 1000},
 }
 
-# Whole pages kept while nothing is written to the database (coordination/page_cache.py).
-# Shared by all web processes when Redis is there (in the cache database, under their own
-# prefix); at most 60 s (keys name the minute); 0 turns it off.
-PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=60)
-CACHES["pages"] = (
-    {"BACKEND": _REDIS_CACHE, "LOCATION": CACHE_REDIS_URL, "KEY_PREFIX": "page"}
-    if CACHE_REDIS_URL
-    else {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "concord-pages",
-        "OPTIONS": {"MAX_ENTRIES": 500},
-    }
-)
-
 # Sessions are written to the database and read through this cache (coordination/sessions.py),
 # shared by every process: a session ended in one is ended in all.
 CACHES["sessions"] = (

@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from coordination.page_cache import snapshot_cached
 from incidents import actions, rendering
 from incidents.choices import (
     OPEN_STATUSES,
@@ -125,7 +124,6 @@ _ROW_FIELDS = (
 
 
 @login_required
-@snapshot_cached
 def dashboard(request):
     user = request.user
     visible = Incident.objects.restrict(user)
@@ -191,7 +189,6 @@ def dashboard(request):
 
 @login_required
 @require_GET
-@snapshot_cached
 def incident_list(request):
     incidents = (
         Incident.objects.restrict(request.user)
@@ -428,7 +425,6 @@ def _render_detail(
 
 @login_required
 @require_GET
-@snapshot_cached
 def incident_detail(request, reference):
     incident = _visible_incident(request, reference, count_entries=True)
     return _render_detail(request, incident, allowed_actions(request.user, incident))
@@ -436,7 +432,6 @@ def incident_detail(request, reference):
 
 @login_required
 @require_GET
-@snapshot_cached
 def timeline_more(request, reference):
     """The next page of the timeline, as list items (htmx "load more")."""
     incident = _visible_incident(request, reference)

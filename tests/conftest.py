@@ -177,8 +177,8 @@ def require_redis():
 
 
 # The run leaves nothing in Redis: the keys it created (queued tasks, kombu bindings, unacked
-# sets, results, sessions, kept pages) are deleted at its end, in the databases it is configured
-# with and no other. Done by the controlling process, once every xdist worker has finished,
+# sets, results, buffered audit records, cached values, sessions) are deleted at its end, in the
+# databases it is configured with and no other. Done by the controlling process, once every xdist worker has finished,
 # never by a worker while another still uses its queues.
 _REDIS_KEYS_BEFORE = pytest.StashKey[dict]()
 

@@ -3,9 +3,8 @@
 ``record()`` appends a security event in the caller's transaction. Consultations and
 exports (recorded by ``coordination.audit.middleware`` on every read) go through
 ``record_buffered()``: with Redis they wait in a list on the broker's server and a
-periodic task appends them in batches, so that reading a page does not commit to the
-database (which would end every kept page of ``coordination.page_cache``); without
-Redis they are appended at once.
+periodic task appends them in batches, so that reading a page does not also write and
+commit to the database; without Redis they are appended at once.
 """
 
 import json

@@ -28,7 +28,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from coordination.api import APIViewMixin, SnapshotCachedMixin, StrictFilterBackend
+from coordination.api import APIViewMixin, StrictFilterBackend
 from coordination.parsers import JSONParser
 from incidents import actions, report_pdf
 from incidents.api.serializers import (
@@ -176,7 +176,6 @@ class IncidentChildMixin(IncidentRestrictedMixin):
 )
 @extend_schema(tags=["incidents"])
 class IncidentViewSet(
-    SnapshotCachedMixin,
     IncidentRestrictedMixin,
     mixins.ListModelMixin,
     viewsets.GenericViewSet,
@@ -238,13 +237,8 @@ class IncidentViewSet(
         data = IncidentDetailSerializer(incident, context=context).data
         return Response(data, status=status_code, headers=headers)
 
-    def list(self, request, *args, **kwargs):
-        return self.snapshot_cached(request, lambda: super(IncidentViewSet, self).list(request))
-
     def retrieve(self, request, reference):
-        return self.snapshot_cached(
-            request, lambda: self.detail_response(self._with_tags(self.get_object()), reread=False)
-        )
+        return self.detail_response(self._with_tags(self.get_object()), reread=False)
 
     def _with_tags(self, incident):
         prefetch_related_objects([incident], TAGS_PREFETCH)

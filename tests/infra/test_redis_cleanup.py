@@ -12,7 +12,7 @@ def test_the_run_knows_its_redis_databases(require_redis, settings):
     assert settings.CELERY_BROKER_URL in databases
     assert settings.CACHES["default"]["LOCATION"] in databases
     assert settings.CACHES["sessions"]["LOCATION"] in databases
-    assert len(databases) == 3  # the result backend and the page cache share a database
+    assert len(databases) == 3  # the result backend and the audit buffer share the broker's
 
 
 def test_keys_created_during_the_run_are_deleted_and_older_ones_kept(require_redis, settings):

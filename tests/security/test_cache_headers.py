@@ -7,7 +7,6 @@ from django.urls import reverse
 
 from incidents.evidence import actions as evidence_actions
 from tests.evidence.conftest import evidence_fields, upload_of
-from tests.infra.test_page_cache import browse, served_from_cache  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -87,18 +86,3 @@ def test_static_files_stay_cacheable_for_a_signed_in_browser(login, lead_user):
     static = login(lead_user).get("/static/css/concord.css")
     assert static.status_code == 200
     assert "no-store" not in static.get("Cache-Control", "")
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_pages_kept_by_the_page_cache_still_go_out_with_no_store(
-    require_postgres,
-    client,
-    lead_user,
-    incident,
-    served_from_cache,  # noqa: F811
-):
-    browse(client, lead_user)
-    first = client.get("/incidents/")
-    again = served_from_cache(client, "/incidents/")  # drawn with no query: kept
-    assert no_store(first) and no_store(again)

@@ -1,6 +1,6 @@
 """Issue #13, finding 13: what sits in Redis cannot be turned against the web process.
 
-Kept pages, sessions and the Celery broker are in three Redis databases; nothing read
+The cache, the sessions and the Celery broker are in three Redis databases; nothing read
 from a cache is unpickled unless this deployment signed it; key names give no session id
 away; clearing a cache never empties the broker's database; ``check --deploy`` warns about
 a Redis without password and a cache in the broker's database.
@@ -26,7 +26,7 @@ from coordination.redis_config import database_number, same_database
 from coordination.sessions import SessionStore
 from tests.conftest import configured_redis_databases, redis_keys
 
-REDIS_ALIASES = ("default", "pages", "sessions")
+REDIS_ALIASES = ("default", "sessions")
 UNPICKLED = []
 
 
@@ -162,11 +162,6 @@ def test_broker_caches_and_sessions_are_in_three_databases(require_redis):
     assert not same_database(broker, cache)
     assert not same_database(broker, sessions)
     assert not same_database(cache, sessions)
-    # Kept pages: in the cache database, under a prefix of their own.
-    assert settings.CACHES["pages"]["LOCATION"] == cache
-    assert settings.CACHES["pages"]["KEY_PREFIX"] != settings.CACHES["default"].get(
-        "KEY_PREFIX", ""
-    )
     assert settings.SESSION_CACHE_ALIAS == "sessions"
 
 
