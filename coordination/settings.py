@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "coordination.intel",
     "coordination.exchange",
     "coordination.audit",
+    "coordination.exercises",
     "coordination",  # the project's system checks (coordination/checks.py)
 ]
 
@@ -510,6 +511,11 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-digests": {
         "task": "notifications.digests",
         "schedule": env.float("DIGEST_SWEEP_SECONDS", default=900.0),
+    },
+    # Exercises: injects are released when due (coordination/exercises/tasks.py).
+    "exercises-release": {
+        "task": "exercises.release_due",
+        "schedule": env.float("EXERCISE_SWEEP_SECONDS", default=15.0),
     },
     # The password throttle's history of sign-ins and failures (accounts/throttle.py).
     "accounts-purge-sign-in-history": {
