@@ -1,6 +1,7 @@
 """Exercise operations: one function per verb, atomic, the only writers of exercises."""
 
 import logging
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -76,9 +77,7 @@ def create_exercise(by, *, scenario, starts_at, agencies, title=""):
     for seq, spec in enumerate(scenario.injects, start=1):
         offset = scenarios.parse_duration(spec["at"])
         target = spec["to"]
-        payload = {
-            k: v for k, v in spec.items() if k not in ("key", "at", "to", "do", "title")
-        }
+        payload = {k: v for k, v in spec.items() if k not in ("key", "at", "to", "do", "title")}
         rows.append(
             Inject(
                 exercise=exercise,
@@ -176,7 +175,7 @@ def _queue_release():
 
     try:
         release_due_injects.delay()
-    except Exception:  # noqa: BLE001 - broker down: the beat sweep releases what is due
+    except Exception:  # broker down: the beat sweep releases what is due
         logging.getLogger(__name__).warning("Could not queue the inject release.", exc_info=True)
 
 
@@ -187,10 +186,14 @@ def release(inject, *, by=None, replay=False):
     A failure is recorded on the inject (and in the log) and changes nothing else.
     """
     now = timezone.now()
-    allowed = (InjectStatus.RELEASED, InjectStatus.FAILED) if replay else (
-        InjectStatus.PENDING,
-        InjectStatus.HELD,
-        InjectStatus.FAILED,
+    allowed = (
+        (InjectStatus.RELEASED, InjectStatus.FAILED)
+        if replay
+        else (
+            InjectStatus.PENDING,
+            InjectStatus.HELD,
+            InjectStatus.FAILED,
+        )
     )
     with transaction.atomic():
         claimed = Inject.objects.filter(pk=inject.pk, status__in=allowed).update(
@@ -208,14 +211,14 @@ def release(inject, *, by=None, replay=False):
                 if inject.kind != InjectKind.EMAIL and inject.agency_id:
                     alerts.inject_email(inject, inject.title, _inject_text(inject))
         except performers.InjectFailed as exc:
-            Inject.objects.filter(pk=inject.pk).update(
-                status=InjectStatus.FAILED, failure=str(exc)
-            )
+            Inject.objects.filter(pk=inject.pk).update(status=InjectStatus.FAILED, failure=str(exc))
             inject.status, inject.failure = InjectStatus.FAILED, str(exc)
             log(inject.exercise, LogKind.FAILED, by=by, inject=inject, text=str(exc), at=now)
             return inject
         Inject.objects.filter(pk=inject.pk).update(
-            result_label=result.label[:200], result_url=result.url[:300], refs=_merged(inject, result)
+            result_label=result.label[:200],
+            result_url=result.url[:300],
+            refs=_merged(inject, result),
         )
         inject.result_label, inject.result_url = result.label, result.url
         kind = LogKind.REPLAYED if replay else LogKind.RELEASED

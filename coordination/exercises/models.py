@@ -204,4 +204,3 @@ class Lesson(models.Model):
 
     def __str__(self):
         return f"{self.exercise_id}: {self.body[:40]}"
-

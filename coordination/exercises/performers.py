@@ -54,8 +54,7 @@ def _incident(inject):
     )
     if link is None:
         raise InjectFailed(
-            _("Incident '%(key)s' has not been filed yet: release its inject first.")
-            % {"key": key}
+            _("Incident '%(key)s' has not been filed yet: release its inject first.") % {"key": key}
         )
     return link.incident
 

@@ -46,9 +46,7 @@ def visible_exercises(user):
         return Exercise.objects.all()
     if not user.agency_id:
         return Exercise.objects.none()
-    plays = Exists(
-        RoleAssignment.objects.filter(exercise=OuterRef("pk"), agency_id=user.agency_id)
-    )
+    plays = Exists(RoleAssignment.objects.filter(exercise=OuterRef("pk"), agency_id=user.agency_id))
     clause = plays
     if may_organise(user):
         clause = Q(organiser_id=user.agency_id) | plays

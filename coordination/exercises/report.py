@@ -267,38 +267,61 @@ def outcome_chart(report):
         ):
             width = span * count / widest
             if count:
-                parts.append({"outcome": outcome, "x": round(x, 1), "width": round(width, 1),
-                              "count": count})
+                parts.append(
+                    {"outcome": outcome, "x": round(x, 1), "width": round(width, 1), "count": count}
+                )
             x += width
-        rows.append({"label": summary.name, "y": y, "text_y": y + 13, "parts": parts,
-                     "end_x": round(x + 6, 1), "total": summary.total})
-    return {"rows": rows, "height": max(len(rows) * (BAR_HEIGHT + BAR_GAP), BAR_HEIGHT),
-            "width": CHART_WIDTH}
+        rows.append(
+            {
+                "label": summary.name,
+                "y": y,
+                "text_y": y + 13,
+                "parts": parts,
+                "end_x": round(x + 6, 1),
+                "total": summary.total,
+            }
+        )
+    return {
+        "rows": rows,
+        "height": max(len(rows) * (BAR_HEIGHT + BAR_GAP), BAR_HEIGHT),
+        "width": CHART_WIDTH,
+    }
 
 
 def times_chart(report):
     """One bar per measured response: time taken, with the target as a tick."""
     measured = [m for m in report.measurements if m.taken is not None or m.target is not None]
-    longest = max(
-        [minutes(m.taken) or 0 for m in measured] + [minutes(m.target) or 0 for m in measured],
-        default=0,
-    ) or 1
+    longest = (
+        max(
+            [minutes(m.taken) or 0 for m in measured] + [minutes(m.target) or 0 for m in measured],
+            default=0,
+        )
+        or 1
+    )
     span = CHART_WIDTH - LABEL_WIDTH - 90
     rows = []
     for index, row in enumerate(measured):
         y = index * (BAR_HEIGHT + BAR_GAP)
         taken = minutes(row.taken)
         target = minutes(row.target)
-        rows.append({
-            "label": f"{row.agency_name} · {row.measure_label}",
-            "title": row.inject.title,
-            "y": y,
-            "text_y": y + 13,
-            "width": round(span * (taken or 0) / longest, 1),
-            "target_x": None if target is None else round(LABEL_WIDTH + span * target / longest, 1),
-            "outcome": row.outcome,
-            "value": duration_label(row.taken) if row.taken is not None else _("never"),
-            "value_x": round(LABEL_WIDTH + span * (taken or 0) / longest + 6, 1),
-        })
-    return {"rows": rows, "height": max(len(rows) * (BAR_HEIGHT + BAR_GAP), BAR_HEIGHT),
-            "width": CHART_WIDTH, "label_width": LABEL_WIDTH}
+        rows.append(
+            {
+                "label": f"{row.agency_name} · {row.measure_label}",
+                "title": row.inject.title,
+                "y": y,
+                "text_y": y + 13,
+                "width": round(span * (taken or 0) / longest, 1),
+                "target_x": None
+                if target is None
+                else round(LABEL_WIDTH + span * target / longest, 1),
+                "outcome": row.outcome,
+                "value": duration_label(row.taken) if row.taken is not None else _("never"),
+                "value_x": round(LABEL_WIDTH + span * (taken or 0) / longest + 6, 1),
+            }
+        )
+    return {
+        "rows": rows,
+        "height": max(len(rows) * (BAR_HEIGHT + BAR_GAP), BAR_HEIGHT),
+        "width": CHART_WIDTH,
+        "label_width": LABEL_WIDTH,
+    }

@@ -19,9 +19,7 @@ def _table(header, rows, shares):
     look = styles()
     widths = [PAGE_WIDTH_MM * mm * share / sum(shares) for share in shares]
     data = [[fitted(text, width, look.small) for text, width in zip(header, widths, strict=True)]]
-    data += [
-        [fitted(text, width) for text, width in zip(row, widths, strict=True)] for row in rows
-    ]
+    data += [[fitted(text, width) for text, width in zip(row, widths, strict=True)] for row in rows]
     return Table(
         data,
         colWidths=widths,
