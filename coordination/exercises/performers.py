@@ -197,13 +197,24 @@ def _request(inject):
         offences=spec.get("offences", ""),
         dual_criminality=spec.get("dual_criminality", ""),
         receiving_agency=inject.agency,
-        data_sought=spec.get("data_sought", ()),
+        data_sought=[_data_item(item) for item in spec.get("data_sought", ())],
     )
     transition_request(request, "submit", drafter)
     transition_request(request, "approve", approver, confirm_addressee=True)
     return Result(
         label=request.reference, url=request.get_absolute_url(), refs={"requests": [request.pk]}
     )
+
+
+def _data_item(item):
+    """A scenario's item of data sought; an IP address is seen some time before the release."""
+    from coordination.exercises.scenarios import parse_duration
+
+    item = dict(item)
+    before = item.pop("observed_before", None)
+    if item.get("kind") == "ip_time":
+        item["observed_at"] = timezone.now() - parse_duration(before or "6h")
+    return item
 
 
 def _email(inject):

@@ -107,6 +107,8 @@ SCHEMA = {
                                         "value": {"type": "string"},
                                         "provider": {"type": "string"},
                                         "note": {"type": "string"},
+                                        # When the address was seen, before the release.
+                                        "observed_before": _duration,
                                     },
                                 },
                             },
