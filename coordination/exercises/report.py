@@ -192,7 +192,7 @@ def build(exercise):
 
 
 def _log_text(entry):
-    label = LogKind(entry.kind).label
+    label = str(LogKind(entry.kind).label)
     if entry.inject is not None:
         label = f"{label}: {entry.inject.title}"
     if entry.text and entry.kind in (LogKind.FAILED,):
