@@ -459,6 +459,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 for _name, _value in broker_settings(REDIS_URL, VAR_DIR).items():
     vars()[f"CELERY_{_name.upper()}"] = _value
 CELERY_TASK_ACKS_LATE = True
+# The queue tasks and beat's periodic tasks go to (deployments or test runs sharing a broker).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"

@@ -13,6 +13,7 @@ import time_machine
 from accounts.choices import AgencyKind, Role
 from coordination.exercises import actions, scenarios
 from tests.factories import AgencyFactory, UserFactory
+from tests.notifications.conftest import smtp_sink  # noqa: F401 - a fixture for the worker test
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
