@@ -177,15 +177,20 @@ def _request(inject):
     requesting = inject.exercise.assignments.get(role_key=payload["from"]).agency
     if requesting.pk == inject.agency_id:
         raise InjectFailed(_("A request goes to another agency than the one that sends it."))
-    incident = _incident(inject) if payload.get("incident") else None
+    from incidents.models import Incident
+
+    incident = _incident(inject)
     drafter = player(requesting, (Role.INVESTIGATOR, Role.SUPERVISOR, Role.LIAISON_OFFICER))
     approver = player(requesting, (Role.LIAISON_OFFICER,), exclude=drafter)
     spec = payload["request"]
-    if incident is not None:
-        from incidents.models import Incident
-
-        if not Incident.objects.restrict(drafter, Action.CONTRIBUTE).filter(pk=incident.pk):
-            incident = None  # the requesting agency is not (yet) on the case: send it alone
+    if not Incident.objects.restrict(drafter, Action.CONTRIBUTE).filter(pk=incident.pk).exists():
+        raise InjectFailed(
+            _(
+                "%(agency)s does not work on %(reference)s: a request of the exercise is sent "
+                "from one of its cases."
+            )
+            % {"agency": requesting.short_name, "reference": incident.reference}
+        )
     request = create_request(
         drafter,
         incident=incident,

@@ -139,7 +139,9 @@ SCHEMA = {
                     },
                     {
                         "if": {"properties": {"do": {"const": "request"}}},
-                        "then": {"required": ["from", "request"]},
+                        # Requests of an exercise belong to one of its incidents: that is
+                        # what keeps them out of the real lists.
+                        "then": {"required": ["from", "request", "incident"]},
                     },
                     {
                         "if": {"properties": {"do": {"const": "email"}}},

@@ -23,7 +23,6 @@ from coordination.exercises.models import Inject
 from coordination.exercises.permissions import (
     may_control,
     may_organise,
-    plays_in,
     visible_exercises,
 )
 from incidents.forms import apply_validation_error
@@ -125,10 +124,7 @@ def board(request, pk):
     return render(request, "exercises/_board.html", _board_context(request, exercise))
 
 
-@login_required
-@require_GET
-def play(request, pk):
-    exercise = _exercise(request, pk)
+def _play_context(request, exercise, lesson_form=None):
     agency_id = request.user.agency_id
     injects = (
         exercise.injects.filter(agency_id=agency_id, status=InjectStatus.RELEASED)
@@ -137,23 +133,43 @@ def play(request, pk):
         if agency_id
         else Inject.objects.none()
     )
-    roles = [
-        role
-        for role in exercise.scenario["roles"]
-        if exercise.assignments.filter(role_key=role["key"], agency_id=agency_id).exists()
-    ]
-    return render(
-        request,
-        "exercises/play.html",
-        {
-            "exercise": exercise,
-            "injects": injects,
-            "roles": roles,
-            "lesson_form": LessonForm(),
-            "may_control": may_control(request.user, exercise),
-            "plays": plays_in(request.user, exercise),
-        },
+    played = set(
+        exercise.assignments.filter(agency_id=agency_id).values_list("role_key", flat=True)
     )
+    return {
+        "exercise": exercise,
+        "injects": injects,
+        "roles": [role for role in exercise.scenario["roles"] if role["key"] in played],
+        "lesson_form": lesson_form or LessonForm(),
+        "may_control": may_control(request.user, exercise),
+        "plays": bool(played),
+        **_exercise_content(request.user, exercise),
+    }
+
+
+@login_required
+@require_GET
+def play(request, pk):
+    """The players' page: injects to their agency, the exercise's cases, lessons learned."""
+    exercise = _exercise(request, pk)
+    return render(request, "exercises/play.html", _play_context(request, exercise))
+
+
+def _exercise_content(user, exercise):
+    """The exercise's cases and requests the user may see: they are on no real list."""
+    from coordination.assistance.models import AssistanceRequest
+    from incidents.models import Incident
+
+    return {
+        "cases": Incident.objects.restrict(user)
+        .filter(exercise_link__exercise=exercise)
+        .select_related("lead_agency")
+        .order_by("pk"),
+        "requests": AssistanceRequest.objects.restrict(user)
+        .filter(incident__exercise_link__exercise=exercise)
+        .select_related("requesting_agency", "receiving_agency")
+        .order_by("pk"),
+    }
 
 
 @login_required
@@ -228,16 +244,7 @@ def add_lesson(request, pk):
             messages.success(request, _("Lesson added to the after-action report."))
             return redirect("exercises:play", pk=exercise.pk)
     return render(
-        request,
-        "exercises/play.html",
-        {
-            "exercise": exercise,
-            "injects": Inject.objects.none(),
-            "roles": [],
-            "lesson_form": form,
-            "plays": plays_in(request.user, exercise),
-        },
-        status=400,
+        request, "exercises/play.html", _play_context(request, exercise, form), status=400
     )
 
 
