@@ -121,12 +121,29 @@ def _move(exercise, by, new_status, **fields):
 
 @transaction.atomic
 def start(exercise, by):
-    """Start now: the injects keep their offsets from the planned start."""
+    """Start now, whatever the planned time: every inject falls due at its offset from now."""
     _require_control(by, exercise)
     now = timezone.now()
     _move(exercise, by, ExerciseStatus.RUNNING, started_at=now)
+    for inject in exercise.injects.filter(status__in=(InjectStatus.PENDING, InjectStatus.HELD)):
+        Inject.objects.filter(pk=inject.pk).update(due_at=now + inject.offset)
     log(exercise, LogKind.STARTED, by=by, at=now)
     transaction.on_commit(_queue_release)
+
+
+def start_scheduled(now=None):
+    """Start the exercises whose planned start has come (the sweep, before releasing)."""
+    now = now or timezone.now()
+    started = 0
+    for exercise in Exercise.objects.filter(status=ExerciseStatus.SCHEDULED, starts_at__lte=now):
+        with transaction.atomic():
+            moved = Exercise.objects.filter(pk=exercise.pk, status=ExerciseStatus.SCHEDULED).update(
+                status=ExerciseStatus.RUNNING, started_at=exercise.starts_at
+            )
+            if moved:
+                log(exercise, LogKind.STARTED, at=exercise.starts_at, text="planned start")
+                started += 1
+    return started
 
 
 @transaction.atomic
@@ -331,6 +348,7 @@ def release_due(now=None):
     The exercise row is locked (skip_locked) while its injects run: a second sweep
     running at the same time leaves that exercise to the first, so order holds.
     """
+    start_scheduled(now)
     released = 0
     by_exercise = {}
     for exercise_id, pk in due_injects(now):

@@ -26,11 +26,23 @@ def released(exercise):
     )
 
 
-def test_nothing_is_released_before_the_start(clock, exercise):
-    assert actions.release_due() == 0
-    actions.start(exercise, exercise.created_by)
+def test_a_planned_exercise_starts_by_itself_at_its_start_time(clock, exercise):
     clock.move_to(START - timedelta(minutes=5))
     assert actions.release_due() == 0
+    exercise.refresh_from_db()
+    assert exercise.status == ExerciseStatus.SCHEDULED
+
+    clock.move_to(START + timedelta(minutes=25))
+    assert actions.release_due() == 2  # the first two injects, in one round
+    exercise.refresh_from_db()
+    assert exercise.status == ExerciseStatus.RUNNING and exercise.started_at == START
+
+
+def test_started_by_hand_the_injects_fall_due_from_that_moment(clock, exercise, controller):
+    clock.move_to(START - timedelta(hours=1))
+    actions.start(exercise, controller)
+    assert exercise.injects.get(key="hospital-iocs").due_at == START - timedelta(minutes=40)
+    assert actions.release_due() == 1
 
 
 def test_injects_are_released_when_due_in_order_to_their_agencies(
