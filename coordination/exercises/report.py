@@ -48,6 +48,11 @@ class Measurement:
 
     @property
     def outcome_label(self):
+        if not self.inject.exercise.is_ended:  # still running: nothing is final yet
+            if self.outcome == "not_released":
+                return _("Not released yet")
+            if self.outcome == "not_done":
+                return _("Not yet")
         return {
             "not_released": _("Inject not released"),
             "not_done": _("Never done"),
