@@ -196,3 +196,46 @@ def test_every_shipped_scenario_plays_to_its_end_without_a_failed_inject(
     actions.release_due()
     failed = {i.key: i.failure for i in exercise.injects.exclude(status=InjectStatus.RELEASED)}
     assert failed == {}
+
+
+def test_archived_content_keeps_its_append_only_rules(clock, exercise, controller, players):
+    from incidents.evidence.actions import record_custody_event, verify_chain
+    from incidents.models import TimelineEntry
+
+    actions.start(exercise, controller)
+    clock.move_to(START + timedelta(hours=1))
+    actions.release_due()
+    drill = exercise.incidents.get(key="hospital-lead").incident
+    evidence = Evidence.objects.get(incident=drill)
+    entries = TimelineEntry.objects.filter(incident=drill)
+    count = entries.count()
+    actions.end(exercise, controller)
+
+    # Nothing of the exercise was deleted or rewritten by ending it
+    assert entries.count() == count
+    assert verify_chain(evidence)[1].ok
+    # ... the timeline still refuses rewriting, and the archive refuses new custody steps
+    with pytest.raises(TypeError):
+        entries.update(body="rewritten")
+    with pytest.raises(PermissionDenied):
+        record_custody_event(evidence, players["lead"], "accessed", purpose="After the end")
+
+
+def test_mail_about_exercise_cases_is_marked_in_subject_and_body(
+    clock, exercise, controller, players, play_agencies
+):
+    from incidents import actions as incident_actions
+
+    actions.start(exercise, controller)
+    actions.release_due()
+    drill = exercise.incidents.get(key="hospital-lead").incident
+    incident_actions.share_incident(
+        drill, play_agencies["affected-a"], "contributor", players["lead"]
+    )
+
+    shared = Notification.objects.filter(event="incident_shared", channel="email")
+    assert shared.exists()
+    for row in shared:
+        assert row.subject.startswith("[EXERCISE] ")
+        assert row.body_text.startswith("[EXERCISE] ")
+        assert "[EXERCISE]" in row.body_html
