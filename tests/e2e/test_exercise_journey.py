@@ -51,8 +51,8 @@ def cast():
         "de": UserFactory(username="anna.de", agency=bka),
         "fr": UserFactory(username="louis.fr", agency=ofac, timezone="Europe/Paris"),
         "nl": UserFactory(username="noor.nl", agency=htc),
-        "cert": UserFactory(username="carl.cert", agency=cert),
-        "zit": UserFactory(username="zoe.zit", agency=zit, role=Role.LIAISON_OFFICER),
+        "cert-analyst": UserFactory(username="carl.cert", agency=cert),
+        "zit-liaison": UserFactory(username="zoe.zit", agency=zit, role=Role.LIAISON_OFFICER),
     }
     for agency in (bka, ofac, htc):
         UserFactory(agency=agency, role=Role.LIAISON_OFFICER)
