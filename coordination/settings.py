@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "coordination.intel",
     "coordination.exchange",
     "coordination.audit",
+    "coordination.exercises",
     "coordination",  # the project's system checks (coordination/checks.py)
 ]
 
@@ -444,6 +445,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 for _name, _value in broker_settings(REDIS_URL, VAR_DIR).items():
     vars()[f"CELERY_{_name.upper()}"] = _value
 CELERY_TASK_ACKS_LATE = True
+# The queue tasks and beat's periodic tasks go to (deployments or test runs sharing a broker).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_DEFAULT_QUEUE", default="celery")
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
@@ -496,6 +499,11 @@ CELERY_BEAT_SCHEDULE = {
     "notifications-digests": {
         "task": "notifications.digests",
         "schedule": env.float("DIGEST_SWEEP_SECONDS", default=900.0),
+    },
+    # Exercises: injects are released when due (coordination/exercises/tasks.py).
+    "exercises-release": {
+        "task": "exercises.release_due",
+        "schedule": env.float("EXERCISE_SWEEP_SECONDS", default=15.0),
     },
     # The password throttle's history of sign-ins and failures (accounts/throttle.py).
     "accounts-purge-sign-in-history": {

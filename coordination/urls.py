@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("coordination.intel.urls")),
     path("", include("coordination.assistance.urls")),
     path("", include("coordination.exchange.urls")),
+    path("exercises/", include("coordination.exercises.urls")),
     path("accounts/", include("accounts.urls")),
     # Security keys and passkeys (the second factor's WebAuthn ceremonies).
     path("accounts/webauthn/", include("accounts.webauthn_urls")),

@@ -35,6 +35,7 @@ def incident_shared(incident, participation, by):
         link=incident.get_absolute_url(),
         thread=incident_thread(incident),
         confidential=incident.tlp in CONFIDENTIAL_TLP,
+        exercise=incident.is_exercise,
         context={
             "reference": incident.reference,
             "title": incident.title,

@@ -62,6 +62,26 @@ class IncidentFilterSet(django_filters.FilterSet):
             data["country"] = data["country"].strip().upper()
         super().__init__(data, *args, **kwargs)
 
+    @property
+    def qs(self):
+        """The filtered incidents; exercise content only when ``is_exercise`` asks for it.
+
+        Exercises never mix into the real list, its counts and its exports: without the
+        filter (or with an unbound filter set) the list holds real cases only.
+        """
+        if not hasattr(self, "_real_qs"):
+            queryset = super().qs
+            if self.exercises_asked() is None:
+                queryset = queryset.filter(is_exercise=False)
+            self._real_qs = queryset
+        return self._real_qs
+
+    def exercises_asked(self):
+        """True or False when the ``is_exercise`` filter was given (and valid), else None."""
+        if not self.is_bound or not self.form.is_valid():
+            return None
+        return self.form.cleaned_data.get("is_exercise")
+
     def filter_search(self, queryset, name, value):
         return queryset.search(value)
 

@@ -301,8 +301,7 @@ class IncidentListFilterSet(IncidentFilterSet):
             fields[name].widget.choices = fields[name].choices  # lazy: drawn only on a cache miss
         fields["is_exercise"].widget = forms.Select(
             choices=[
-                ("", _("Real cases and exercises")),
-                ("false", _("Real cases only")),
+                ("", _("Real cases only")),
                 ("true", _("Exercises only")),
             ]
         )

@@ -159,7 +159,7 @@ class IncidentQuerySet(models.QuerySet):
             return self.none()
         return self.filter(permission_exists(user, action))
 
-    def visible_count(self, user, action=Action.VIEW):
+    def visible_count(self, user, action=Action.VIEW, *, real_only=False):
         """``restrict(user, action).count()`` of the unfiltered table, read from the grants.
 
         Every grant row points at an existing incident (foreign key), so the distinct
@@ -177,6 +177,10 @@ class IncidentQuerySet(models.QuerySet):
         by_group = apps.get_model("incidents", "IncidentGroupObjectPermission").objects.filter(
             group_id__in=user.visibility_group_ids, permission_id=permission_id
         )
+        if real_only:  # leave exercises out (the real list's count); a hashed subplan
+            exercises = self.model.objects.filter(is_exercise=True).values("pk")
+            by_user = by_user.exclude(content_object_id__in=exercises)
+            by_group = by_group.exclude(content_object_id__in=exercises)
         return (
             by_group.values("content_object_id")
             .union(by_user.values("content_object_id"))  # UNION: an incident counts once

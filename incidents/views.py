@@ -126,7 +126,7 @@ _ROW_FIELDS = (
 @login_required
 def dashboard(request):
     user = request.user
-    visible = Incident.objects.restrict(user)
+    visible = Incident.objects.restrict(user).filter(is_exercise=False)  # real cases only
     my_open = Incident.objects.none()
     shared = Participation.objects.none()
     if user.agency_id:
@@ -162,6 +162,7 @@ def dashboard(request):
         )
     activity = (
         TimelineEntry.objects.restrict(user)
+        .filter(incident__is_exercise=False)
         .select_related("incident", "author__agency", "author_agency")
         .defer("body", "body_html")  # the excerpt is shown
         .order_by("-recorded_at", "-pk")[:DASHBOARD_ROWS]

@@ -113,6 +113,11 @@ def liaison_officers(agency_id):
     return User.objects.filter(agency_id=agency_id, role=Role.LIAISON_OFFICER, is_active=True)
 
 
+def is_exercise(request):
+    """A request of an exercise case: its emails say so."""
+    return bool(request.incident_id and request.incident.is_exercise)
+
+
 def is_confidential(request):
     """No details by email: the request is TLP:AMBER+STRICT or RED, confidentiality was
     asked, or its incident is marked so (DESIGN.md section 3)."""
@@ -130,6 +135,7 @@ def _message(request, event, action, by, comment, row):
         link=request.get_absolute_url(),
         thread=request_thread(request),
         confidential=is_confidential(request),
+        exercise=is_exercise(request),
         context={
             "reference": request.reference,
             "tlp": TLP(request.tlp).label,
@@ -320,6 +326,7 @@ def deadline_escalated(request, escalation, row):
         link=request.get_absolute_url(),
         thread=request_thread(request),
         confidential=is_confidential(request),
+        exercise=is_exercise(request),
         context={
             "reference": request.reference,
             "tlp": TLP(request.tlp).label,
@@ -353,6 +360,7 @@ def delay_announced(request, notice):
         link=request.get_absolute_url(),
         thread=request_thread(request),
         confidential=is_confidential(request),
+        exercise=is_exercise(request),
         context={
             "reference": request.reference,
             "tlp": TLP(request.tlp).label,

@@ -111,6 +111,7 @@ def desk(request):
     user = request.user
     rows = (
         AssistanceRequest.objects.restrict(user)
+        .exclude(incident__is_exercise=True)  # exercise requests: on the exercise's page
         .awaiting_action_of(user)
         .with_incident_visibility(user)
         .select_related(*LIST_RELATED)
@@ -137,6 +138,7 @@ def request_list(request):
     user = request.user
     queryset = (
         AssistanceRequest.objects.restrict(user)
+        .exclude(incident__is_exercise=True)  # exercise requests: on the exercise's page
         .with_incident_visibility(user)
         .select_related(*LIST_RELATED)
     )

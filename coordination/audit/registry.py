@@ -67,6 +67,11 @@ CONSULTATIONS = {
     "assistance-api:request-history": _viewed("request"),
     # TAXII: what a collection holds, without the objects themselves
     "taxii:manifest": _viewed("collection", kwarg="collection_id"),
+    # Exercises: their board, players' page and after-action report
+    "exercises:detail": _viewed("exercise", kwarg="pk"),
+    "exercises:board": _viewed("exercise", kwarg="pk"),
+    "exercises:play": _viewed("exercise", kwarg="pk"),
+    "exercises:report": _viewed("exercise", kwarg="pk"),
 }
 
 DISCLOSURES = {
@@ -92,6 +97,8 @@ DISCLOSURES = {
         "timeline attachment", kwarg="attachment_id"
     ),
     "audit:export": Rule(AuditAction.EXPORTED, "audit records", None),
+    "exercises:report_pdf": _exported("exercise", kwarg="pk"),
+    "exercises:report_csv": _exported("exercise", kwarg="pk"),
 }
 
 _LIST = "a list of titles and references; what is opened from it is recorded"
@@ -100,6 +107,11 @@ _ACCOUNT = "the caller's own account; security events are recorded where they ha
 _NO_CASE = "shows no case data"
 
 NOT_RECORDED = {
+    "exercises:list": _LIST,
+    "exercises:new": _WRITE,
+    "exercises:control": _WRITE,
+    "exercises:inject": _WRITE,
+    "exercises:lesson": _WRITE,
     "incidents:dashboard": _LIST,
     "incidents:list": _LIST,
     "incidents:create": _WRITE,

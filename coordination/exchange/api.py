@@ -14,7 +14,11 @@ from rest_framework.views import APIView
 from coordination.api import APIViewMixin
 from coordination.exchange.export import incident_bundle
 from coordination.exchange.importer import MAX_BUNDLE_BYTES, import_bundle
-from coordination.exchange.policy import RED_FOR_PEOPLE_ONLY, is_machine_request
+from coordination.exchange.policy import (
+    EXERCISE_NOT_EXPORTED,
+    RED_FOR_PEOPLE_ONLY,
+    is_machine_request,
+)
 from coordination.exchange.stix import STIX_MEDIA_TYPE
 from coordination.intel.warninglists import warning_lists
 from incidents.choices import TLP, Action
@@ -104,6 +108,8 @@ class IncidentStixView(APIViewMixin, APIView):
     )
     def get(self, request, reference):
         incident = self.visible_incident(reference)
+        if incident.is_exercise:
+            raise exceptions.PermissionDenied(EXERCISE_NOT_EXPORTED)
         machine = is_machine_request(request)
         if machine and incident.tlp == TLP.RED:
             raise exceptions.PermissionDenied(RED_FOR_PEOPLE_ONLY)

@@ -60,8 +60,8 @@ class Collection:
 
 
 def collection_incidents(user):
-    """Incidents with a collection for ``user``: visible and not TLP:RED."""
-    return Incident.objects.restrict(user).exclude(tlp=TLP.RED)
+    """Incidents with a collection for ``user``: visible, real (not exercises), not TLP:RED."""
+    return Incident.objects.restrict(user).exclude(tlp=TLP.RED).filter(is_exercise=False)
 
 
 def incident_collection(incident):

@@ -23,9 +23,18 @@ RED_FOR_PEOPLE_ONLY = _(
 )
 
 
+EXERCISE_NOT_EXPORTED = _(
+    "This incident belongs to a joint cyber exercise: exercise content is never exported "
+    "(no STIX bundle, TAXII collection or blocklist)."
+)
+
+
 def exportable_indicators(user, *, machine):
-    """Indicators ``user`` may export; ``machine`` for TAXII, blocklists and tools."""
-    return Indicator.objects.restrict(user, machine=machine)
+    """Indicators ``user`` may export; ``machine`` for TAXII, blocklists and tools.
+
+    Never those of exercise incidents: exercise content must not reach a real tool.
+    """
+    return Indicator.objects.restrict(user, machine=machine).filter(incident__is_exercise=False)
 
 
 def is_machine_request(request):

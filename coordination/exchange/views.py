@@ -27,6 +27,7 @@ from coordination.exchange.collections import find_collection, incident_collecti
 from coordination.exchange.export import incident_bundle
 from coordination.exchange.importer import MAX_BUNDLE_BYTES, import_bundle
 from coordination.exchange.policy import (
+    EXERCISE_NOT_EXPORTED,
     RED_FOR_PEOPLE_ONLY,
     exportable_indicators,
     is_machine_request,
@@ -84,6 +85,8 @@ def incident_stix(request, reference):
     except Forbidden as exc:
         return text_response(exc, 403)
     incident = visible_incident(user, reference)
+    if incident.is_exercise:
+        return text_response(EXERCISE_NOT_EXPORTED, 403)
     machine = is_machine_request(request)
     if machine and incident.tlp == TLP.RED:
         return text_response(RED_FOR_PEOPLE_ONLY, 403)
@@ -115,6 +118,8 @@ def incident_blocklist(request, reference):
     except Forbidden as exc:
         return text_response(exc, 403)
     incident = visible_incident(user, reference)
+    if incident.is_exercise:
+        return text_response(EXERCISE_NOT_EXPORTED, 403)
     indicators = exportable_indicators(user, machine=True).filter(incident=incident)
     return blocklist_response(
         indicators,

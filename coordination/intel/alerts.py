@@ -23,6 +23,7 @@ def contact_requested(contact, by):
         link=incident.get_absolute_url() + "#participants",
         thread=incident_thread(incident),
         confidential=incident.tlp in CONFIDENTIAL_TLP,
+        exercise=incident.is_exercise,
         context={
             "reference": incident.reference,
             "title": incident.title,

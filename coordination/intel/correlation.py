@@ -122,13 +122,21 @@ def _sighting_rows(others, user):
     )
 
 
-def sightings(user, observables, *, exclude_incident=None, links_limit=LINKS_PER_OBSERVABLE):
-    """``{(type, value): Sightings}`` for every observable, other than in ``exclude_incident``."""
+def sightings(
+    user, observables, *, exclude_incident=None, links_limit=LINKS_PER_OBSERVABLE, exercise=None
+):
+    """``{(type, value): Sightings}`` for every observable, other than in ``exclude_incident``.
+
+    Real cases and exercises never correlate with each other: the sightings of an exercise
+    incident (``exercise``, by default ``exclude_incident``'s) are in exercises only.
+    """
     observables = {(t, v) for t, v in observables}
     result = {key: Sightings() for key in observables}
     if not observables or not _may_act(user, Action.VIEW):
         return result
-    others = Indicator.objects.filter(_observable_q(observables))
+    if exercise is None:
+        exercise = bool(exclude_incident is not None and exclude_incident.is_exercise)
+    others = Indicator.objects.filter(_observable_q(observables), incident__is_exercise=exercise)
     if exclude_incident is not None:
         others = others.exclude(incident_id=exclude_incident.pk)
 
@@ -194,14 +202,17 @@ def sightings_of_indicators(user, indicators):
     taken off the visible side only.
     """
     indicators = list(indicators)
-    shared = sightings(
-        user,
-        [(i.type, i.value) for i in indicators],
-        links_limit=LINKS_PER_OBSERVABLE + 1,
-    )
+    shared = {}
+    for exercise in sorted({i.incident.is_exercise for i in indicators}):
+        shared[exercise] = sightings(
+            user,
+            [(i.type, i.value) for i in indicators if i.incident.is_exercise == exercise],
+            links_limit=LINKS_PER_OBSERVABLE + 1,
+            exercise=exercise,
+        )
     result = {}
     for indicator in indicators:
-        total = shared[(indicator.type, indicator.value)]
+        total = shared[indicator.incident.is_exercise][(indicator.type, indicator.value)]
         own = indicator.incident.reference
         result[indicator.pk] = Sightings(
             links=[link for link in total.links if link.reference != own][:LINKS_PER_OBSERVABLE],

@@ -278,8 +278,10 @@ def _day_start(day):
 
 def search_indicators(user, data):
     """Indicators ``user`` may see, filtered by ``data`` (a valid IntelSearchForm's data)."""
-    results = Indicator.objects.restrict(user).select_related(
-        "incident", "incident__lead_agency", "added_by_agency"
+    results = (
+        Indicator.objects.restrict(user)
+        .filter(incident__is_exercise=False)
+        .select_related("incident", "incident__lead_agency", "added_by_agency")
     )
     type_ = data.get("type") or ""
     if type_:

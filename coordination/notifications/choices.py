@@ -38,6 +38,7 @@ class Event(models.TextChoices):
     )
     TASK_ASSIGNED = "task_assigned", _("A task of a case is assigned to me")
     TASK_REMINDER = "task_reminder", _("A task of mine is due soon or overdue")
+    EXERCISE_INJECT = "exercise_inject", _("An exercise sends my agency an inject")
     DIGEST = "digest", _("Daily digest")
 
 

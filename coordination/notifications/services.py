@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext_noop
 
 from coordination.notifications.choices import Channel, Delivery, Event, Status
 from coordination.notifications.models import Notification, Preference
@@ -43,6 +44,8 @@ class Message:
     thread: str = ""
     confidential: bool = False
     extra: dict = field(default_factory=dict)
+    # Exercise content: "[EXERCISE]" opens the subject and the body of every email.
+    exercise: bool = False
 
 
 # Events worded by one set of templates (the headline in the context tells them apart).
@@ -53,16 +56,33 @@ TEMPLATES_OF = {
 }
 
 
-def render(event, context, *, language, tz, confidential):
-    """Subject, text and HTML of ``event`` in ``language`` and time zone ``tz``."""
-    ctx = {**context, "confidential": confidential, "site_url": settings.SITE_URL}
+EXERCISE_MARK = "[EXERCISE]"
+EXERCISE_NOTICE = gettext_noop("This message belongs to a joint cyber exercise, not a real case.")
+
+
+def render(event, context, *, language, tz, confidential, exercise=False):
+    """Subject, text and HTML of ``event`` in ``language`` and time zone ``tz``.
+
+    ``exercise``: the subject and both bodies open with ``EXERCISE_MARK`` (the HTML
+    layout draws it as a band), so no reader takes an exercise for a real case.
+    """
+    ctx = {
+        **context,
+        "confidential": confidential,
+        "site_url": settings.SITE_URL,
+        "exercise": exercise,
+    }
     stem = TEMPLATES_OF.get(event, event)
     with translation.override(language or settings.LANGUAGE_CODE), timezone.override(tz or "UTC"):
         ctx["LANGUAGE_CODE"] = translation.get_language()
         subject = render_to_string(f"emails/{stem}-subject.txt", ctx)
         text = render_to_string(f"emails/{stem}-body.txt", ctx)
         html = render_to_string(f"emails/{stem}-body.html", ctx)
-    return " ".join(subject.split()), text.strip() + "\n", html
+        subject, text = " ".join(subject.split()), text.strip() + "\n"
+        if exercise:
+            subject = f"{EXERCISE_MARK} {subject}"
+            text = f"{EXERCISE_MARK} {translation.gettext(EXERCISE_NOTICE)}\n\n{text}"
+    return subject, text, html
 
 
 def _preferences(users, event):
@@ -90,6 +110,7 @@ def notify(message, *, users=(), mailboxes=()):
             language=user.language,
             tz=user.timezone,
             confidential=False,  # in the app, behind login and the incident's own rules
+            exercise=message.exercise,
         )
         common = {
             "event": message.event,
@@ -118,6 +139,7 @@ def notify(message, *, users=(), mailboxes=()):
                 language=user.language,
                 tz=user.timezone,
                 confidential=message.confidential,
+                exercise=message.exercise,
             )
             rows.append(
                 Notification(
@@ -139,6 +161,7 @@ def notify(message, *, users=(), mailboxes=()):
             language=mailbox.language,
             tz=mailbox.timezone,
             confidential=message.confidential,
+            exercise=message.exercise,
         )
         rows.append(
             Notification(

@@ -199,7 +199,10 @@ class IncidentViewSet(
 
     def paginate_queryset(self, queryset):
         if self.action == "list" and not self._narrowed():
-            self.paginator.known_count = Incident.objects.visible_count(self.request.user)
+            # The unfiltered list holds real cases only (IncidentFilterSet.qs).
+            self.paginator.known_count = Incident.objects.visible_count(
+                self.request.user, real_only=True
+            )
         return super().paginate_queryset(queryset)
 
     def _narrowed(self):

@@ -26,6 +26,7 @@ def _task_message(task, event, key, **context):
         link=f"{incident.get_absolute_url()}#task-{task.pk}",
         thread=incident_thread(incident),
         confidential=incident.tlp in CONFIDENTIAL_TLP,
+        exercise=incident.is_exercise,
         context={
             "reference": incident.reference,
             "incident_title": incident.title,

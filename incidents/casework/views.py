@@ -276,6 +276,7 @@ def my_tasks(request):
     tasks = (
         Task.objects.restrict(request.user)
         .filter(assignee=request.user, status__in=ACTIVE_TASK_STATUSES)
+        .filter(incident__is_exercise=False)
         .select_related("incident")
         .only(
             "title",

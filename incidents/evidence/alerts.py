@@ -42,6 +42,7 @@ def custody_handover(evidence, event, by):
         link=evidence.get_absolute_url(),
         thread=incident_thread(evidence.incident),
         confidential=evidence.incident.tlp in CONFIDENTIAL_TLP,
+        exercise=evidence.incident.is_exercise,
         context=_context(evidence, event, by),
     )
     return notify(
@@ -58,6 +59,7 @@ def evidence_compromised(evidence, event, by):
         link=evidence.get_absolute_url(),
         thread=incident_thread(evidence.incident),
         confidential=evidence.incident.tlp in CONFIDENTIAL_TLP,
+        exercise=evidence.incident.is_exercise,
         context=_context(evidence, event, by),
     )
     return notify(message, users=User.objects.filter(is_active=True, agency_id__in=participants))
@@ -73,6 +75,7 @@ def chain_broken(evidence, verification, by):
         link=evidence.get_absolute_url(),
         thread=incident_thread(incident),
         confidential=incident.tlp in CONFIDENTIAL_TLP,
+        exercise=incident.is_exercise,
         context={
             "reference": incident.reference,
             "incident_title": incident.title,

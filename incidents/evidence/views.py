@@ -86,7 +86,8 @@ def _list_context(request, items, *, incident=None):
 @require_GET
 def evidence_list(request):
     """Evidence across the cases of my agency (and those shared with me by name)."""
-    context = _list_context(request, Evidence.objects.restrict(request.user))
+    real = Evidence.objects.restrict(request.user).filter(incident__is_exercise=False)
+    context = _list_context(request, real)
     if _is_htmx(request) and request.headers.get("HX-Target") == "results":
         return render(request, "evidence/_evidence_results.html", context)
     return render(request, "evidence/evidence_list.html", context)

@@ -53,6 +53,12 @@ MAIN_PAGES = [
     ("de-admin", "/notifications/failed/"),
     ("de-admin", "/audit/"),
     ("de-admin", "/requests/policy/"),
+    ("de-exercise", "/exercises/"),
+    ("de-exercise", "/exercises/new/"),
+    ("de-exercise", "/exercises/new/?scenario=hospital-ransomware"),
+    ("de-exercise", "/exercises/{exercise}/"),
+    ("de-exercise", "/exercises/{exercise}/report/"),
+    ("de-investigator", "/exercises/{exercise}/play/"),
     (None, "/accounts/login/"),
     (None, "/accounts/password/reset/"),
     (None, "/accessibility/"),
@@ -75,6 +81,7 @@ DANGLING_REFERENCES = """() => {
 @pytest.fixture
 def demo_pages(django_user_model):
     from coordination.assistance.models import AssistanceRequest
+    from coordination.exercises.models import Exercise
     from incidents.models import Evidence
 
     call_command("load_demo", "--quiet-logins", stdout=StringIO())
@@ -89,6 +96,7 @@ def demo_pages(django_user_model):
         .first()
         .reference,
         "member": django_user_model.objects.get(username="de-investigator").pk,
+        "exercise": Exercise.objects.get().pk,
     }
     return [(who, path.format(**values)) for who, path in MAIN_PAGES]
 

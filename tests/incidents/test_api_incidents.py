@@ -67,18 +67,20 @@ class TestList:
             assert response.status_code == 200, response.content
             return {row["reference"] for row in response.json()["results"]}
 
-        assert refs(severity="low") == {exercise.reference}
+        # Exercises stay out of the real list unless asked for.
+        assert refs(severity="low") == set()
+        assert refs(severity="low", is_exercise="true") == {exercise.reference}
         assert refs(country="FR") == {ransomware.reference}
         assert refs(is_exercise="true") == {exercise.reference}
-        assert refs(category="availability") == {exercise.reference}
-        assert refs(q="grid") == {exercise.reference}
+        assert refs(is_exercise="false") == {ransomware.reference}
+        assert refs(category="availability", is_exercise="true") == {exercise.reference}
+        assert refs(q="grid", is_exercise="true") == {exercise.reference}
         assert refs(q=ransomware.reference) == {ransomware.reference}
-        assert refs(status="open", tlp="amber") == {ransomware.reference, exercise.reference}
-        response = client.get(LIST, {"sort": "title"})
-        assert [r["reference"] for r in response.json()["results"]] == [
-            exercise.reference,
-            ransomware.reference,
-        ]
+        assert refs(status="open", tlp="amber") == {ransomware.reference}
+        response = client.get(LIST, {"sort": "title", "is_exercise": "true"})
+        assert [r["reference"] for r in response.json()["results"]] == [exercise.reference]
+        response = client.get(LIST)
+        assert response.json()["count"] == 1
 
     def test_unknown_filter_value_answers_400(self, api_login, lead_user, incident):
         response = api_login(lead_user).get(LIST, {"severity": "apocalyptic"})

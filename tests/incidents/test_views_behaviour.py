@@ -36,7 +36,8 @@ class TestList:
         investigating = _results(client.get(url, {"status": "investigating"}))
         exercises = _results(client.get(url, {"is_exercise": "true"}))
         searched = _results(client.get(url, {"q": "phishing"}))
-        by_ref = _results(client.get(url, {"q": drill.reference}))
+        by_ref = _results(client.get(url, {"q": drill.reference, "is_exercise": "true"}))
+        everyday = _results(client.get(url))
 
         # Then each shows only what matches
         assert ddos.title in critical and phishing.title not in critical
@@ -44,6 +45,7 @@ class TestList:
         assert drill.title in exercises and ddos.title not in exercises
         assert phishing.title in searched and ddos.title not in searched
         assert drill.title in by_ref and phishing.title not in by_ref
+        assert phishing.title in everyday and drill.title not in everyday  # real cases only
 
     def test_no_match_offers_to_clear_filters(self, client, lead_user):
         make_incident(lead_user)

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.choices import Role
@@ -109,6 +110,7 @@ def world(settings, tmp_path, incident, lead_user, nl_agency, approve):
         attachments=[SimpleUploadedFile("ransom-note.txt", b"Your files are encrypted")],
     )
     collection_id = collections.incident_collection_id(incident.reference)
+    exercise = _exercise_of(lead_user)
     object_id = stix.indicator_id(incident.reference, indicator.type, indicator.value)
     return {
         "reference": incident.reference,
@@ -124,7 +126,25 @@ def world(settings, tmp_path, incident, lead_user, nl_agency, approve):
         "lead_agency": incident.lead_agency_id,
         "entry": incident.timeline.order_by("pk").values_list("pk", flat=True).first(),
         "task": add_task(incident, lead_user, title="Preserve the VPN logs").pk,
+        "exercise": exercise.pk,
     }
+
+
+def _exercise_of(user):
+    """An exercise ``user`` controls (the exercise controller permission, own agency)."""
+    from django.contrib.auth.models import Permission
+
+    from coordination.exercises import actions as exercise_actions
+    from coordination.exercises import scenarios
+
+    user.user_permissions.add(Permission.objects.get(codename="control_exercise"))
+    scenario = scenarios.get("payment-ddos")
+    return exercise_actions.create_exercise(
+        user,
+        scenario=scenario,
+        starts_at=timezone.now(),
+        agencies={role["key"]: user.agency for role in scenario.roles},
+    )
 
 
 def _url_of(name, world):
@@ -208,6 +228,6 @@ def _expected_ref(name, rule, world):
         return world[OBJECT_OF[name]]
     if rule.kwarg == "collection_id":
         return world["collection_id"]
-    if rule.object_type in ("evidence", "request", "indicator", "timeline attachment"):
+    if rule.object_type in ("evidence", "request", "indicator", "timeline attachment", "exercise"):
         return world[rule.object_type]
     return world["reference"]

@@ -173,7 +173,7 @@ class RequestViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewSe
     serializer_class = RequestSerializer
 
     def get_queryset(self):
-        return (
+        queryset = (
             AssistanceRequest.objects.restrict(self.request.user)
             .with_incident_visibility(self.request.user)
             .select_related(
@@ -189,6 +189,10 @@ class RequestViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewSe
             )
             .order_by("-updated_at", "-pk")
         )
+        if self.action == "list" and not self.request.query_params.get("incident"):
+            # Exercise content stays out of the real list; one incident's list shows it.
+            queryset = queryset.exclude(incident__is_exercise=True)
+        return queryset
 
     def get_serializer_class(self):
         if self.action in ("create", "update", "partial_update"):

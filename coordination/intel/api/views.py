@@ -79,12 +79,16 @@ class IndicatorViewSet(
     lookup_value_regex = r"\d+"
 
     def get_queryset(self):
-        return (
+        queryset = (
             Indicator.objects.restrict(self.request.user)
             .select_related("incident", "added_by", "added_by_agency")
             .prefetch_related("audience")
             .order_by("-created_at", "-pk")
         )
+        if self.action == "list" and not self.request.query_params.get("incident"):
+            # Exercise content stays out of the real list; one incident's list shows it.
+            queryset = queryset.exclude(incident__is_exercise=True)
+        return queryset
 
     def get_serializer_class(self):
         return {

@@ -72,11 +72,15 @@ class EvidenceViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewS
     serializer_class = EvidenceSerializer
 
     def get_queryset(self):
-        return (
+        queryset = (
             Evidence.objects.restrict(self.request.user)
             .select_related("incident", "holder_agency", "transit_to_agency")
             .order_by("-created_at", "-pk")
         )
+        if self.action == "list" and not self.request.query_params.get("incident"):
+            # Exercise content stays out of the real list; one incident's list shows it.
+            queryset = queryset.exclude(incident__is_exercise=True)
+        return queryset
 
     def get_object(self):
         try:

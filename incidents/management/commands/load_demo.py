@@ -217,6 +217,10 @@ class Command(BaseCommand):
         from coordination.intel.demo import load_demo_indicators
 
         load_demo_indicators(users)
+        # The demo exercise and its controller (coordination.exercises, built on all above).
+        from coordination.exercises.demo import load_demo_exercise
+
+        load_demo_exercise(agencies, users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(agencies)} agencies, {len(users)} users, "
@@ -289,6 +293,16 @@ class Command(BaseCommand):
             users[username] = self._user(
                 username, agency, Role.LIAISON_OFFICER, first, last, agency.timezone, "en"
             )
+        # The exercise controller of the demo exercise (coordination/exercises/demo.py).
+        users["de-exercise"] = self._user(
+            "de-exercise",
+            agencies["BKA-CC"],
+            Role.SUPERVISOR,
+            "Nadine",
+            "Krüger",
+            "Europe/Berlin",
+            "en",
+        )
         admin, created = User.objects.get_or_create(
             username="admin",
             defaults={"is_superuser": True, "is_staff": True, "email": "admin@concord.example"},
