@@ -55,6 +55,13 @@ class Incident(models.Model):
         indexes = [
             # Incident list's default order (newest activity first) and its keyset.
             models.Index(fields=["-updated_at", "-id"], name="incident_updated_idx"),
+            # The same order for the real cases alone: lists leave exercises out by default,
+            # and a walk of the index above would read each row to skip them.
+            models.Index(
+                fields=["-updated_at", "-id"],
+                name="incident_real_updated_idx",
+                condition=models.Q(is_exercise=False),
+            ),
             # Status / severity filters on the list and the dashboard's "open" panel.
             models.Index(fields=["status", "-updated_at"], name="incident_status_idx"),
             models.Index(fields=["lead_agency", "status"], name="incident_lead_status_idx"),
