@@ -5,6 +5,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.choices import CountryChoices
 from incidents.choices import TLP, Category, Severity, Status
@@ -22,6 +23,7 @@ SORT_FIELDS = (
 )
 
 
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 2**63 - 1})
 class IdFilter(django_filters.NumberFilter):
     """A row's id: a whole number a database column can hold (anything else is a 400)."""
 
