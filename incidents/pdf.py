@@ -140,6 +140,27 @@ def fitted(text, width, style=None):
     return Paragraph(markup(text), style)
 
 
+def ruled_table(rows, widths):
+    """A table of ``rows`` (the first one its header, repeated on each page) in the reports'
+    look: thin rules, cells aligned at the top, a shaded header row."""
+    from reportlab.lib import colors
+    from reportlab.platypus import Table, TableStyle
+
+    look = styles()
+    return Table(
+        rows,
+        colWidths=widths,
+        repeatRows=1,
+        style=TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor(look.rule)),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(look.shade)),
+            ]
+        ),
+    )
+
+
 def tlp_label(value):
     from incidents.choices import TLP
 

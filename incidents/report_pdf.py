@@ -7,7 +7,7 @@ import datetime
 from django.utils.translation import gettext as _
 
 from incidents.choices import Category, Severity, Status
-from incidents.pdf import build, fitted, para, styles, tlp_label, when
+from incidents.pdf import build, fitted, para, ruled_table, styles, tlp_label, when
 from incidents.report import agency_text
 
 # Printable width of an A4 page between the 15 mm margins (mm).
@@ -66,9 +66,7 @@ def _facts(report):
 
 
 def _section_table(section):
-    from reportlab.lib import colors
     from reportlab.lib.units import mm
-    from reportlab.platypus import Table, TableStyle
 
     look = styles()
     shares = sum(column.width for column in section.columns)
@@ -89,18 +87,7 @@ def _section_table(section):
                 for column, width in zip(section.columns, widths, strict=True)
             ]
         )
-    return Table(
-        rows,
-        colWidths=widths,
-        repeatRows=1,
-        style=TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor(look.rule)),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(look.shade)),
-            ]
-        ),
-    )
+    return ruled_table(rows, widths)
 
 
 def render(report):

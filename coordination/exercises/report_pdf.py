@@ -5,33 +5,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coordination.exercises.report import duration_label, outcome_chart
-from incidents.pdf import build, fitted, para, styles, when
+from incidents.pdf import build, fitted, para, ruled_table, styles, when
 
 PAGE_WIDTH_MM = 180
 OUTCOME_COLOURS = {"met": "#2e7d32", "late": "#c77700", "not_done": "#b3261e"}
 
 
 def _table(header, rows, shares):
-    from reportlab.lib import colors
     from reportlab.lib.units import mm
-    from reportlab.platypus import Table, TableStyle
 
     look = styles()
     widths = [PAGE_WIDTH_MM * mm * share / sum(shares) for share in shares]
     data = [[fitted(text, width, look.small) for text, width in zip(header, widths, strict=True)]]
     data += [[fitted(text, width) for text, width in zip(row, widths, strict=True)] for row in rows]
-    return Table(
-        data,
-        colWidths=widths,
-        repeatRows=1,
-        style=TableStyle(
-            [
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor(look.rule)),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(look.shade)),
-            ]
-        ),
-    )
+    return ruled_table(data, widths)
 
 
 def _outcome_drawing(report):
