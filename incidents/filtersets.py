@@ -69,12 +69,16 @@ class IncidentFilterSet(django_filters.FilterSet):
         """The filtered incidents; exercise content only when ``is_exercise`` asks for it.
 
         Exercises never mix into the real list, its counts and its exports: without the
-        filter (or with an unbound filter set) the list holds real cases only.
+        filter (or with an unbound filter set) the list holds real cases only. Asked for,
+        exercises come without the archived cases of ended ones.
         """
         if not hasattr(self, "_real_qs"):
             queryset = super().qs
-            if self.exercises_asked() is None:
+            asked = self.exercises_asked()
+            if asked is None:
                 queryset = queryset.filter(is_exercise=False)
+            elif asked:  # an ended exercise's cases are archived, for its report only
+                queryset = queryset.filter(archived_at__isnull=True)
             self._real_qs = queryset
         return self._real_qs
 

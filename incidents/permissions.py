@@ -67,6 +67,8 @@ def allowed_actions(user, incident):
         held = {action for action in Action if getattr(incident, f"holds_{action.value}")}
     else:
         held = _held_actions(user, incident)
+    if getattr(incident, "archived_at", None):  # an ended exercise's case: read-only
+        held &= {Action.VIEW}
     return frozenset(action for action in held if user.role in ROLES_FOR_ACTION[action])
 
 

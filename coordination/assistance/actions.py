@@ -23,6 +23,7 @@ from coordination.assistance.models import (
     DataSought,
     DeadlinePolicy,
 )
+from coordination.assistance.transitions import archived_refusal
 from coordination.assistance.validation import clean_measures, tlp_error
 from incidents.choices import TLP, Action
 from incidents.models import Incident, allocate_reference
@@ -156,6 +157,8 @@ def _require_draft_editor(request, by):
     editable = AssistanceRequest.objects.restrict(by, "change").filter(pk=request.pk)
     if not editable.exists():
         raise PermissionDenied(_("Only a draft of your agency can be edited."))
+    if refusal := archived_refusal(request):
+        raise PermissionDenied(refusal)
 
 
 @transaction.atomic

@@ -109,8 +109,20 @@ def _extension_allowed(transition, request):
     return True
 
 
+def archived_refusal(request):
+    """Why a request of an ended exercise takes no step, or None."""
+    if request.incident_id and request.incident.archived_at:
+        return _(
+            "This request belongs to an exercise that has ended: it is kept read-only for "
+            "the after-action report."
+        )
+    return None
+
+
 def allowed_actions(request, user):
     """The transitions ``user`` may take on ``request`` now (for buttons and 409 bodies)."""
+    if archived_refusal(request):
+        return []
     return [
         t
         for t in TRANSITIONS.values()
@@ -280,7 +292,7 @@ def transition_request(request, action, by, *, comment="", **data):
         raise _not_allowed(request, action, by)
     if not transition.applies_to(request):
         raise _not_allowed(request, action, by)
-    reason = _permitted(transition, request, by)
+    reason = archived_refusal(request) or _permitted(transition, request, by)
     if reason:
         raise PermissionDenied(reason)
     if not _extension_allowed(transition, request):

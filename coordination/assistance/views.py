@@ -42,7 +42,12 @@ from coordination.assistance.forms import (
 from coordination.assistance.models import AssistanceRequest, Attachment
 from coordination.assistance.provider_views import provider_order_context
 from coordination.assistance.querysets import history_visible_to
-from coordination.assistance.transitions import allowed_actions, side_of, transition_request
+from coordination.assistance.transitions import (
+    allowed_actions,
+    archived_refusal,
+    side_of,
+    transition_request,
+)
 from coordination.assistance.validation import missing_essentials
 from coordination.assistance.validation_rules import VALIDATE_LABEL
 from incidents.choices import Action
@@ -350,6 +355,7 @@ def _detail_context(request, obj, *, failed_action=None, action_form=None):
     obj.is_overdue = bool(obj.due_at and obj.due_at < now)
     obj.remaining_text = deadlines.format_remaining(obj.remaining) if obj.due_at else ""
     allowed = allowed_actions(obj, user)
+    archived = archived_refusal(obj)
     requirement = validation_rules.validation_needed(obj)
     addressee_warning = validation_rules.addressee_warning(obj) if obj.receiving_agency_id else ""
     buttons = []
@@ -402,7 +408,9 @@ def _detail_context(request, obj, *, failed_action=None, action_form=None):
         "side": side,
         "may_edit": obj.status == Status.DRAFT
         and side == "requesting"
-        and user.role in DRAFTING_ROLES,
+        and user.role in DRAFTING_ROLES
+        and archived is None,
+        "archived": archived,
         "missing": missing,
         "forward_targets": forward_targets,
         "follow_up_choices": follow_up_choices,

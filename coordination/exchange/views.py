@@ -158,6 +158,12 @@ BLOCKLIST_GROUPS = tuple((kind.label, name) for name, kind in blocklist.KINDS.it
 def incident_panel(request, reference):
     """The incident page's export panel, loaded by htmx (keeps the page's query budget)."""
     incident = visible_incident(request.user, reference)
+    may_import = (
+        Incident.objects.restrict(request.user, Action.CONTRIBUTE).filter(pk=incident.pk).exists()
+    )
+    if incident.is_exercise:  # never exported: the panel says so and offers the import
+        context = {"incident": incident, "may_import": may_import}
+        return render(request, "exchange/_export_panel.html", context)
     exportable = exportable_indicators(request.user, machine=True).filter(incident=incident)
     collection_id = incident_collection_id(incident.reference)
     context = {
@@ -171,9 +177,7 @@ def incident_panel(request, reference):
             reverse("taxii:collection", kwargs={"collection_id": collection_id})
         ),
         "discovery_url": request.build_absolute_uri(reverse("taxii:discovery")),
-        "may_import": Incident.objects.restrict(request.user, Action.CONTRIBUTE)
-        .filter(pk=incident.pk)
-        .exists(),
+        "may_import": may_import,
     }
     return render(request, "exchange/_export_panel.html", context)
 

@@ -171,7 +171,9 @@ def resume(exercise, by):
 @transaction.atomic
 def end(exercise, by):
     """End and archive: injects still to come are cancelled; the exercise's incidents
-    become read-only for everyone (observers), kept for the after-action report."""
+    leave the everyday pages and become read-only for everyone (observers; requests and
+    custody refuse every step), kept for the after-action report."""
+    from incidents.models import Incident
     from incidents.permissions import grant_participation
 
     _require_control(by, exercise)
@@ -181,6 +183,7 @@ def end(exercise, by):
         status=InjectStatus.CANCELLED
     )
     links = ExerciseIncident.objects.filter(exercise=exercise).select_related("incident")
+    Incident.objects.filter(exercise_link__exercise=exercise).update(archived_at=now)
     for link in links:
         for participation in link.incident.participations.select_related("agency"):
             grant_participation(link.incident, participation.agency, ParticipationRole.OBSERVER)

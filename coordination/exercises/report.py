@@ -294,8 +294,13 @@ def outcome_chart(report):
 
 
 def times_chart(report):
-    """One bar per measured response: time taken, with the target as a tick."""
-    measured = [m for m in report.measurements if m.taken is not None or m.target is not None]
+    """One bar per measured response to a released inject: time taken, with the target as
+    a tick; the value is written past both, so neither hides it."""
+    measured = [
+        m
+        for m in report.measurements
+        if m.outcome != "not_released" and (m.taken is not None or m.target is not None)
+    ]
     longest = (
         max(
             [minutes(m.taken) or 0 for m in measured] + [minutes(m.target) or 0 for m in measured],
@@ -321,7 +326,9 @@ def times_chart(report):
                 else round(LABEL_WIDTH + span * target / longest, 1),
                 "outcome": row.outcome,
                 "value": duration_label(row.taken) if row.taken is not None else _("never"),
-                "value_x": round(LABEL_WIDTH + span * (taken or 0) / longest + 6, 1),
+                "value_x": round(
+                    LABEL_WIDTH + span * max(taken or 0, target or 0) / longest + 6, 1
+                ),
             }
         )
     return {

@@ -26,6 +26,16 @@ class Incident(models.Model):
     is_exercise = models.BooleanField(
         _("exercise"), default=False, help_text=_("A joint cyber exercise, not a real case.")
     )
+    archived_at = models.DateTimeField(
+        _("archived at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "When its exercise ended: the case left the everyday pages and is kept read-only "
+            "for the after-action report."
+        ),
+    )
     lead_agency = models.ForeignKey(
         "accounts.Agency",
         on_delete=models.PROTECT,
@@ -72,6 +82,10 @@ class Incident(models.Model):
 
     def get_absolute_url(self):
         return reverse("incidents:detail", kwargs={"reference": self.reference})
+
+    @property
+    def is_archived(self):
+        return self.archived_at is not None
 
     @property
     def is_open(self):

@@ -145,3 +145,67 @@ def test_taxii_collections_and_blocklists_leave_exercise_content_out(client, pla
     assert blocklist.status_code == 200
     lines = b"".join(blocklist.streaming_content).decode()
     assert REAL_DOMAIN in lines and EXERCISE_ONLY not in lines
+
+
+def test_an_exercise_incident_offers_no_export_link_and_says_why(client, played, players):
+    client.force_login(players["lead"])
+    drill = played["drill"].reference
+    page = client.get(reverse("incidents:detail", args=[drill])).content.decode()
+    panel = client.get(reverse("exchange:incident_panel", args=[drill])).content.decode()
+    for body in (page, panel):
+        assert reverse("exchange:incident_stix", args=[drill]) not in body
+        assert reverse("exchange:incident_blocklist", args=[drill]) not in body
+        assert "Exercise content is never exported" in body
+    assert reverse("exchange:incident_import", args=[drill]) in panel  # players still paste
+    real = played["real"].reference
+    real_panel = client.get(reverse("exchange:incident_panel", args=[real])).content.decode()
+    assert reverse("exchange:incident_stix", args=[real]) in real_panel
+
+
+def test_an_ended_exercise_leaves_the_exercise_list_but_stays_readable(
+    client, api_client, played, players, exercise, controller
+):
+    drill = played["drill"]
+    actions.end(exercise, controller)
+    client.force_login(players["lead"])
+    listed = client.get(reverse("incidents:list"), {"is_exercise": "true"}).content.decode()
+    listed = listed[listed.index('id="results"') :]
+    assert drill.reference not in listed
+    api_client.force_authenticate(players["lead"])
+    api = api_client.get("/api/v1/incidents/", {"is_exercise": "true"}).json()
+    assert api["count"] == 0
+    # ... still readable on its own page, marked archived, with the way to the report
+    page = client.get(reverse("incidents:detail", args=[drill.reference]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "the case is archived, read-only" in body
+    assert reverse("exercises:report", args=[exercise.pk]) in body
+    assert 'id="add-entry"' not in body  # no way to write into it
+
+
+def test_the_requests_of_an_ended_exercise_take_no_further_step(
+    client, played, players, exercise, controller
+):
+    from django.core.exceptions import PermissionDenied
+
+    from coordination.assistance.actions import update_draft
+    from coordination.assistance.transitions import allowed_actions, transition_request
+
+    request = played["request"]
+    liaison = players["lead-liaison"]
+    before = request.status
+    actions.end(exercise, controller)
+    request.refresh_from_db()
+
+    assert allowed_actions(request, liaison) == []
+    with pytest.raises(PermissionDenied, match="exercise that has ended"):
+        transition_request(request, "withdraw", liaison, comment="After the end")
+    if request.status == "draft":
+        with pytest.raises(PermissionDenied, match="exercise that has ended"):
+            update_draft(request, players["lead"], facts="After the end")
+    request.refresh_from_db()
+    assert request.status == before
+    # The request page offers no step either
+    client.force_login(liaison)
+    body = client.get(request.get_absolute_url()).content.decode()
+    assert "exercise that has ended" in body

@@ -138,3 +138,16 @@ def test_the_navigation_links_exercises_for_agency_users(client, players):
     client.force_login(players["lead"])
     body = client.get(reverse("incidents:dashboard")).content.decode()
     assert f'href="{reverse("exercises:list")}"' in body
+
+
+@pytest.mark.parametrize(
+    ("name", "current"),
+    [("exercises:list", "Exercises"), ("incidents:list", "Incidents")],
+)
+def test_only_the_page_s_own_section_is_marked_current(client, players, name, current):
+    import re
+
+    client.force_login(players["lead"])
+    body = client.get(reverse(name)).content.decode()
+    nav = body[body.index('class="mainnav"') : body.index("</nav>", body.index('class="mainnav"'))]
+    assert re.findall(r'aria-current="page">([^<]+)</a>', nav) == [current]
