@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.choices import AgencyKind, Role
-from tests.e2e.test_journey import sign_in, snap
+from tests.e2e.test_journey import htmx_update, sign_in, snap
 from tests.factories import AgencyFactory, UserFactory, make_incident
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -33,7 +33,7 @@ def test_bell_shows_a_share_by_a_counterpart_abroad_while_the_page_is_open(
     de = new_page()
     sign_in(de, anna)
     de.goto(incident.get_absolute_url())
-    with de.expect_response(lambda r: "/agency-options/" in r.url):
+    with htmx_update(de, "/agency-options/"):
         de.locator("#id_invite_country").select_option("FR")
     de.locator("#id_invite_agency").select_option(str(ofac.pk))
     de.get_by_role("button", name="Invite", exact=True).click()

@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from accounts.choices import AgencyKind, Role
 from coordination.exercises.models import Exercise
-from tests.e2e.test_journey import sign_in, snap
+from tests.e2e.test_journey import htmx_update, sign_in, snap
 from tests.factories import AgencyFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.exercise, pytest.mark.django_db(transaction=True)]
@@ -107,7 +107,7 @@ def test_a_controller_runs_a_scenario_with_three_countries_to_its_report(
     card.get_by_role("link", name=re.compile(r"Open CC-")).click()
     expect(de.locator(".exercise-banner")).to_be_visible()
     reference = re.search(r"CC-\d{4}-\d{6}", de.url + de.content()).group(0)
-    with de.expect_response(lambda r: "/agency-options/" in r.url and "country=FR" in r.url):
+    with htmx_update(de, "/agency-options/", "country=FR"):
         de.locator("#id_invite_country").select_option("FR")
     de.locator("#id_invite_agency").select_option(str(cast["ofac"].pk))
     de.get_by_role("button", name="Invite", exact=True).click()

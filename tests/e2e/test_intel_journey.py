@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from accounts.choices import Role
 from coordination.intel import actions
+from tests.e2e.test_journey import htmx_update, sign_in, snap
 from tests.factories import AgencyFactory, UserFactory, make_incident
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -26,19 +27,6 @@ PASTE = "\n".join(
         "not-an-indicator at all",  # invalid
     ]
 )
-
-
-def sign_in(page, user):
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill("correct-horse-battery-staple")
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.locator(".usermenu__agency")).to_contain_text(user.agency.short_name)
-
-
-def snap(page, screenshot_dir, name):
-    if screenshot_dir:
-        page.screenshot(path=f"{screenshot_dir}/{name}.png", full_page=True)
 
 
 @pytest.fixture
@@ -111,7 +99,7 @@ def test_pasted_indicator_correlates_across_a_border_and_sharing_reveals_the_cas
 
     # ... and shares her incident with the French agency
     de.goto(german.get_absolute_url())
-    with de.expect_response(lambda r: "/agency-options/" in r.url and "country=FR" in r.url):
+    with htmx_update(de, "/agency-options/", "country=FR"):
         de.locator("#id_invite_country").select_option("FR")
     de.locator("#id_invite_agency").select_option(str(cases["ofac"].pk))
     de.get_by_role("button", name="Invite", exact=True).click()

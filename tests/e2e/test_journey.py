@@ -1,6 +1,7 @@
 """The spine's journey in a real browser: file, log, share across a border, and no leak."""
 
 import re
+from contextlib import contextmanager
 
 import pytest
 from playwright.sync_api import expect
@@ -17,6 +18,17 @@ def sign_in(page, user):
     page.get_by_label("Password").fill(TEST_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator(".usermenu__agency")).to_contain_text(user.agency.short_name)
+
+
+@contextmanager
+def htmx_update(page, *url_parts):
+    """Wait for the partial update the block's action triggers, and for htmx to settle:
+    the swapped-in controls only listen for changes once it has."""
+    with page.expect_response(lambda r: all(part in r.url for part in url_parts)):
+        yield
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
 
 
 def snap(page, screenshot_dir, name):
@@ -62,7 +74,7 @@ def test_incident_filed_in_germany_is_shared_with_france_and_hidden_from_spain(
     expect(de.locator("#timeline")).to_contain_text("bc1q-port-42")
 
     # ... and invites the French agency (the country menu narrows the agency menu)
-    with de.expect_response(lambda r: "/agency-options/" in r.url and "country=FR" in r.url):
+    with htmx_update(de, "/agency-options/", "country=FR"):
         de.locator("#id_invite_country").select_option("FR")
     expect(de.locator("#id_invite_agency option", has_text="CCN")).to_have_count(0)
     de.locator("#id_invite_agency").select_option(str(people["ofac"].pk))

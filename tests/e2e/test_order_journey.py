@@ -15,7 +15,7 @@ from accounts.choices import AgencyKind, Role
 from coordination.assistance.choices import ProviderRole, Status
 from coordination.assistance.models import AssistanceRequest, ProviderEstablishment, ServiceProvider
 from tests.e2e.law import dutch_days_due
-from tests.e2e.test_journey import sign_in, snap
+from tests.e2e.test_journey import htmx_update, sign_in, snap
 from tests.factories import AgencyFactory, UserFactory, make_incident
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -72,12 +72,12 @@ def test_production_order_to_a_provider_with_notification(new_page, people, scre
     de = new_page()
     sign_in(de, anna)
     de.goto(f"/requests/new/?incident={incident.reference}")
-    with de.expect_response(lambda r: "/requests/new/adapt/" in r.url):
+    with htmx_update(de, "/requests/new/adapt/"):
         de.locator("#id_legal_basis").select_option("epoc")
     expect(de.locator("#id_receiving_agency")).to_have_count(0)
-    with de.expect_response(lambda r: "/requests/new/adapt/" in r.url):
+    with htmx_update(de, "/requests/new/adapt/"):
         de.locator("#id_provider_addressee").select_option(str(people["representative"].pk))
-    with de.expect_response(lambda r: "/requests/new/adapt/" in r.url):
+    with htmx_update(de, "/requests/new/adapt/"):
         de.get_by_label("Traffic data").check()
     expect(de.locator("#notification-need")).to_contain_text("must be notified")
     de.locator("#id_enforcing_agency").select_option(str(people["htc"].pk))

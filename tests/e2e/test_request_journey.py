@@ -19,7 +19,7 @@ from coordination.assistance.choices import LegalBasis, Measure
 from coordination.assistance.models import AssistanceRequest
 from coordination.assistance.transitions import transition_request
 from tests.e2e.law import dutch_days_due
-from tests.e2e.test_journey import sign_in, snap
+from tests.e2e.test_journey import htmx_update, sign_in, snap
 from tests.factories import AgencyFactory, UserFactory, make_incident
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -95,15 +95,15 @@ def test_eio_request_from_germany_to_the_netherlands(new_page, people, screensho
     de.locator("#requests").get_by_role("link", name="Request assistance").click()
     expect(de.locator("h1")).to_contain_text("Request assistance")
     expect(de.locator("#id_facts")).to_have_value(re.compile("Encrypted file servers"))
-    with de.expect_response(lambda r: "/requests/new/adapt/" in r.url):
+    with htmx_update(de, "/requests/new/adapt/"):
         de.locator("#id_legal_basis").select_option("eio")
     expect(de.locator("#rules-heading + ul")).to_contain_text("Directive 2014/41/EU Art. 12(3)")
-    with de.expect_response(lambda r: "/requests/new/adapt/" in r.url):
+    with htmx_update(de, "/requests/new/adapt/"):
         de.locator("#id_receiving_agency").select_option(str(people["htc"].pk))
     # A police unit is not an executing judicial authority: the form says so beside it.
     expect(de.locator("#addressee-warning")).to_contain_text("not an executing judicial")
     expect(de.locator("#validation-hint")).to_contain_text("Directive 2014/41/EU Art. 2(c)(ii)")
-    with de.expect_response(lambda r: "/requests/new/adapt/" in r.url):
+    with htmx_update(de, "/requests/new/adapt/"):
         de.get_by_label("Subscriber information").check()
     de.locator("#id_offences").fill("§ 303b StGB (computer sabotage), § 253 StGB (extortion).")
     de.locator("#id_dual_criminality").fill("Art. 138b and 317 Sr criminalise the same conduct.")
