@@ -42,6 +42,9 @@ def setup():
 
     django.setup()
     call_command("collectstatic", interactive=False, verbosity=0)
+    from incidents.querysets import refresh_large_grant_holders
+
+    refresh_large_grant_holders()  # what beat and a starting worker do in a deployment
 
 
 def main(argv=None):

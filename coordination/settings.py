@@ -505,6 +505,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "exercises.release_due",
         "schedule": env.float("EXERCISE_SWEEP_SECONDS", default=15.0),
     },
+    # Which agencies see so many cases that their clauses probe grants row by row
+    # (incidents/querysets.py, PROBE_FROM_GRANTS).
+    "incidents-large-grant-holders": {
+        "task": "incidents.refresh_large_grant_holders",
+        "schedule": env.float("LARGE_GRANT_HOLDERS_SECONDS", default=600.0),
+    },
     # The password throttle's history of sign-ins and failures (accounts/throttle.py).
     "accounts-purge-sign-in-history": {
         "task": "accounts.purge_sign_in_history",

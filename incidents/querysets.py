@@ -6,6 +6,7 @@ with ``.distinct()`` and never through ``get_objects_for_user``.
 """
 
 import re
+import time
 from datetime import timedelta
 
 from django.apps import apps
@@ -93,12 +94,69 @@ def permission_exists(user, action, incident_ref="pk"):
     The user's group ids (``User.visibility_group_ids``, read once per user object) and
     the permission id are literals, so the clause is a plain index probe to plan.
     """
+    permission_id = incident_permission_id(f"{Action(action).value}_incident")
     return HoldsIncidentPermission(
         incident_ref,
         group_ids=user.visibility_group_ids,
         user_id=user.pk,
-        permission_id=incident_permission_id(f"{Action(action).value}_incident"),
+        permission_id=permission_id,
+        probe=many_group_grants(user.visibility_group_ids, permission_id),
     )
+
+
+# From this many grants of one permission, an agency's clause probes the grant index row
+# by row instead of letting PostgreSQL hash all its grants first (bench/README.md, "Flat to
+# a million"): hashing 200,000 grants costs 60-70 ms on every list, search and dashboard
+# query of an agency that sees that many cases, and grows with the table, while a walk of
+# the recency index probing each row stops after the page's rows. Below it, the hash is
+# small and cheaper than probing every row of a walk through cases the agency may not see.
+PROBE_FROM_GRANTS = 50_000
+LARGE_HOLDERS_KEY = "incidents:large-grant-holders"
+# How long a process keeps the list read from the cache: it only picks a plan, both plans
+# give the same rows. ``refresh_large_grant_holders`` (beat, and each worker as it starts)
+# writes the list; until it has, every clause takes the hashed plan.
+LARGE_HOLDERS_MEMO_SECONDS = 60.0
+_large_holders = {"until": 0.0, "pairs": frozenset()}
+
+
+def many_group_grants(group_ids, permission_id):
+    """Whether one of the groups holds ``PROBE_FROM_GRANTS`` or more grants of
+    ``permission_id``. No query: the list is read from the cache, once a minute per
+    process. Only PostgreSQL plans the clause differently for them."""
+    if connection.vendor != "postgresql":
+        return False
+    now = time.monotonic()
+    if _large_holders["until"] < now:
+        from django.core.cache import cache
+
+        listed = cache.get(LARGE_HOLDERS_KEY) or ()
+        _large_holders.update(
+            until=now + LARGE_HOLDERS_MEMO_SECONDS, pairs=frozenset(map(tuple, listed))
+        )
+    pairs = _large_holders["pairs"]
+    return bool(pairs) and any((group_id, permission_id) in pairs for group_id in group_ids)
+
+
+def refresh_large_grant_holders():
+    """List the (group, permission) pairs holding ``PROBE_FROM_GRANTS`` grants or more,
+    for every process to read from the cache: one pass over the grant index."""
+    from django.core.cache import cache
+
+    grants = apps.get_model("incidents", "IncidentGroupObjectPermission").objects
+    pairs = (
+        grants.values_list("group_id", "permission_id")
+        .annotate(grants=models.Count("*"))
+        .filter(grants__gte=PROBE_FROM_GRANTS)
+        .order_by()
+    )
+    listed = sorted((group_id, permission_id) for group_id, permission_id, _ in pairs)
+    cache.set(LARGE_HOLDERS_KEY, listed, timeout=None)
+    forget_large_holders()
+    return listed
+
+
+def forget_large_holders():
+    _large_holders.update(until=0.0, pairs=frozenset())
 
 
 class HoldsIncidentPermission(models.Expression):
@@ -114,12 +172,13 @@ class HoldsIncidentPermission(models.Expression):
     conditional = True
     output_field = models.BooleanField()
 
-    def __init__(self, incident_ref, *, group_ids, user_id, permission_id):
+    def __init__(self, incident_ref, *, group_ids, user_id, permission_id, probe=False):
         super().__init__()
         self.incident = models.F(incident_ref)
         self.group_ids = list(group_ids)
         self.user_id = user_id
         self.permission_id = permission_id
+        self.probe = probe
 
     def get_source_expressions(self):
         return [self.incident]
@@ -139,9 +198,12 @@ class HoldsIncidentPermission(models.Expression):
         clauses, params = [], []
         if self.group_ids:
             placeholders = ", ".join(["%s"] * len(self.group_ids))
+            # OFFSET 0 keeps PostgreSQL from turning the EXISTS into a hashed subplan.
+            probe = " OFFSET 0" if self.probe and connection.vendor == "postgresql" else ""
             clauses.append(
                 f"EXISTS(SELECT 1 FROM {group_table} cc_g WHERE cc_g.content_object_id = "
-                f"{incident_sql} AND cc_g.group_id IN ({placeholders}) AND cc_g.permission_id = %s)"
+                f"{incident_sql} AND cc_g.group_id IN ({placeholders}) AND cc_g.permission_id = %s"
+                f"{probe})"
             )
             params += [*incident_params, *self.group_ids, self.permission_id]
         clauses.append(

@@ -198,3 +198,73 @@ def test_entry_tlp_rule_in_sql_matches_the_rule_in_words(lead_user, invited_user
         )
         expected = {e.pk for e in entries.values() if may_read(user, e)}
         assert readable == expected, user.username
+
+
+@pytest.fixture
+def few_grants_are_many(monkeypatch):
+    """An agency holding two grants counts as a large holder; forgotten afterwards."""
+    from django.core.cache import cache
+
+    monkeypatch.setattr(querysets, "PROBE_FROM_GRANTS", 2)
+    yield
+    cache.delete(querysets.LARGE_HOLDERS_KEY)
+    querysets.forget_large_holders()
+
+
+postgresql_only = pytest.mark.skipif(
+    querysets.connection.vendor != "postgresql", reason="only PostgreSQL probes large holders"
+)
+
+
+@postgresql_only
+def test_an_agency_holding_many_grants_is_probed_row_by_row_with_the_same_result(
+    lead_user, incident, outsider, few_grants_are_many
+):
+    from tests.factories import make_incident
+
+    second = make_incident(lead_user, title="Second case")
+    hashed = list(Incident.objects.restrict(lead_user).order_by("pk"))
+
+    listed = querysets.refresh_large_grant_holders()
+
+    view = querysets.incident_permission_id("view_incident")
+    assert (lead_user.visibility_group_ids[0], view) in listed
+    probed = Incident.objects.restrict(lead_user).order_by("pk")
+    assert "OFFSET 0" in str(probed.query)
+    assert list(probed) == hashed == sorted([incident, second], key=lambda i: i.pk)
+    assert "OFFSET 0" not in str(Incident.objects.restrict(outsider).query)
+
+
+@postgresql_only
+def test_the_list_of_large_holders_is_read_without_a_query(
+    lead_user, incident, few_grants_are_many, django_assert_num_queries
+):
+    from tests.factories import make_incident
+
+    make_incident(lead_user, title="Second case")
+    querysets.refresh_large_grant_holders()
+    querysets.forget_large_holders()
+    groups, view = lead_user.visibility_group_ids, querysets.incident_permission_id("view_incident")
+    with django_assert_num_queries(0):
+        assert querysets.many_group_grants(groups, view)
+
+
+def test_the_beat_task_lists_the_large_holders_and_a_starting_worker_runs_it(
+    few_grants_are_many, lead_user, incident
+):
+    from celery.signals import worker_ready
+    from django.core.cache import cache
+
+    from incidents import tasks
+    from tests.factories import make_incident
+
+    make_incident(lead_user, title="Second case")
+
+    assert tasks.refresh_large_grant_holders() >= 1
+    view = querysets.incident_permission_id("view_incident")
+    assert [lead_user.visibility_group_ids[0], view] in map(
+        list, cache.get(querysets.LARGE_HOLDERS_KEY)
+    )
+    assert any(
+        receiver() is tasks.list_large_holders_on_start for _, receiver in worker_ready.receivers
+    )
