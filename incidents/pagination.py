@@ -44,7 +44,10 @@ class LookaheadPaginator(Paginator):
         deep page does not send thousands of ids only to be counted.
         """
         offset = (self._requested - 1) * self.per_page
-        ids = list(self.object_list.values_list("pk", flat=True)[offset : self._limit + 1])
+        recent_window = getattr(self.object_list, "recent_window", None)
+        ids = recent_window(offset, self._limit + 1) if recent_window else None
+        if ids is None:
+            ids = list(self.object_list.values_list("pk", flat=True)[offset : self._limit + 1])
         return offset, ids
 
     @cached_property
