@@ -143,6 +143,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.tz",
                 "coordination.notifications.context_processors.bell",
+                "coordination.federation.context_processors.federation",
             ],
         },
     },

@@ -14,7 +14,7 @@ class PeerError(Exception):
     """An admin's operation on a peer that cannot be done; the message says why."""
 
 
-def _audit(action, peer, *, by=None, request=None, details=None):
+def audit_peer(action, peer, *, by=None, request=None, details=None):
     record(
         action,
         request=request,
@@ -75,7 +75,7 @@ def add_peer(base_url, fingerprint, *, by=None, request=None):
         peer.failures = 0
         peer.last_error = ""
         peer.save()
-        _audit(AuditAction.PEER_ADDED, peer, by=by, request=request)
+        audit_peer(AuditAction.PEER_ADDED, peer, by=by, request=request)
         from coordination.federation import directory
 
         directory.publish_to(peer)
@@ -88,7 +88,7 @@ def _set_state(peer, old_states, new, action, *, by=None, request=None):
         if not changed:
             raise PeerError(_("The peer %(name)s is not in a state for that.") % {"name": peer})
         peer.refresh_from_db()
-        _audit(action, peer, by=by, request=request)
+        audit_peer(action, peer, by=by, request=request)
     return peer
 
 
