@@ -18,11 +18,24 @@ from coordination.federation.protocol import ProtocolError
 logger = logging.getLogger(__name__)
 
 
-def signer_of(token, *, typ=protocol.MESSAGE_TYP):
-    """The active peer whose key signed ``token``, and the verified payload."""
+def signer_of(token, *, typ=protocol.MESSAGE_TYP, previous_key=False):
+    """The active peer whose key signed ``token``, and the verified payload.
+
+    ``previous_key``: also the key a peer replaced last (``(peer, payload, True)``).
+    """
     header = protocol.header_of(token)
     kid = header.get("kid")
-    peer = Peer.objects.filter(fingerprint=kid).first() if isinstance(kid, str) else None
+    if not isinstance(kid, str) or not kid:
+        raise ProtocolError(403, {"kid": "no peer of this node has this key"})
+    peer = Peer.objects.filter(fingerprint=kid).first()
+    if peer is None and previous_key:
+        peer = Peer.objects.filter(previous_fingerprint=kid).first()
+        if peer is not None and peer.state == PeerState.ACTIVE:
+            try:
+                key = identity.import_public(peer.previous_public_key)
+                return peer, protocol.verify(token, key, typ), True
+            except (ProtocolError, ValueError):
+                raise ProtocolError(403, {"signature": "the signature does not verify"}) from None
     if peer is None or peer.state == PeerState.REMOVED:
         raise ProtocolError(403, {"kid": "no peer of this node has this key"})
     if peer.state != PeerState.ACTIVE:
@@ -32,7 +45,7 @@ def signer_of(token, *, typ=protocol.MESSAGE_TYP):
     except ProtocolError as exc:
         exc.peer = peer
         raise
-    return peer, payload
+    return (peer, payload, False) if previous_key else (peer, payload)
 
 
 def refuse(exc, request=None):
@@ -48,11 +61,13 @@ def refuse(exc, request=None):
 
 def receive(token):
     """Take one signed message; returns the receipt token. Raises ProtocolError."""
-    peer, envelope = signer_of(token)
+    peer, envelope, replaced_key = signer_of(token, previous_key=True)
     protocol.check_envelope(envelope, peer)
     seen = InboxMessage.objects.filter(peer=peer, message_id=envelope["id"]).first()
     if seen is not None:
         return seen.receipt  # a replay of a message taken before: the same answer
+    if replaced_key:
+        raise ProtocolError(403, {"kid": "signed with a key this peer has replaced"}, peer=peer)
     if not protocol.within_window(envelope["sent_at"], settings.FEDERATION_CLOCK_SKEW_SECONDS):
         raise ProtocolError(
             400, {"sent_at": "outside this node's window; sign the message again"}, peer=peer

@@ -39,7 +39,10 @@ def apply_key_rotated(peer, body, message):
         raise BodyError("fingerprint: another peer has this key")
     old = peer.fingerprint
     Peer.objects.filter(pk=peer.pk).update(
-        public_key=identity.public_jwk(key), fingerprint=fingerprint
+        public_key=identity.public_jwk(key),
+        fingerprint=fingerprint,
+        previous_public_key=peer.public_key,
+        previous_fingerprint=old,
     )
     peer.fingerprint = fingerprint
     record(

@@ -14,6 +14,10 @@ class Peer(models.Model):
     base_url = models.URLField(_("base URL"), max_length=300)
     public_key = models.JSONField(_("public key"), help_text=_("Ed25519 public key as a JWK."))
     fingerprint = models.CharField(_("fingerprint"), max_length=64, unique=True)
+    # The key the peer replaced last: it still proves a replay of a message taken before the
+    # rotation (its receipt may have been lost), and nothing else.
+    previous_public_key = models.JSONField(null=True, blank=True)
+    previous_fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
     state = models.CharField(
         _("state"), max_length=10, choices=PeerState.choices, default=PeerState.ACTIVE
     )

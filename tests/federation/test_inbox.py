@@ -199,3 +199,23 @@ def test_key_rotation_message_signed_by_the_old_key_makes_the_new_key_the_peers(
     assert post_message(remote.message(1, key=new_key)).status_code == 200
     assert post_message(remote.message(2)).status_code == 403  # the old key no longer signs
     assert AuditRecord.objects.filter(action=AuditAction.PEER_KEY_CHANGED).exists()
+
+
+def test_after_a_rotation_the_old_key_proves_only_replays_of_messages_taken_before(
+    remote, post_message
+):
+    taken = remote.message(1, stream="s", type="t")
+    first_receipt = post_message(taken).content
+    new_key = OKPKey.generate_key("Ed25519", private=True)
+    body = {
+        "public_key": identity.public_jwk(new_key),
+        "fingerprint": identity.fingerprint(new_key),
+    }
+    post_message(remote.message(1, type="node.key_rotated", stream="node", body=body))
+
+    replay = post_message(taken)
+    fresh = post_message(remote.message(2, stream="s", type="t"))
+
+    assert replay.status_code == 200 and replay.content == first_receipt
+    assert fresh.status_code == 403
+    assert fresh.json()["errors"] == {"kid": "signed with a key this peer has replaced"}
