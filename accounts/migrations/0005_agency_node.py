@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='agency',
-            constraint=models.UniqueConstraint(condition=models.Q(('node__isnull', True)), fields=('short_name',), name='agency_local_short_name_unique'),
+            constraint=models.UniqueConstraint(condition=models.Q(('node__isnull', True)), fields=('short_name',), name='agency_local_short_name_unique', violation_error_message='An agency of this node already has this short name.'),
         ),
         migrations.AddConstraint(
             model_name='agency',

@@ -114,6 +114,7 @@ class Agency(models.Model):
                 fields=["short_name"],
                 condition=models.Q(node__isnull=True),
                 name="agency_local_short_name_unique",
+                violation_error_message=_("An agency of this node already has this short name."),
             ),
             # A peer's agency is upserted by its id on that node.
             models.UniqueConstraint(
@@ -126,6 +127,10 @@ class Agency(models.Model):
     @property
     def is_remote(self):
         return self.node_id is not None
+
+    def validate_constraints(self, exclude=None):
+        # Forms leave ``node`` out; the short-name constraints still depend on it.
+        super().validate_constraints(exclude=set(exclude or ()) - {"node"})
 
     def __str__(self):
         return f"{self.name} ({self.country.code})"

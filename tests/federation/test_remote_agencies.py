@@ -50,3 +50,17 @@ def test_request_form_offers_remote_agencies_marked_with_their_node(lead_user, r
 
     labels = [label for _value, label in form.fields["receiving_agency"].choices]
     assert "Landeskriminalamt Berlin (DE) · remote, node de-node" in labels
+
+
+def test_a_second_local_agency_with_a_taken_short_name_is_a_validation_error(
+    lead_agency, remote_agency
+):
+    from django.core.exceptions import ValidationError
+
+    duplicate = Agency(name="Other", short_name="BKA-CC", country="DE", kind="police")
+
+    with pytest.raises(ValidationError) as raised:
+        duplicate.full_clean(exclude=["node", "group"])
+
+    assert raised.value.messages == ["An agency of this node already has this short name."]
+    remote_agency.full_clean(exclude=["node", "group"])  # the remote namesake is valid
