@@ -42,7 +42,7 @@ class AgencyAdmin(admin.ModelAdmin):
     ]
     list_filter = ["country", "kind", "is_24_7_contact", "is_active", "require_mfa"]
     search_fields = ["name", "short_name", "mailbox"]
-    readonly_fields = ["group", "created_at"]
+    readonly_fields = ["group", "created_at", "node"]
     fieldsets = [
         (None, {"fields": ["name", "short_name", "country", "kind", "is_active"]}),
         (_("Sign-in security"), {"fields": ["require_mfa"]}),
@@ -50,7 +50,7 @@ class AgencyAdmin(admin.ModelAdmin):
             _("Contact"),
             {"fields": ["mailbox", "phone", "is_24_7_contact", "timezone", "language"]},
         ),
-        (_("Record"), {"fields": ["group", "created_at"]}),
+        (_("Record"), {"fields": ["group", "created_at", "node"]}),
     ]
 
     actions = ["deactivate_agencies", "activate_agencies"]

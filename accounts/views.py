@@ -80,8 +80,9 @@ def _paginate(request, queryset, per_page):
 
 @login_required
 def directory(request):
-    """Every active agency, grouped by country (sorted by the country's name)."""
-    agencies = Agency.objects.active()
+    """Every listed agency (this node's and its peers'), grouped by country (sorted by the
+    country's name)."""
+    agencies = Agency.objects.listed().select_related("node")
     # One query for the countries present: the country filter's choices and the
     # order of the groups (country names are sorted here, in the reader's language).
     codes = sorted(set(agencies.values_list("country", flat=True).order_by()), key=countries.name)

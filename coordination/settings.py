@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "coordination.exchange",
     "coordination.audit",
     "coordination.exercises",
+    "coordination.federation",
     "coordination",  # the project's system checks (coordination/checks.py)
 ]
 
@@ -142,6 +143,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.tz",
                 "coordination.notifications.context_processors.bell",
+                "coordination.federation.context_processors.federation",
             ],
         },
     },
@@ -517,6 +519,28 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 3600.0,
     },
 }
+
+# Federation (coordination/federation, docs/federation.md): off unless the node has a name.
+# The node signs what it sends with the Ed25519 key in FEDERATION_KEY_FILE (created by
+# `manage.py federation_key --generate`, readable by the app's user alone).
+FEDERATION_NODE_NAME = env.str("FEDERATION_NODE_NAME", default="").strip()
+FEDERATION_BASE_URL = env.str("FEDERATION_BASE_URL", default=SITE_URL).rstrip("/")
+FEDERATION_KEY_FILE = Path(
+    env.str("FEDERATION_KEY_FILE", default=str(VAR_DIR / "federation" / "node-key.pem"))
+)
+# A message whose sent_at is further than this from the receiver's clock is refused.
+FEDERATION_CLOCK_SKEW_SECONDS = _positive_int("FEDERATION_CLOCK_SKEW_SECONDS", 300)
+FEDERATION_HTTP_TIMEOUT_SECONDS = _positive_int("FEDERATION_HTTP_TIMEOUT_SECONDS", 10)
+# Delivery to a peer that does not answer: first retry after this long, doubling up to the
+# cap; a peer is retried for ever (it catches up when it returns), never given up on.
+FEDERATION_RETRY_FIRST_SECONDS = env.float("FEDERATION_RETRY_FIRST_SECONDS", default=10.0)
+FEDERATION_RETRY_MAX_SECONDS = env.float("FEDERATION_RETRY_MAX_SECONDS", default=600.0)
+FEDERATION_CLAIM_LEASE_SECONDS = env.float("FEDERATION_CLAIM_LEASE_SECONDS", default=300.0)
+if FEDERATION_NODE_NAME:
+    CELERY_BEAT_SCHEDULE["federation-sweep"] = {
+        "task": "federation.sweep",
+        "schedule": env.float("FEDERATION_SWEEP_SECONDS", default=30.0),
+    }
 
 # Audit trail (coordination/audit): consultations and exports wait in a Redis list on the
 # broker's server and are appended every AUDIT_FLUSH_SECONDS, so reading a page writes

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from coordination import accessibility, health
+from coordination.federation import views as federation_views
 
 urlpatterns = [
     path("", include("incidents.urls")),
@@ -18,6 +19,8 @@ urlpatterns = [
     path("api/", include("coordination.api_urls")),
     path("taxii2/", include("coordination.exchange.taxii_urls")),
     path("audit/", include("coordination.audit.urls")),
+    path("federation/", include("coordination.federation.urls")),
+    path(".well-known/concord-node", federation_views.node_document, name="concord_node"),
     path("health/", health.health, name="health"),
     path("accessibility/", accessibility.statement, name="accessibility"),
     path("admin/", admin.site.urls),

@@ -257,8 +257,13 @@ class InviteForm(forms.Form):
 
 
 def invitable_agencies(incident, country=None):
-    """Active agencies not yet taking part in ``incident`` (optionally of one country)."""
-    agencies = Agency.objects.active().exclude(pk__in=incident.participations.values("agency_id"))
+    """Listed agencies (this node's and its peers') not yet taking part in ``incident``
+    (optionally of one country)."""
+    agencies = (
+        Agency.objects.listed()
+        .exclude(pk__in=incident.participations.values("agency_id"))
+        .select_related("node")
+    )
     if country:
         agencies = agencies.filter(country=country.upper())
     return agencies.order_by("country", "name")

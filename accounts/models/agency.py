@@ -32,6 +32,11 @@ class AgencyQuerySet(models.QuerySet):
         return self.filter(condition)
 
     def active(self):
+        """This node's own active agencies (those with users here)."""
+        return self.filter(is_active=True, node__isnull=True)
+
+    def listed(self):
+        """Active agencies of this node and of its peer nodes (the directory, the pickers)."""
         return self.filter(is_active=True)
 
 
@@ -54,7 +59,7 @@ class Agency(models.Model):
     """
 
     name = models.CharField(_("name"), max_length=200)
-    short_name = models.CharField(_("short name"), max_length=40, unique=True)
+    short_name = models.CharField(_("short name"), max_length=40)
     country = CountryField(_("country"))
     kind = models.CharField(_("kind"), max_length=32, choices=AgencyKind.choices)
     mailbox = models.EmailField(_("functional mailbox"), blank=True)
@@ -85,6 +90,16 @@ class Agency(models.Model):
         ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set for an agency of a peer node, published in its directory (coordination.federation).
+    node = models.ForeignKey(
+        "federation.Peer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="agencies",
+        verbose_name=_("node"),
+    )
+    remote_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
 
     objects = AgencyQuerySet.as_manager()
 
@@ -92,6 +107,30 @@ class Agency(models.Model):
         ordering = ["country", "name"]
         verbose_name = _("agency")
         verbose_name_plural = _("agencies")
+        constraints = [
+            # Short names are unique among this node's agencies; a peer's agencies are named
+            # by their node, and may share a short name with one of ours.
+            models.UniqueConstraint(
+                fields=["short_name"],
+                condition=models.Q(node__isnull=True),
+                name="agency_local_short_name_unique",
+                violation_error_message=_("An agency of this node already has this short name."),
+            ),
+            # A peer's agency is upserted by its id on that node.
+            models.UniqueConstraint(
+                fields=["node", "remote_id"],
+                condition=models.Q(node__isnull=False),
+                name="agency_remote_once",
+            ),
+        ]
+
+    @property
+    def is_remote(self):
+        return self.node_id is not None
+
+    def validate_constraints(self, exclude=None):
+        # Forms leave ``node`` out; the short-name constraints still depend on it.
+        super().validate_constraints(exclude=set(exclude or ()) - {"node"})
 
     def __str__(self):
         return f"{self.name} ({self.country.code})"
@@ -99,7 +138,10 @@ class Agency(models.Model):
     def save(self, *args, **kwargs):
         with transaction.atomic():
             if self.group_id is None:
-                self.group, _created = Group.objects.get_or_create(name=f"agency:{self.short_name}")
+                name = f"agency:{self.short_name}"
+                if self.node_id is not None:
+                    name += f"@{self.node.name}"  # never the group of a local namesake
+                self.group, _created = Group.objects.get_or_create(name=name)
             super().save(*args, **kwargs)
             if not self.is_active:
                 # The users of an inactive agency keep no live token, however it was

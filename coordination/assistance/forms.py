@@ -102,7 +102,11 @@ class RequestForm(forms.ModelForm):
         # Left empty: the incident's marking when drafted from one (actions.create_request).
         self.fields["tlp"].required = False
         country = self._value("requested_country")
-        agencies = Agency.objects.active().exclude(pk=getattr(user, "agency_id", None))
+        agencies = (
+            Agency.objects.listed()
+            .exclude(pk=getattr(user, "agency_id", None))
+            .select_related("node")
+        )
         if country:
             agencies = agencies.filter(country=country)
         self.fields["receiving_agency"].queryset = agencies.order_by(
@@ -139,7 +143,9 @@ class RequestForm(forms.ModelForm):
             addressee.country.code if addressee else ""
         )
         self.fields["receiving_agency"].label_from_instance = lambda a: (
-            f"{a.name} ({a.country.code})" + (" · 24/7" if a.is_24_7_contact else "")
+            f"{a.name} ({a.country.code})"
+            + (" · 24/7" if a.is_24_7_contact else "")
+            + (" · " + _("remote, node %(node)s") % {"node": a.node.name} if a.node_id else "")
         )
 
     def _value(self, name):

@@ -1,0 +1,27 @@
+"""What each message type does on the receiving node: ``type -> (newest schema, apply)``.
+
+``apply(peer, body, message)`` runs inside the transaction that marks the message applied.
+A body it cannot use raises ``BodyError``: the message is kept, marked failed, and the
+stream waits (the admin sees it on the peers page).
+"""
+
+HANDLERS = {}
+
+
+class BodyError(Exception):
+    pass
+
+
+def handles(message_type, schema_version=1):
+    def register(function):
+        HANDLERS[message_type] = (schema_version, function)
+        return function
+
+    return register
+
+
+def handler_of(message_type):
+    # The modules that register handlers are imported on first use.
+    from coordination.federation import directory, keys  # noqa: F401
+
+    return HANDLERS.get(message_type)

@@ -1,0 +1,44 @@
+"""Writing messages for peers, in the transaction of the change they carry."""
+
+import uuid
+from functools import partial
+
+from django.db import transaction
+from django.db.models import Max
+
+from coordination.federation.choices import PeerState
+from coordination.federation.models import OutboxMessage, Peer
+
+
+def enqueue(peer, message_type, stream, body, *, schema_version=1, signed_with=""):
+    """One message for ``peer`` on ``stream``, numbered after the stream's last one."""
+    with transaction.atomic():
+        # The peer's row serialises numbering: two writers never take the same seq.
+        Peer.objects.select_for_update().filter(pk=peer.pk).first()
+        last = OutboxMessage.objects.filter(peer=peer, stream=stream).aggregate(m=Max("seq"))["m"]
+        message = OutboxMessage.objects.create(
+            message_id=uuid.uuid4(),
+            peer=peer,
+            stream=stream,
+            seq=(last or 0) + 1,
+            type=message_type,
+            schema_version=schema_version,
+            body=body,
+            signed_with=signed_with,
+        )
+        from coordination.federation import delivery
+
+        delivery.schedule(peer)
+    return message
+
+
+def enqueue_for_all(message_type, stream, body, **kwargs):
+    """The same message to every active peer (each its own id and seq)."""
+    return [
+        enqueue(peer, message_type, stream, body, **kwargs)
+        for peer in Peer.objects.filter(state=PeerState.ACTIVE).order_by("pk")
+    ]
+
+
+def after_commit(function, *args):
+    transaction.on_commit(partial(function, *args))

@@ -1,0 +1,45 @@
+"""Celery tasks: ids in, idempotent, safe to run twice at once."""
+
+from celery import shared_task
+
+from coordination.federation import delivery
+
+
+@shared_task(name="federation.deliver", acks_late=True, ignore_result=True)
+def deliver_to_peer(peer_id):
+    if delivery.deliver(peer_id):  # a full batch went out: more waits
+        deliver_to_peer.delay(peer_id)
+
+
+@shared_task(name="federation.fetch_gap", acks_late=True, ignore_result=True)
+def fetch_gap(peer_id, stream):
+    from coordination.federation import gaps, transport
+    from coordination.federation.models import Peer
+
+    peer = Peer.objects.filter(pk=peer_id, state="active").first()
+    if peer is None:
+        return
+    try:
+        gaps.fetch(peer, stream)
+    except transport.TransportError:
+        pass  # the sweep asks again while messages are held
+
+
+@shared_task(name="federation.sweep", ignore_result=True)
+def sweep():
+    """Deliver what waits for peers whose backoff is over; fetch the gaps of held streams."""
+    from coordination.federation import directory
+    from coordination.federation.inbox import held_streams
+
+    directory.publish_changes()
+    for peer_id in delivery.due_peer_ids():
+        deliver_to_peer.delay(peer_id)
+    for peer_id, stream in held_streams():
+        fetch_gap.delay(peer_id, stream)
+
+
+@shared_task(name="federation.publish_directory", ignore_result=True)
+def publish_directory():
+    from coordination.federation import directory
+
+    directory.publish_changes()
