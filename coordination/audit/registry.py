@@ -186,6 +186,14 @@ NOT_RECORDED = {
     "api-docs": _NO_CASE,
     "health": _NO_CASE,
     "accessibility": _NO_CASE,
+    "concord_node": "the node's public identity and key, no case data",
+    "federation:inbox": "signed messages from peer nodes; every message is kept in the inbox "
+    "and a refused one is recorded",
+    "federation:outbox": "a peer's gap fetch of messages already addressed to it, kept in "
+    "the outbox",
+    "federation:peers": "the node's peers, no case data",
+    "federation:peer_change": "peer changes are recorded as peer events",
+    "federation:peer_retry": "the retry is recorded as a peer event",
 }
 # The accounts pages and the Django admin (whose changes become ADMIN_ACTION records).
 NOT_RECORDED_NAMESPACES = {
