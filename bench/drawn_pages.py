@@ -36,6 +36,7 @@ def main(argv=None):
     from accounts.models import User
     from incidents.choices import ParticipationRole
     from incidents.models import Incident
+    from incidents.pagination import Keyset
 
     user = User.objects.get(username=BENCH_USERNAME)
     visible = Incident.objects.restrict(user)
@@ -48,6 +49,11 @@ def main(argv=None):
     deep_page = min(DEEP_PAGE, max(1, -(-visible.count() // LIST_PAGE_SIZE) // 2))
     selected = [p for p in pages(deep_page, newest.reference) if p[0] not in ("health", "api_list")]
     selected.append(("detail_lead", f"/incidents/{led.reference}/"))
+    # The same deep page reached by "Next" from the page before: read from its position.
+    listed = visible.filter(is_exercise=False).order_by("-updated_at", "-pk")
+    before = listed[(deep_page - 1) * LIST_PAGE_SIZE - 1]
+    cursor = Keyset(listed).token(before)
+    selected.insert(3, ("list_deep_next", f"/incidents/?page={deep_page}&after={cursor}"))
     if args.only:
         selected = [p for p in selected if p[0] in args.only.split(",")]
 

@@ -5,7 +5,8 @@ any deployment of more than one server)::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/concord_bench \\
         .venv/bin/python bench/two_instances.py --redis-url redis://127.0.0.1:6379/0 \\
-        [--workers 1] [--pin] [mixed_traffic.py options, e.g. --duration 30 --users 60]
+        [--workers 1] [--pin] [--instances 1]
+        [mixed_traffic.py options, e.g. --duration 30 --users 60]
 
 Steps: ``migrate`` and ``collectstatic`` once, then two gunicorn instances (``--workers``
 sync workers each) and two Celery workers (the first with beat), all on the same
@@ -16,7 +17,9 @@ of both instances (round robin, ``TRUSTED_PROXY_COUNT=1`` on the instances), and
 which instance answered each request. ``bench/mixed_traffic.py --base-url`` then runs
 against nginx; the report adds how many requests each instance answered. ``--pin`` puts
 each instance and its Celery worker on a CPU of its own (``taskset``), to see how the
-throughput follows the cores given. Everything is stopped at the end, even on failure.
+throughput follows the cores given; ``--instances 1`` runs the same proxy and load with one
+instance and one worker, for the comparison. Everything is stopped at the end, even on
+failure.
 """
 
 import argparse
@@ -140,6 +143,13 @@ def main(argv=None):
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers per instance")
     parser.add_argument(
+        "--instances",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="1 to compare: the same proxy and load with one instance (and one worker)",
+    )
+    parser.add_argument(
         "--pin", action="store_true", help="each instance (and its worker) on a CPU of its own"
     )
     parser.add_argument(
@@ -167,7 +177,7 @@ def main(argv=None):
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "collectstatic", "--noinput", "-v0")
 
-    ports = [free_port(), free_port()]
+    ports = [free_port() for _ in range(args.instances)]
     nginx_port = free_port()
     processes, nginx = [], None
     status = 1
@@ -190,10 +200,8 @@ def main(argv=None):
             wait_healthy(port, process)
         nginx = start_nginx(var_dir / "nginx", nginx_port, ports)
         wait_healthy(nginx_port, nginx, what="nginx")
-        print(
-            f"instances on {HOST}:{ports[0]} and {HOST}:{ports[1]}, nginx on {HOST}:{nginx_port}",
-            flush=True,
-        )
+        listed = " and ".join(f"{HOST}:{port}" for port in ports)
+        print(f"instances on {listed}, nginx on {HOST}:{nginx_port}", flush=True)
         command = [
             PYTHON, str(ROOT / "bench" / "mixed_traffic.py"),
             "--base-url", f"http://{HOST}:{nginx_port}",
@@ -208,19 +216,18 @@ def main(argv=None):
         counts, other = answered_by(var_dir / "nginx" / "access.log", ports)
         total = sum(counts.values())
         if total:
-            print(
-                "answered by instance 1: "
-                f"{counts[ports[0]]} ({100 * counts[ports[0]] / total:.0f} %), "
-                f"instance 2: {counts[ports[1]]} ({100 * counts[ports[1]] / total:.0f} %)"
-                + (f", not proxied: {other}" if other else "")
+            shares = ", ".join(
+                f"instance {n}: {counts[port]} ({100 * counts[port] / total:.0f} %)"
+                for n, port in enumerate(ports, start=1)
             )
+            print("answered by " + shares + (f", not proxied: {other}" if other else ""))
         shutil.rmtree(var_dir, ignore_errors=True)
         if args.json and status == 0 and Path(args.json).exists():
             figures = json.loads(Path(args.json).read_text())
             figures["instances"] = {
-                "count": 2,
+                "count": args.instances,
                 "gunicorn_workers_each": args.workers,
-                "celery_workers": 2,
+                "celery_workers": args.instances,
                 "pinned": args.pin,
                 "proxy": "nginx, round robin",
                 "answered": [counts[port] for port in ports],

@@ -201,7 +201,7 @@ def incident_list(request):
     if results.query.order_by:  # a stable order for pagination when sorting by a column
         results = results.order_by(*results.query.order_by, "-pk")
     paginator = LookaheadPaginator(results, LIST_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(request.GET.get("page"), after=request.GET.get("after"))
     context = {
         "filterset": filterset,
         "form": filterset.form,

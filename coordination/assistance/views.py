@@ -123,7 +123,7 @@ def desk(request):
         .order_by(F("due_at").asc(nulls_last=True), "-updated_at", "-pk")
     )
     paginator = LookaheadPaginator(rows, DESK_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(request.GET.get("page"), after=request.GET.get("after"))
     page.object_list = _decorate(list(page.object_list), user)
     return render(
         request,
@@ -154,7 +154,7 @@ def request_list(request):
     else:
         results = results.order_by("-updated_at", "-pk")
     paginator = LookaheadPaginator(results, LIST_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(request.GET.get("page"), after=request.GET.get("after"))
     page.object_list = _decorate(list(page.object_list), user)
     context = {
         "form": filterset.form,

@@ -50,7 +50,7 @@ def records(request):
     recorder.flush()  # what waits in the buffer is shown too
     form = AuditFilterForm(request.GET or None)
     paginator = LookaheadPaginator(form.filter(queryset).order_by("-seq"), settings.AUDIT_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(request.GET.get("page"), after=request.GET.get("after"))
     return render(
         request,
         "audit/records.html",

@@ -308,7 +308,7 @@ def search(request):
         results = search_indicators(request.user, form.cleaned_data if form.is_bound else {})
         status = 200
     paginator = LookaheadPaginator(results, SEARCH_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(request.GET.get("page"), after=request.GET.get("after"))
     context = {
         "form": form,
         "page": page,

@@ -71,7 +71,7 @@ def _list_context(request, items, *, incident=None):
     items = items.select_related("incident", "holder_agency", "transit_to_agency")
     filterset = EvidenceListFilterSet(request.GET or None, queryset=items, holders=_holders(items))
     paginator = LookaheadPaginator(filterset.qs.order_by("-created_at", "-pk"), LIST_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = paginator.get_page(request.GET.get("page"), after=request.GET.get("after"))
     return {
         "filterset": filterset,
         "form": filterset.form,

@@ -141,6 +141,7 @@ def sort_header(context, field, label):
     current = request.GET.get("sort") or "-updated"  # the list's default order
     params = request.GET.copy()
     params.pop("page", None)
+    params.pop("after", None)
     if current == field:
         params["sort"] = f"-{field}"
         direction = "ascending"
