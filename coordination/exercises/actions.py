@@ -267,6 +267,9 @@ def release_by_hand(inject, by, *, replay=False):
     _require_control(by, exercise)
     if exercise.status == ExerciseStatus.ENDED:
         raise ExerciseConflict(_("The exercise has ended."))
+    if exercise.status == ExerciseStatus.SCHEDULED:
+        # Its times are measured from the start: an inject released before would have none.
+        raise ExerciseConflict(_("Start the exercise before releasing an inject."))
     return release(inject, by=by, replay=replay)
 
 

@@ -77,6 +77,25 @@ def test_the_controller_sets_up_an_exercise_from_a_scenario(
         assert client.get(reverse("exercises:list")).status_code == 200
 
 
+def test_a_scheduled_exercise_offers_no_release_and_no_report_until_it_starts(
+    clock, client, exercise, controller
+):
+    client.force_login(controller)
+    page = client.get(exercise.get_absolute_url()).content.decode()
+    assert "Release now" not in page and "After-action report" not in page
+    inject = exercise.injects.get(key="hospital-iocs")
+    refused = client.post(
+        reverse("exercises:inject", args=[exercise.pk, inject.pk]),
+        {"action": "release"},
+        follow=True,
+    )
+    assert "Start the exercise before releasing an inject." in refused.content.decode()
+    assert exercise.injects.get(pk=inject.pk).status == InjectStatus.PENDING
+    client.post(reverse("exercises:control", args=[exercise.pk]), {"action": "start"})
+    page = client.get(exercise.get_absolute_url()).content.decode()
+    assert "Release now" in page and "After-action report" in page
+
+
 def test_the_controller_drives_the_exercise_from_the_board(clock, client, exercise, controller):
     client.force_login(controller)
     control = reverse("exercises:control", args=[exercise.pk])
