@@ -150,10 +150,7 @@ class LookaheadPaginator(Paginator):
             walk = self.object_list.filter(self.keyset.after(self._after))
             return offset, list(walk.values_list("pk", flat=True)[: self._limit + 1 - offset])
         recent_window = getattr(self.object_list, "recent_window", None)
-        if recent_window:  # enough: this page's rows and one to know a next page exists
-            ids = recent_window(offset, self._limit + 1, enough=offset + self.per_page + 1)
-        else:
-            ids = None
+        ids = recent_window(offset, self._limit + 1) if recent_window else None
         if ids is None:
             ids = list(self.object_list.values_list("pk", flat=True)[offset : self._limit + 1])
         return offset, ids
@@ -163,7 +160,7 @@ class LookaheadPaginator(Paginator):
         offset, ids = self._window
         if ids or not offset:
             counted = offset + len(ids)
-            self.is_capped = counted > self._limit or getattr(ids, "more", False)
+            self.is_capped = counted > self._limit
             return min(counted, self._limit)
         # The requested page lies past the end: count exactly (fewer rows than the offset).
         return self.object_list.count()

@@ -356,17 +356,14 @@ class IncidentQuerySet(models.QuerySet):
             ordered.query.recent_walk = ordered.query.order_by
         return ordered
 
-    def recent_window(self, start, stop, enough=None):
+    def recent_window(self, start, stop):
         """The ids ``[start:stop]`` of a search marked for a recent walk, or None.
 
         The ``SEARCH_WALK_ROWS`` newest incidents are walked first, each tested against
         the document and the visibility clause (probed row by row): a word in one title
-        of six fills a page from a few thousand rows, whatever the table's size. If they
-        hold fewer matches than ``stop`` but at least ``enough`` (the page and one more),
-        the older matches are only checked for existence: the window is then a
-        ``PartialWindow``, whose count is a floor. Otherwise the older ones are read from
-        the GIN index and sorted, which costs what they number in the table. A sort by
-        another column drops the mark.
+        of six fills a page from a few thousand rows, whatever the table's size. Only if
+        they hold too few matches are the older ones read from the GIN index and sorted,
+        which costs what they number (few, then). A sort by another column drops the mark.
         """
         walk = getattr(self.query, "recent_walk", None)
         if not walk or tuple(self.query.order_by[: len(walk)]) != tuple(walk):
@@ -385,19 +382,8 @@ class IncidentQuerySet(models.QuerySet):
         )
         if len(walked) >= stop:
             return walked[start:stop]
-        older = self.filter(updated_at__lt=boundary[0])
-        if enough is not None and len(walked) >= enough:
-            if older.order_by().exists():
-                return PartialWindow(walked[start:])
-            return walked[start:]
-        older = older.values_list("pk", flat=True)
+        older = self.filter(updated_at__lt=boundary[0]).values_list("pk", flat=True)
         return walked[start:] + list(older[max(0, start - len(walked)) : stop - len(walked)])
-
-
-class PartialWindow(list):
-    """Ids of a window known to be followed by more rows than it holds."""
-
-    more = True
 
 
 def incident_document():

@@ -116,25 +116,6 @@ def test_a_large_holders_search_walks_the_newest_cases_then_reads_the_older_ones
     assert found.order_by("title").recent_window(0, 2) is None  # sorted otherwise
 
 
-def test_a_walk_that_fills_the_page_only_checks_that_older_matches_exist(
-    searched, lead_user, django_assert_num_queries
-):
-    found = Incident.objects.restrict(lead_user).search("ransomware")
-    with django_assert_num_queries(3) as captured:  # boundary, walk, EXISTS of the older
-        window = found.recent_window(0, 5, enough=2)
-    assert window == searched[:2] and window.more is True
-    assert "LIMIT 1" in captured.captured_queries[2]["sql"]
-    assert found.recent_window(0, 5, enough=3) == searched  # too few: the older are read
-
-
-def test_a_walked_page_with_older_matches_says_more_than(searched, lead_user):
-    found = Incident.objects.restrict(lead_user).search("ransomware")
-    paginator = LookaheadPaginator(found, 1)
-    page = paginator.get_page(1)
-    assert [i.pk for i in page] == searched[:1]
-    assert paginator.is_capped and paginator.count == 2 and page.has_next()
-
-
 def test_the_list_pages_of_a_walked_search_are_those_of_the_sorted_one(searched, lead_user):
     found = Incident.objects.restrict(lead_user).search("ransomware")
     paginator = LookaheadPaginator(found, 2)
