@@ -113,8 +113,8 @@ def permission_exists(user, action, incident_ref="pk"):
 # the recency index probing each row stops after the page's rows. Below it, the hash is
 # small and cheaper than probing every row of a walk through cases the agency may not see.
 PROBE_FROM_GRANTS = 50_000
-# Groups holding fewer grants than this are not listed: their searches read the incidents
-# their grants name (``AmongIncidentGrants``), which costs under 35 ms.
+# Groups holding fewer grants than this are not listed: their lists and searches read the
+# incidents their grants name (``AmongIncidentGrants``), which costs under 35 ms.
 LIST_FROM_GRANTS = 5_000
 GRANT_HOLDERS_KEY = "incidents:grant-holders"
 # How long a process keeps the list read from the cache: it only picks a plan, every plan
@@ -185,12 +185,22 @@ class HoldsIncidentPermission(models.Expression):
 
     def __init__(self, incident_ref, *, group_ids, user_id, permission_id, probe=False, few=False):
         super().__init__()
+        self.incident_ref = incident_ref
         self.incident = models.F(incident_ref)
         self.group_ids = list(group_ids)
         self.user_id = user_id
         self.permission_id = permission_id
         self.probe = probe
-        self.few = few  # holds few grants: a search reads them (``AmongIncidentGrants``)
+        self.few = few  # holds few grants: lists read them (``AmongIncidentGrants``)
+
+    def among(self):
+        """The same rule as a semi-join on the grants (``AmongIncidentGrants``)."""
+        return AmongIncidentGrants(
+            self.incident_ref,
+            group_ids=self.group_ids,
+            user_id=self.user_id,
+            permission_id=self.permission_id,
+        )
 
     def get_source_expressions(self):
         return [self.incident]
@@ -272,6 +282,12 @@ class IncidentQuerySet(models.QuerySet):
             return self.none()
         clause = permission_exists(user, action)
         restricted = self.filter(clause)
+        if clause.few:
+            # An agency that sees a few thousand cases: its lists, filters and searches
+            # read the incidents its grants name, a cost that does not grow with the table
+            # (a walk of the recency index meets one of its cases in a thousand at
+            # 1,000,000 incidents; bench/README.md, "Flat to a million").
+            restricted = restricted.filter(clause.among())
         # Kept with the query (clones copy it) for ``search`` to pick its plan.
         restricted.query.incident_visibility = clause
         return restricted
@@ -329,16 +345,6 @@ class IncidentQuerySet(models.QuerySet):
         # returned with every row.
         matching = self.alias(_document=incident_document()).filter(_document=query)
         visibility = getattr(self.query, "incident_visibility", None)
-        if visibility is not None and visibility.few:
-            # An agency that sees a few thousand cases: read them from its grants.
-            matching = matching.filter(
-                AmongIncidentGrants(
-                    "pk",
-                    group_ids=visibility.group_ids,
-                    user_id=visibility.user_id,
-                    permission_id=visibility.permission_id,
-                )
-            )
         # Newest first, but sorted after reading the matches from the GIN index: walking
         # the update-time index instead (what the planner picks for a LIMIT) reads the
         # whole table when the matches the user may see are few (99 ms at 100,000

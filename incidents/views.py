@@ -54,6 +54,7 @@ from incidents.markdown import removed_links
 from incidents.models import EntryAttachment, Incident, IncidentTag, Participation, TimelineEntry
 from incidents.pagination import LookaheadPaginator
 from incidents.permissions import allowed_actions, held_actions_annotations
+from incidents.querysets import permission_exists
 from incidents.tags import TAGS_PREFETCH, shown_tags, suggestions_for
 
 LIST_PAGE_SIZE = 25
@@ -143,9 +144,10 @@ def dashboard(request):
         )
         shared = (
             Participation.objects.filter(
+                permission_exists(user, Action.VIEW, "incident_id"),  # probed per row
                 agency_id=user.agency_id,
                 created_at__gte=timezone.now() - RECENTLY_SHARED,
-                incident__in=visible.values("pk"),
+                incident__is_exercise=False,
             )
             .exclude(role=ParticipationRole.LEAD)
             .exclude(incident__lead_agency_id=user.agency_id)

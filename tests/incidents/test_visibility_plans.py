@@ -77,6 +77,31 @@ def test_a_starting_worker_lists_the_holders():
     )
 
 
+def test_an_agency_seeing_few_cases_lists_and_filters_among_its_grants(
+    thresholds, monkeypatch, lead_user, incident, invited_agency
+):
+    from incidents.choices import ParticipationRole
+    from tests.factories import UserFactory
+
+    second = make_incident(
+        lead_user,
+        title="Second case",
+        shared_with=[(invited_agency, ParticipationRole.CONTRIBUTOR)],
+    )
+    make_incident(lead_user, title="Not shared")
+    reader = UserFactory(agency=invited_agency)
+    walked = list(Incident.objects.restrict(reader).filter(status=incident.status))
+
+    monkeypatch.setattr(querysets, "LIST_FROM_GRANTS", 3)
+    tasks.refresh_large_grant_holders()  # the lead's agency: 3 grants; the invited one: 2
+
+    among = Incident.objects.restrict(reader).filter(status=incident.status)
+    assert clause(reader).few and " UNION ALL " in str(among.query)
+    assert not clause(lead_user).few
+    assert " UNION ALL " not in str(Incident.objects.restrict(lead_user).query)
+    assert list(among) == walked == [second, incident]
+
+
 def test_an_agency_seeing_few_cases_searches_among_its_grants(
     thresholds, lead_user, incident, outsider
 ):
