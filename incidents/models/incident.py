@@ -72,6 +72,13 @@ class Incident(models.Model):
                 name="incident_real_updated_idx",
                 condition=models.Q(is_exercise=False),
             ),
+            # The exercises alone: the real list's count leaves their grants out
+            # (``visible_count``), which read the whole table to find them without it.
+            models.Index(
+                fields=["id"],
+                name="incident_exercise_idx",
+                condition=models.Q(is_exercise=True),
+            ),
             # Status / severity filters on the list and the dashboard's "open" panel.
             models.Index(fields=["status", "-updated_at"], name="incident_status_idx"),
             models.Index(fields=["lead_agency", "status"], name="incident_lead_status_idx"),
