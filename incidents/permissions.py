@@ -5,7 +5,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from incidents.choices import PARTICIPATION_PERMISSIONS, ROLES_FOR_ACTION, Action
 from incidents.models import Incident, IncidentGroupObjectPermission, IncidentUserObjectPermission
-from incidents.querysets import permission_exists
+from incidents.querysets import grants_changed, permission_exists
 
 
 def _permissions(codenames):
@@ -24,12 +24,14 @@ def grant_participation(incident, agency, role):
         )
         for permission in _permissions(PARTICIPATION_PERMISSIONS[role])
     )
+    grants_changed()
 
 
 def revoke_participation(incident, agency):
     IncidentGroupObjectPermission.objects.filter(
         content_object=incident, group_id=agency.group_id
     ).delete()
+    grants_changed()
 
 
 def grant_user(incident, user, actions=(Action.VIEW,)):
@@ -45,6 +47,7 @@ def grant_user(incident, user, actions=(Action.VIEW,)):
         for p in _permissions(codenames)
         if p.codename not in existing
     )
+    grants_changed()
 
 
 def held_actions_annotations(user):

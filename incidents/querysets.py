@@ -170,6 +170,19 @@ def forget_grant_holders():
     _grant_holders.update(until=0.0, held=None)
 
 
+GRANTS_VERSION_KEY = "incidents:grants-version"
+VISIBLE_COUNT_SECONDS = 60
+
+
+def grants_changed():
+    """Forget the kept counts of large holders once the change of grants is committed
+    (a count taken before the commit is then kept under the version it replaces)."""
+    from django.core.cache import cache
+    from django.db import transaction
+
+    transaction.on_commit(lambda: cache.set(GRANTS_VERSION_KEY, time.time_ns(), None))
+
+
 class HoldsIncidentPermission(models.Expression):
     """The SQL of ``permission_exists``, written out rather than built from querysets.
 
@@ -304,6 +317,24 @@ class IncidentQuerySet(models.QuerySet):
         if not _may_act(user, action):
             return 0
         permission_id = incident_permission_id(f"{Action(action).value}_incident")
+        held = group_grants(user.visibility_group_ids, permission_id)
+        if held is None or held < PROBE_FROM_GRANTS:
+            return self._count_grants(user, permission_id, real_only)
+        # Counting 200,000 grants costs 120-130 ms at 1,000,000 incidents: kept until a
+        # grant changes anywhere (``grants_changed``), and a minute at most.
+        from django.core.cache import cache
+
+        key = (
+            f"incidents:visible-count:{cache.get(GRANTS_VERSION_KEY, 0)}:"
+            f"{user.pk}:{permission_id}:{int(real_only)}"
+        )
+        counted = cache.get(key)
+        if counted is None:
+            counted = self._count_grants(user, permission_id, real_only)
+            cache.set(key, counted, VISIBLE_COUNT_SECONDS)
+        return counted
+
+    def _count_grants(self, user, permission_id, real_only):
         by_user = apps.get_model("incidents", "IncidentUserObjectPermission").objects.filter(
             user_id=user.pk, permission_id=permission_id
         )

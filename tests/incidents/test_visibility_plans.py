@@ -148,3 +148,19 @@ def test_the_list_pages_of_a_walked_search_are_those_of_the_sorted_one(searched,
 
     assert pages == [searched[:2], searched[2:4], searched[4:]]
     assert paginator.count == 5
+
+
+def test_a_large_holders_count_is_kept_until_a_grant_changes(
+    thresholds, lead_user, incident, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from incidents.permissions import revoke_participation
+
+    second = make_incident(lead_user, title="Second case")
+    tasks.refresh_large_grant_holders()  # lead_user's agency: 2 grants, a large holder
+    assert Incident.objects.visible_count(lead_user) == 2
+    with django_assert_num_queries(0):
+        assert Incident.objects.visible_count(lead_user) == 2
+
+    with django_capture_on_commit_callbacks(execute=True):
+        revoke_participation(second, lead_user.agency)
+    assert Incident.objects.visible_count(lead_user) == 1
