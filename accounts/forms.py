@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import authenticate
 from django.contrib.auth import forms as auth_forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
@@ -49,6 +50,36 @@ class ThrottledAuthenticationForm(auth_forms.AuthenticationForm):
                 self.request.lockout_explained = True
                 raise ValidationError(self.error_messages["throttled"], code="throttled") from None
             raise
+
+
+class ThrottledPasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's password change form whose current password is checked like a sign-in.
+
+    ``authenticate`` with the request lets django-axes count a wrong current password
+    and refuse once a limit is reached, so a session left open is no way around the
+    sign-in throttle to guess the password it was opened with.
+    """
+
+    error_messages = {
+        **auth_forms.PasswordChangeForm.error_messages,
+        "throttled": throttle.LOCKOUT_MESSAGE,
+    }
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        checked = authenticate(
+            self.request, username=self.user.get_username(), password=old_password
+        )
+        if checked is not None and checked.pk == self.user.pk:
+            return old_password
+        if getattr(self.request, "axes_locked_out", False):
+            self.request.lockout_explained = True
+            raise ValidationError(self.error_messages["throttled"], code="throttled")
+        raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
 
 
 class LocalisedPasswordResetForm(auth_forms.PasswordResetForm):

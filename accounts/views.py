@@ -21,7 +21,13 @@ from django.views.decorators.http import require_POST
 from django_countries import countries
 
 from accounts import actions, throttle
-from accounts.forms import AgencyUserFilterForm, AgencyUserForm, DirectoryFilterForm, ProfileForm
+from accounts.forms import (
+    AgencyUserFilterForm,
+    AgencyUserForm,
+    DirectoryFilterForm,
+    ProfileForm,
+    ThrottledPasswordChangeForm,
+)
 from accounts.models import Agency
 from coordination.audit import record
 from coordination.audit.choices import AuditAction
@@ -264,6 +270,11 @@ def agency_user_unlock(request, pk):
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = ThrottledPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
     def form_valid(self, form):
         form.user.audit_request = self.request
         return super().form_valid(form)

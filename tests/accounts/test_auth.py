@@ -135,6 +135,29 @@ class TestPasswordChange:
         lead_user.refresh_from_db()
         assert lead_user.check_password(TEST_PASSWORD)
 
+    def test_guessing_the_current_password_meets_the_sign_in_throttle(
+        self, settings, login, lead_user
+    ):
+        from axes.models import AccessAttempt
+
+        client = login(lead_user)
+        wrong = {
+            "old_password": "guess",
+            "new_password1": NEW_PASSWORD,
+            "new_password2": NEW_PASSWORD,
+        }
+        for _ in range(settings.AXES_FAILURE_LIMIT):
+            client.post(reverse("accounts:password_change"), wrong)
+        assert AccessAttempt.objects.filter(username=lead_user.username).exists()
+
+        right = {**wrong, "old_password": TEST_PASSWORD}
+        refused = client.post(reverse("accounts:password_change"), right)
+        assert refused.status_code == 200
+        assert "Too many failed sign-in attempts" in refused.content.decode()
+        assert refused.context["form"].errors["old_password"]
+        lead_user.refresh_from_db()
+        assert lead_user.check_password(TEST_PASSWORD)
+
     def test_anonymous_is_sent_to_login(self, client):
         response = client.get(reverse("accounts:password_change"))
         assert response.status_code == 302
