@@ -204,7 +204,7 @@ def write_entry(
     if settings.FEDERATION_NODE_NAME:
         from coordination.federation import replication
 
-        replication.publish_entry(entry, audience)
+        replication.publish_entry(entry)
     return entry
 
 

@@ -261,7 +261,7 @@ def apply_entry(peer, body, message):
         corrects=corrects,
         audience=audience,
     )
-    replication.publish_entry(entry, audience)
+    replication.publish_entry(entry)
 
 
 @handles(replication.INDICATOR, schema_version=replication.SCHEMA_VERSION)
@@ -307,7 +307,7 @@ def apply_indicator(peer, body, message):
         )
         if audience:
             indicator.audience.set(audience)
-    replication.publish_indicator(indicator, audience)
+    replication.publish_indicator(indicator)
 
 
 @handles(replication.EVIDENCE, schema_version=replication.SCHEMA_VERSION)

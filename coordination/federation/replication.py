@@ -250,13 +250,19 @@ def _with_audience(peers, make_body, audience_users, tlp):
     return [([peer], make_body(grouped.get(peer.name, []))) for peer in peers]
 
 
-def publish_entry(entry, audience=None):
+def _named(item):
+    """The named recipients of a TLP:RED item (none for any other label)."""
+    if item.tlp != TLP.RED:
+        return []
+    return list(item.audience.select_related("agency__node"))
+
+
+def publish_entry(entry):
     if not is_on():
         return 0
     incident = entry.incident
-    audience = list(entry.audience.all()) if audience is None else list(audience)
-    nodes = audience_by_node(audience) if entry.tlp == TLP.RED else {}
-    peers = destinations(incident, entry.origin_node, entry.tlp, nodes)
+    audience = _named(entry)
+    peers = destinations(incident, entry.origin_node, entry.tlp, audience_by_node(audience))
     sent = 0
     for group, body in _with_audience(
         peers, lambda names: entry_body(entry, names), audience, entry.tlp
@@ -265,13 +271,12 @@ def publish_entry(entry, audience=None):
     return sent
 
 
-def publish_indicator(indicator, audience=None):
+def publish_indicator(indicator):
     if not is_on():
         return 0
     incident = indicator.incident
-    audience = list(indicator.audience.all()) if audience is None else list(audience)
-    nodes = audience_by_node(audience) if indicator.tlp == TLP.RED else {}
-    peers = destinations(incident, indicator.origin_node, indicator.tlp, nodes)
+    audience = _named(indicator)
+    peers = destinations(incident, indicator.origin_node, indicator.tlp, audience_by_node(audience))
     sent = 0
     for group, body in _with_audience(
         peers, lambda names: indicator_body(indicator, names), audience, indicator.tlp

@@ -277,7 +277,7 @@ def add_indicator(
     )
     if audience:
         indicator.audience.set(audience)
-    replication.publish_indicator(indicator, audience)
+    replication.publish_indicator(indicator)
     events.indicator_added(incident, by, indicator, readers={by.pk, *(u.pk for u in audience)})
     _touch(incident)
     return indicator, True
@@ -387,7 +387,7 @@ def paste_indicators(
             [through(indicator_id=i.pk, user_id=u.pk) for i in added for u in audience]
         )
     for indicator in added:
-        replication.publish_indicator(indicator, audience)
+        replication.publish_indicator(indicator)
     readers = {i.pk: {by.pk, *(u.pk for u in audience)} for i in added}
     merged, to_update, fields = [], [], set()
     for indicator in existing.values():

@@ -470,3 +470,26 @@ def test_indicator_and_evidence_from_the_lead_node_are_kept_once(replica, remote
     (item,) = Evidence.objects.filter(incident=replica)
     assert item.sha256 == "b" * 64 and not item.has_file
     assert set(InboxMessage.objects.values_list("status", flat=True)) == {InboxStatus.APPLIED}
+
+
+def test_red_indicator_and_its_entry_go_only_to_the_node_of_its_named_recipient(
+    investigator, bka, remote
+):
+    spain = RemoteNode("es-node")
+    spain.register()
+    ccn = make_remote_agency(spain.peer, 3, "CCN", country="ES")
+    incident = make_incident(
+        investigator,
+        shared_with=[(bka, ParticipationRole.CONTRIBUTOR), (ccn, ParticipationRole.CONTRIBUTOR)],
+    )
+    hans = UserFactory(username="hans", agency=bka)
+    before_de, before_es = len(sent(remote.peer)), len(sent(spain.peer))
+
+    intel_actions.add_indicator(
+        incident, investigator, value="10.0.0.1", tlp=TLP.RED, audience=[hans]
+    )
+
+    to_de = sent(remote.peer)[before_de:]
+    assert [m.type for m in to_de] == ["incident.indicator", "incident.entry"]
+    assert all(m.body["audience"] == ["hans"] for m in to_de)
+    assert sent(spain.peer)[before_es:] == []
