@@ -493,3 +493,13 @@ def test_red_indicator_and_its_entry_go_only_to_the_node_of_its_named_recipient(
     assert [m.type for m in to_de] == ["incident.indicator", "incident.entry"]
     assert all(m.body["audience"] == ["hans"] for m in to_de)
     assert sent(spain.peer)[before_es:] == []
+
+
+def test_replica_page_names_the_lead_node_and_offers_no_status_change(replica, investigator, login):
+    response = login(investigator).get(f"/incidents/{replica.reference}/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "The lead agency's node (de-node) decides the status" in page
+    assert "CC-2026-000055" in page
+    assert f"/incidents/{replica.reference}/status/" not in page
