@@ -249,7 +249,8 @@ def share_incident(incident, agency, role, by):
     if replication:
         replication.publish_sharing(incident, peers_before)
     events.agency_invited(incident, by, participation)
-    alerts.incident_shared(incident, participation, by)
+    if not agency.node_id:  # an agency of another node learns of it from its own node
+        alerts.incident_shared(incident, participation, by)
     _record_participation(AuditAction.INCIDENT_SHARED, incident, by, agency, role)
     return participation
 

@@ -15,6 +15,7 @@ from django_countries import countries
 from coordination.federation import identity, replication
 from coordination.federation.handlers import BodyError, Refused, handles
 from coordination.federation.replication import find, find_agency, parse_time
+from incidents import alerts
 from incidents.choices import (
     PARTICIPATION_PERMISSIONS,
     TLP,
@@ -141,7 +142,13 @@ def _sync_participants(peer, incident, entries):
     for agency_id, (agency, role) in wanted.items():
         participation = present.get(agency_id)
         if participation is None:
-            Participation.objects.create(incident=incident, agency=agency, role=role)
+            participation = Participation.objects.create(
+                incident=incident, agency=agency, role=role
+            )
+            grant_participation(incident, agency, role)
+            if agency.node_id is None:  # this node's agency: its people learn of the case
+                alerts.incident_shared(incident, participation, replication.stand_in(peer.name))
+            continue
         elif participation.role != role:
             participation.role = role
             participation.save(update_fields=["role"])

@@ -503,3 +503,28 @@ def test_replica_page_names_the_lead_node_and_offers_no_status_change(replica, i
     assert "The lead agency's node (de-node) decides the status" in page
     assert "CC-2026-000055" in page
     assert f"/incidents/{replica.reference}/status/" not in page
+
+
+def test_the_invited_agencys_people_learn_of_the_case_from_their_own_node(
+    remote, post_message, bka, ofac, investigator
+):
+    from coordination.notifications.models import Notification
+
+    post_message(
+        remote.message(1, type="incident.state", stream=STREAM, body=state_from_de(ofac, bka))
+    )
+    post_message(
+        remote.message(2, type="incident.state", stream=STREAM, body=state_from_de(ofac, bka))
+    )
+
+    replica = Incident.objects.get(origin_node="de-node")
+    (notice,) = Notification.objects.filter(recipient=investigator, channel="app")
+    assert notice.link == replica.get_absolute_url()
+
+
+def test_inviting_a_remote_agency_notifies_no_one_from_this_node(investigator, bka, remote):
+    from coordination.notifications.models import Notification
+
+    make_incident(investigator, shared_with=[(bka, ParticipationRole.CONTRIBUTOR)])
+
+    assert not Notification.objects.exists()
