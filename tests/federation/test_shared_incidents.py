@@ -90,6 +90,14 @@ def test_status_change_sends_the_entry_and_the_new_state(investigator, bka, remo
     assert new[1].body["status"] == "investigating"
 
 
+def test_edited_details_reach_the_participating_nodes(investigator, bka, remote):
+    incident = make_incident(investigator, shared_with=[(bka, ParticipationRole.CONTRIBUTOR)])
+
+    actions.update_incident(incident, investigator, title="Botnet takedown, phase 2")
+
+    assert sent(remote.peer, "incident.state")[-1].body["title"] == "Botnet takedown, phase 2"
+
+
 def test_amber_strict_entry_never_leaves_the_node(investigator, bka, remote):
     incident = make_incident(investigator, shared_with=[(bka, ParticipationRole.CONTRIBUTOR)])
     before = len(sent())
