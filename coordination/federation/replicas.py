@@ -148,13 +148,10 @@ def _sync_participants(peer, incident, entries):
             grant_participation(incident, agency, role)
             if agency.node_id is None:  # this node's agency: its people learn of the case
                 alerts.incident_shared(incident, participation, replication.stand_in(peer.name))
-            continue
         elif participation.role != role:
             participation.role = role
             participation.save(update_fields=["role"])
-        else:
-            continue
-        grant_participation(incident, agency, role)
+            grant_participation(incident, agency, role)
 
 
 # Entries, indicators, evidence -----------------------------------------------------
