@@ -536,3 +536,22 @@ def test_inviting_a_remote_agency_notifies_no_one_from_this_node(investigator, b
     make_incident(investigator, shared_with=[(bka, ParticipationRole.CONTRIBUTOR)])
 
     assert not Notification.objects.exists()
+
+
+def test_api_refuses_status_and_invitations_on_a_replica_naming_the_lead_node(
+    replica, investigator, api_login
+):
+    client = api_login(investigator)
+
+    status = client.post(
+        f"/api/v1/incidents/{replica.reference}/status/", {"status": "investigating"}
+    )
+    invite = client.post(
+        f"/api/v1/incidents/{replica.reference}/participants/",
+        {"agency": replica.lead_agency_id, "role": "observer"},
+    )
+
+    for response in (status, invite):
+        assert response.status_code == 403
+        assert "de-node" in response.json()["detail"]
+    assert Incident.objects.get(pk=replica.pk).status == Status.OPEN
