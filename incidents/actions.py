@@ -59,6 +59,27 @@ def _require(user, incident, action):
         raise PermissionDenied(_("You may not %(action)s this incident.") % {"action": action})
 
 
+def require_lead_node(incident):
+    """A replica's status, details and sharing are decided on its lead's node."""
+    if incident.origin_node:
+        raise PermissionDenied(
+            _(
+                "This case is led by %(agency)s on the node %(node)s: its status, details and "
+                "sharing are decided there."
+            )
+            % {"agency": incident.lead_agency.name, "node": incident.origin_node}
+        )
+
+
+def _federation():
+    """The replication of shared cases, when this node federates (None otherwise: no cost)."""
+    if not settings.FEDERATION_NODE_NAME:
+        return None
+    from coordination.federation import replication
+
+    return replication
+
+
 def _check_detected_at(detected_at):
     if detected_at and detected_at > timezone.now() + timezone.timedelta(minutes=5):
         raise ValidationError({"detected_at": _("The detection time cannot be in the future.")})
@@ -94,6 +115,7 @@ def create_incident(by, **fields):
 @transaction.atomic
 def update_incident(incident, by, **changes):
     """Edit an incident's details; a timeline entry names what changed."""
+    require_lead_node(incident)
     _require(by, incident, Action.CHANGE)
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -102,12 +124,24 @@ def update_incident(incident, by, **changes):
     changed = [name for name, value in changes.items() if getattr(incident, name) != value]
     if not changed:
         return incident
+    replication = _federation()
+    if "tlp" in changed and replication and replication.shares_beyond(incident, changes["tlp"]):
+        raise ValidationError(
+            {
+                "tlp": _(
+                    "This case is shared with agencies on other nodes: it cannot be marked "
+                    "above TLP:AMBER. TLP:AMBER+STRICT and TLP:RED material stays on its node."
+                )
+            }
+        )
     for name in changed:
         setattr(incident, name, changes[name])
     incident.full_clean(exclude=["reference", "lead_agency", "created_by"])
     # Only the edited columns: a concurrent status change must not be overwritten.
     incident.save(update_fields=[*changed, "updated_at"])
     events.incident_edited(incident, by, changed)
+    if replication:
+        replication.publish_state(incident)
     return incident
 
 
@@ -120,6 +154,7 @@ def _check_quoted_text(field, text):
 @transaction.atomic
 def change_status(incident, by, new_status, reason=""):
     """Move the incident along its workflow by compare-and-swap on the status."""
+    require_lead_node(incident)
     _require(by, incident, Action.CHANGE)
     new_status = Status(new_status)
     old_status = Status(incident.status)
@@ -142,6 +177,8 @@ def change_status(incident, by, new_status, reason=""):
         raise ConcurrentChange()
     incident.status, incident.updated_at = new_status, now
     events.status_changed(incident, by, old_status, new_status, reason)
+    if replication := _federation():
+        replication.publish_state(incident)
     return incident
 
 
@@ -163,7 +200,11 @@ def _record_participation(action, incident, by, agency, role=None):
 
 @transaction.atomic
 def share_incident(incident, agency, role, by):
-    """Invite ``agency`` onto the case as contributor or observer."""
+    """Invite ``agency`` onto the case as contributor or observer.
+
+    An agency of another node gets the case on its node (coordination.federation).
+    """
+    require_lead_node(incident)
     _require(by, incident, Action.SHARE)
     role = ParticipationRole(role)
     if role == ParticipationRole.LEAD:
@@ -172,6 +213,18 @@ def share_incident(incident, agency, role, by):
         )
     if not agency.is_active:
         raise ValidationError({"agency": _("%(agency)s is no longer active.") % {"agency": agency}})
+    replication = _federation()
+    if agency.node_id and (replication is None or not replication.may_share_with(incident)):
+        raise ValidationError(
+            {
+                "agency": _(
+                    "%(agency)s is on another node: only a case marked TLP:AMBER or lower is "
+                    "shared there (TLP:AMBER+STRICT and TLP:RED material stays on its node)."
+                )
+                % {"agency": agency.name}
+            }
+        )
+    peers_before = replication.participant_peers(incident) if replication else ()
     if Participation.objects.filter(incident=incident, agency=agency).exists():
         raise ValidationError(
             {
@@ -193,8 +246,11 @@ def share_incident(incident, agency, role, by):
         ) from exc
     grant_participation(incident, agency, role)
     Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
+    if replication:
+        replication.publish_sharing(incident, peers_before)
     events.agency_invited(incident, by, participation)
-    alerts.incident_shared(incident, participation, by)
+    if not agency.node_id:  # an agency of another node learns of it from its own node
+        alerts.incident_shared(incident, participation, by)
     _record_participation(AuditAction.INCIDENT_SHARED, incident, by, agency, role)
     return participation
 
@@ -203,6 +259,7 @@ def share_incident(incident, agency, role, by):
 def change_participation_role(participation, role, by):
     """Switch a non-lead participant between contributor and observer."""
     incident = participation.incident
+    require_lead_node(incident)
     _require(by, incident, Action.SHARE)
     role = ParticipationRole(role)
     if participation.role == ParticipationRole.LEAD or role == ParticipationRole.LEAD:
@@ -213,6 +270,8 @@ def change_participation_role(participation, role, by):
     participation.role = role
     participation.save(update_fields=["role"])
     grant_participation(incident, participation.agency, role)
+    if replication := _federation():
+        replication.publish_state(incident)
     events.participation_role_changed(incident, by, participation, old_role)
     _record_participation(
         AuditAction.PARTICIPATION_CHANGED, incident, by, participation.agency, role
@@ -224,14 +283,19 @@ def change_participation_role(participation, role, by):
 def remove_participation(participation, by, reason=""):
     """Remove an invited agency: its users lose sight of the case at once."""
     incident = participation.incident
+    require_lead_node(incident)
     _require(by, incident, Action.SHARE)
     if participation.role == ParticipationRole.LEAD:
         raise ValidationError({"agency": _("The lead agency cannot be removed from its incident.")})
     _check_quoted_text("reason", reason or "")
     agency = participation.agency
+    replication = _federation()
+    peers_before = replication.participant_peers(incident) if replication else ()
     revoke_participation(incident, agency)
     participation.delete()
     Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
+    if replication:
+        replication.publish_sharing(incident, peers_before)
     events.agency_removed(incident, by, agency, (reason or "").strip())
     _record_participation(AuditAction.PARTICIPATION_REMOVED, incident, by, agency)
 
@@ -336,6 +400,10 @@ def _entry_errors(incident, by, body, tlp, occurred_at, corrects, audience):
             errors["corrects"] = _(
                 "Only notes can be corrected; Concord's own entries record what happened."
             )
+        elif corrects.origin_node:
+            errors["corrects"] = _(
+                "This entry was written on the node %(node)s: it is corrected there."
+            ) % {"node": corrects.origin_node}
         elif TLP.rank(tlp) < TLP.rank(corrects.tlp):
             errors["tlp"] = _("A correction cannot be marked lower than the entry it corrects.")
     return errors

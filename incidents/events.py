@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -197,6 +198,59 @@ def write_entry(
     if subject is not None:
         entry.subject_type = ContentType.objects.get_for_model(subject)
         entry.subject_id = str(subject.pk)
+    entry.save()
+    if audience:
+        entry.audience.set(audience)
+    if settings.FEDERATION_NODE_NAME:
+        from coordination.federation import replication
+
+        replication.publish_entry(entry)
+    return entry
+
+
+def replicated_entry(
+    incident,
+    *,
+    origin_node,
+    origin_id,
+    kind,
+    body,
+    event,
+    params,
+    tlp,
+    occurred_at,
+    recorded_at,
+    author_name,
+    author_agency,
+    corrects=None,
+    audience=(),
+):
+    """Append an entry written on another node, as that node sent it (no local author).
+
+    An event this node cannot draw from the parameters it came with is kept as its text.
+    """
+    if event:
+        try:
+            event_text(event, params)
+        except (KeyError, TypeError, ValueError):
+            event, params = "", {}
+    entry = TimelineEntry(
+        incident=incident,
+        origin_node=origin_node,
+        origin_id=origin_id,
+        occurred_at=occurred_at,
+        recorded_at=recorded_at,
+        author=None,
+        author_name=author_name or origin_node,
+        author_agency=author_agency,
+        kind=kind,
+        body=body,
+        body_html=render_markdown(body),
+        tlp=tlp,
+        corrects=corrects,
+        event=event,
+        params=params,
+    )
     entry.save()
     if audience:
         entry.audience.set(audience)

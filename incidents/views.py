@@ -99,8 +99,10 @@ def _visible_incident(request, reference, *, count_entries=False):
         raise Http404(_("No such incident.")) from exc
 
 
-def _require(allowed, action):
+def _require(allowed, action, incident=None):
     if action not in allowed:
+        if incident is not None and action in (Action.CHANGE, Action.SHARE):
+            actions.require_lead_node(incident)  # a replica: say where it is decided
         raise PermissionDenied(_("You may not do this on this incident."))
 
 
@@ -455,7 +457,7 @@ def timeline_more(request, reference):
 def status_change(request, reference):
     incident = _visible_incident(request, reference)
     allowed = allowed_actions(request.user, incident)
-    _require(allowed, Action.CHANGE)
+    _require(allowed, Action.CHANGE, incident)
     form = StatusChangeForm(request.POST, incident=incident)
     if form.is_valid():
         try:
@@ -548,7 +550,7 @@ def _timeline_add(request, incident, allowed):
 def tag_add(request, reference):
     incident = _visible_incident(request, reference)
     allowed = allowed_actions(request.user, incident)
-    _require(allowed, Action.CHANGE)
+    _require(allowed, Action.CHANGE, incident)
     form = TagForm(request.POST)
     if form.is_valid():
         try:
@@ -578,7 +580,7 @@ def tag_remove(request, reference, pk):
 def participant_invite(request, reference):
     incident = _visible_incident(request, reference)
     allowed = allowed_actions(request.user, incident)
-    _require(allowed, Action.SHARE)
+    _require(allowed, Action.SHARE, incident)
     form = InviteForm(request.POST, incident=incident)
     if form.is_valid():
         agency = form.cleaned_data["agency"]
@@ -603,7 +605,7 @@ def _participation(incident, pk):
 def participant_remove(request, reference, pk):
     incident = _visible_incident(request, reference)
     allowed = allowed_actions(request.user, incident)
-    _require(allowed, Action.SHARE)
+    _require(allowed, Action.SHARE, incident)
     participation = _participation(incident, pk)
     form = RemoveParticipationForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
@@ -624,7 +626,7 @@ def participant_remove(request, reference, pk):
 def participant_role(request, reference, pk):
     incident = _visible_incident(request, reference)
     allowed = allowed_actions(request.user, incident)
-    _require(allowed, Action.SHARE)
+    _require(allowed, Action.SHARE, incident)
     participation = _participation(incident, pk)
     form = ParticipationRoleForm(request.POST)
     if not form.is_valid():

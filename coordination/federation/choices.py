@@ -13,3 +13,4 @@ class InboxStatus(models.TextChoices):
     APPLIED = "applied", _("Applied")
     IGNORED = "ignored", _("Ignored (type unknown to this node)")
     FAILED = "failed", _("Failed to apply")
+    REFUSED = "refused", _("Refused (the sender has no authority for it)")

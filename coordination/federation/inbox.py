@@ -11,7 +11,7 @@ from coordination.audit.choices import AuditAction
 from coordination.audit.recorder import record
 from coordination.federation import identity, protocol
 from coordination.federation.choices import InboxStatus, PeerState
-from coordination.federation.handlers import BodyError, handler_of
+from coordination.federation.handlers import BodyError, Refused, handler_of
 from coordination.federation.models import InboxMessage, InboxStream, Peer
 from coordination.federation.protocol import ProtocolError
 
@@ -161,6 +161,18 @@ def _apply(peer, message):
             status=InboxStatus.FAILED, error=str(exc)[:2000]
         )
         return False
+    except Refused as exc:
+        logger.warning("federation: %s from %s refused: %s", message.type, peer, exc)
+        InboxMessage.objects.filter(pk=message.pk).update(
+            status=InboxStatus.REFUSED, error=str(exc)[:2000], applied_at=timezone.now()
+        )
+        record(
+            AuditAction.MESSAGE_REFUSED,
+            object_type="peer",
+            object_ref=peer.name,
+            details={"message_id": str(message.message_id), "type": message.type,
+                     "stream": message.stream, "seq": message.seq, "reason": str(exc)},
+        )  # fmt: skip
     return True
 
 

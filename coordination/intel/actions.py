@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coordination.federation import replication
 from coordination.intel import alerts, events
 from coordination.intel.choices import IndicatorType
 from coordination.intel.correlation import hidden_owner_incidents
@@ -276,6 +277,7 @@ def add_indicator(
     )
     if audience:
         indicator.audience.set(audience)
+    replication.publish_indicator(indicator)
     events.indicator_added(incident, by, indicator, readers={by.pk, *(u.pk for u in audience)})
     _touch(incident)
     return indicator, True
@@ -384,6 +386,8 @@ def paste_indicators(
         through.objects.bulk_create(
             [through(indicator_id=i.pk, user_id=u.pk) for i in added for u in audience]
         )
+    for indicator in added:
+        replication.publish_indicator(indicator)
     readers = {i.pk: {by.pk, *(u.pk for u in audience)} for i in added}
     merged, to_update, fields = [], [], set()
     for indicator in existing.values():

@@ -7,9 +7,10 @@ from django.utils.translation import gettext_lazy as _
 from coordination.intel.choices import IndicatorType
 from coordination.intel.querysets import IndicatorQuerySet
 from incidents.choices import TLP
+from incidents.models.origin import Replicated
 
 
-class Indicator(models.Model):
+class Indicator(Replicated):
     """An observable of an incident, stored in normalised form.
 
     Correlation looks up ``(type, value)`` across incidents: keep ``value``
@@ -89,6 +90,7 @@ class Indicator(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
+            *Replicated.Meta.constraints,
             models.UniqueConstraint(
                 fields=["incident", "type", "value"], name="indicator_unique_per_incident"
             ),

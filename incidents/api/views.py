@@ -129,13 +129,19 @@ class IncidentRestrictedMixin(APIViewMixin):
             return queryset.get(reference=reference)
         except Incident.DoesNotExist:
             pass
-        if (
-            action != Action.VIEW
-            and self.restricted_incidents(Action.VIEW).filter(reference=reference).exists()
-        ):
-            raise exceptions.PermissionDenied(
-                _("You may not %(action)s this incident.") % {"action": Action(action).label}
+        if action != Action.VIEW:
+            visible = (
+                self.restricted_incidents(Action.VIEW)
+                .filter(reference=reference)
+                .select_related("lead_agency")
+                .first()
             )
+            if visible is not None:
+                if action in (Action.CHANGE, Action.SHARE):
+                    actions.require_lead_node(visible)  # a replica: say where it is decided
+                raise exceptions.PermissionDenied(
+                    _("You may not %(action)s this incident.") % {"action": Action(action).label}
+                )
         raise Http404
 
 

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Agency
+from coordination.federation import replication
 from incidents.choices import TLP, Action, ParticipationRole
 from incidents.evidence import alerts, chain, events, storage
 from incidents.evidence.choices import (
@@ -270,6 +271,7 @@ def _create(incident, by, typed, stored, upload, fields):
     if evidence.seal_number:
         evidence.is_sealed = True
     evidence.save(update_fields=["custody_length", "custody_head", "is_sealed", "updated_at"])
+    replication.publish_evidence(evidence)
     events.evidence_logged(evidence, by)
     return evidence
 

@@ -14,13 +14,14 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.evidence.choices import CustodyAction, EvidenceKind, EvidenceStatus
 from incidents.evidence.querysets import CustodyEventQuerySet, EvidenceQuerySet
+from incidents.models.origin import Replicated
 
 sha256_validator = RegexValidator(
     r"^[0-9a-f]{64}$", _("A SHA-256 is 64 hexadecimal characters (0-9, a-f).")
 )
 
 
-class Evidence(models.Model):
+class Evidence(Replicated):
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.PROTECT, related_name="evidence"
     )
@@ -87,6 +88,7 @@ class Evidence(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("evidence item")
         verbose_name_plural = _("evidence items")
+        constraints = Replicated.Meta.constraints
         indexes = [
             # Incident page panel and the per-incident list: newest first.
             models.Index(fields=["incident", "-created_at", "-id"], name="evidence_incident_idx"),

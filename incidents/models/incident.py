@@ -6,10 +6,11 @@ from django_countries.fields import CountryField
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from incidents.choices import TLP, Category, Severity, Status
+from incidents.models.origin import Replicated
 from incidents.querysets import IncidentQuerySet
 
 
-class Incident(models.Model):
+class Incident(Replicated):
     reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=200)
     summary = models.TextField(_("summary"), blank=True)
@@ -53,11 +54,14 @@ class Incident(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # A replica's reference on its lead's node (its own reference is this node's).
+    origin_reference = models.CharField(max_length=20, blank=True, editable=False)
 
     objects = IncidentQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated_at", "-pk"]
+        constraints = Replicated.Meta.constraints
         permissions = [
             ("contribute_incident", "Can add timeline entries, evidence and indicators"),
             ("share_incident", "Can invite and remove participating agencies"),

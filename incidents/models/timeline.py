@@ -8,10 +8,11 @@ from django.utils.translation import gettext_lazy as _
 
 from incidents.choices import TLP, TimelineKind
 from incidents.markdown import excerpt
+from incidents.models.origin import Replicated
 from incidents.querysets import TimelineQuerySet
 
 
-class TimelineEntry(models.Model):
+class TimelineEntry(Replicated):
     """One line of a case's history. Append-only: never edited, never deleted.
 
     A correction is a new entry whose ``corrects`` points at the one it corrects.
@@ -73,6 +74,7 @@ class TimelineEntry(models.Model):
     class Meta:
         ordering = ["-occurred_at", "-pk"]
         verbose_name_plural = _("timeline entries")
+        constraints = Replicated.Meta.constraints
         indexes = [
             # Incident page: the case's timeline, newest first.
             models.Index(fields=["incident", "-occurred_at", "-id"], name="timeline_incident_idx"),

@@ -153,3 +153,46 @@ def wait_for(check, limit=60, what="the condition"):
             return value
         time.sleep(0.5)
     raise AssertionError(f"{what} did not happen within {limit} s")
+
+
+AGENCY = (
+    "from accounts.models import Agency; "
+    "Agency.objects.create(name={name!r}, short_name={short!r}, country={country!r}, "
+    "kind='police', mailbox={mailbox!r}, is_24_7_contact=True)"
+)
+
+
+def start_nodes(db, prefix, tmp_path, specs):
+    """Live nodes, one per ``(node name, agency name, short name, country)``, each with its
+    key and its one agency; the caller stops them and drops their databases (``names``)."""
+    names = [f"{prefix}_node_{n}" for n in range(len(specs))]
+    create_databases(db, names)
+    first = Node(specs[0][0], names[0], tmp_path / "n0", db)
+    first.manage("migrate", "-v0", timeout=300)
+    for name in names[1:]:
+        copy_database(db, names[0], name)
+    nodes = [first] + [
+        Node(spec[0], name, tmp_path / f"n{n}", db)
+        for n, (spec, name) in enumerate(zip(specs[1:], names[1:], strict=True), start=1)
+    ]
+    for node, (_node_name, agency, short, country) in zip(nodes, specs, strict=True):
+        node.manage("federation_key", "--generate")
+        node.manage(
+            "shell", "-c",
+            AGENCY.format(name=agency, short=short, country=country,
+                          mailbox=f"{short.lower()}@example.org"),
+        )  # fmt: skip
+    try:
+        for node in nodes:
+            node.start()
+    except BaseException:
+        for node in nodes:
+            node.stop()
+        raise
+    return nodes, names
+
+
+def add_peers(a, b):
+    """Each node adds the other by its fingerprint, as their admins would."""
+    a.manage("federation_add_peer", b.base_url, b.document()["fingerprint"])
+    b.manage("federation_add_peer", a.base_url, a.document()["fingerprint"])

@@ -1,0 +1,245 @@
+"""Three live nodes (own databases, web servers, workers) work one case: fr-node leads it and
+invites an agency of de-node (contributor) and one of es-node (observer). What each side
+writes reaches the others through the lead's node; the databases converge; TLP:AMBER+STRICT
+and TLP:RED material never reaches a node it must not; de-node's user cannot decide status
+or sharing."""
+
+import json
+
+import pytest
+
+from tests.conftest import services_required
+from tests.federation.live import (
+    add_peers,
+    drop_databases,
+    postgres_settings,
+    start_nodes,
+    wait_for,
+)
+
+pytestmark = [pytest.mark.federation, pytest.mark.postgres]
+
+SPECS = [
+    ("fr-node", "OFAC Cybercriminalité", "OFAC", "FR"),
+    ("de-node", "BKA Cybercrime", "BKA-CC", "DE"),
+    ("es-node", "CCN-CERT", "CCN", "ES"),
+]
+
+PRELUDE = """
+import json
+from django.core.exceptions import PermissionDenied
+from accounts.models import Agency, User
+from coordination.intel import actions as intel
+from incidents import actions
+from incidents.models import Incident
+"""
+
+USER = (
+    "User.objects.create_user({username!r}, password='x', agency=Agency.objects.get("
+    "short_name={short!r}, node__isnull=True), role='investigator')\n"
+)
+
+LEAD_FILES_AND_SHARES = (
+    PRELUDE
+    + """
+lena, marc = User.objects.get(username='lena'), User.objects.get(username='marc')
+case = actions.create_incident(
+    lena, title='Botnet takedown', summary='C2 servers in three countries.',
+    category='malicious-code', severity='high', tlp='amber')
+actions.add_timeline_entry(case, lena, 'Written before sharing')
+bka = Agency.objects.get(short_name='BKA-CC', node__name='de-node')
+ccn = Agency.objects.get(short_name='CCN', node__name='es-node')
+actions.share_incident(case, bka, 'contributor', lena)
+actions.share_incident(case, ccn, 'observer', lena)
+actions.add_timeline_entry(case, lena, 'Shared note from Paris')
+actions.add_timeline_entry(case, lena, 'strict-secret source', tlp='amber+strict')
+actions.add_timeline_entry(case, lena, 'red-secret for Marc', tlp='red', audience=[marc])
+intel.add_indicator(case, lena, value='C2.Example')
+intel.add_indicator(case, lena, value='strict.example', tlp='amber+strict')
+print(json.dumps({'id': case.pk}))
+"""
+)
+
+REPLICA_WORK = (
+    PRELUDE
+    + """
+case = Incident.objects.get(origin_node='fr-node', origin_id={case_id})
+hans = User.objects.get(username='hans')
+actions.add_timeline_entry(case, hans, 'Note from Wiesbaden')
+intel.add_indicator(case, hans, value='203.0.113.7')
+refusals = []
+gn = Agency.objects.create(name='GN', short_name='GN', country='DE', kind='police')
+for attempt in (
+    lambda: actions.change_status(case, hans, 'investigating'),
+    lambda: actions.share_incident(case, gn, 'observer', hans),
+):
+    try:
+        attempt()
+        refusals.append('allowed')
+    except PermissionDenied as exc:
+        refusals.append(str(exc))
+print(json.dumps(refusals))
+"""
+)
+
+LEAD_CHANGES_STATUS = (
+    PRELUDE
+    + """
+case = Incident.objects.get(pk={case_id})
+actions.change_status(case, User.objects.get(username='lena'), 'investigating')
+"""
+)
+
+# Entries, indicators and participants of the case, named the same way on every node: by the
+# node where each was written and its id there.
+ENTRIES = """
+SELECT CASE WHEN e.origin_node = '' THEN %s ELSE e.origin_node END,
+       COALESCE(e.origin_id, e.id), e.body, e.tlp
+FROM incidents_timelineentry e WHERE e.incident_id = %s ORDER BY e.id
+"""
+INDICATORS = "SELECT value FROM intel_indicator WHERE incident_id = %s ORDER BY value"
+PARTICIPANTS = """
+SELECT COALESCE(p.name, %s), a.short_name, pa.role
+FROM incidents_participation pa JOIN accounts_agency a ON a.id = pa.agency_id
+LEFT JOIN federation_peer p ON p.id = a.node_id WHERE pa.incident_id = %s
+"""
+
+
+@pytest.fixture
+def three_nodes(tmp_path, worker_id):
+    db = postgres_settings()
+    if db is None:
+        if services_required():
+            pytest.fail("The live federation test needs PostgreSQL (DATABASE_URL) in CI.")
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
+    nodes, names = [], [f"{db['NAME']}_{worker_id}_shared_node_{n}" for n in range(3)]
+    try:
+        nodes, names = start_nodes(db, f"{db['NAME']}_{worker_id}_shared", tmp_path, SPECS)
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()
+        drop_databases(db, names)
+
+
+def run(node, code):
+    """Run ``code`` in the node's shell; the JSON it prints last."""
+    return json.loads(node.manage("shell", "-c", code).strip().splitlines()[-1])
+
+
+def case_on(node, lead_id):
+    if node.name == "fr-node":
+        return lead_id
+    rows = node.query(
+        "SELECT id FROM incidents_incident WHERE origin_node = 'fr-node' AND origin_id = %s",
+        lead_id,
+    )
+    return rows[0][0] if rows else None
+
+
+def entries(node, case_id):
+    return node.query(ENTRIES, node.name, case_id)
+
+
+def test_a_case_shared_across_three_nodes_is_worked_on_each_and_converges(three_nodes):
+    fr, de, es = three_nodes
+    for a, b in ((fr, de), (fr, es), (de, es)):
+        add_peers(a, b)
+    for node in three_nodes:
+        wait_for(
+            lambda node=node: (
+                node.query(
+                    "SELECT count(*) FROM accounts_agency WHERE node_id IS NOT NULL AND is_active"
+                )[0][0]
+                == 2
+            ),
+            what=f"the directories of the other nodes on {node.name}",
+        )
+    fr.manage("shell", "-c", PRELUDE + USER.format(username="lena", short="OFAC")
+              + USER.format(username="marc", short="OFAC"))  # fmt: skip
+    de.manage("shell", "-c", PRELUDE + USER.format(username="hans", short="BKA-CC"))
+
+    # Given a case filed on fr-node and shared with an agency of de-node and of es-node
+    lead_id = run(fr, LEAD_FILES_AND_SHARES)["id"]
+    on_de = wait_for(lambda: case_on(de, lead_id), what="the replica on de-node")
+    on_es = wait_for(lambda: case_on(es, lead_id), what="the replica on es-node")
+    wait_for(
+        lambda: any("Shared note" in row[2] for row in entries(es, on_es)),
+        what="the lead's note on es-node",
+    )
+
+    # When de-node's investigator works in the replica
+    refusals = run(de, REPLICA_WORK.format(case_id=lead_id))
+
+    # Then status and sharing are refused there, naming the lead's node
+    assert len(refusals) == 2 and all("fr-node" in text for text in refusals), refusals
+    # and what was written on de-node reaches fr-node and, through it, es-node
+    for node, case_id in ((fr, lead_id), (es, on_es)):
+        wait_for(
+            lambda node=node, case_id=case_id: (
+                {"Note from Wiesbaden"} <= {row[2] for row in entries(node, case_id)}
+            ),
+            what=f"de-node's note on {node.name}",
+        )
+        wait_for(
+            lambda node=node, case_id=case_id: ("203.0.113.7",) in node.query(INDICATORS, case_id),
+            what=f"de-node's indicator on {node.name}",
+        )
+
+    # When the lead changes the status
+    fr.manage("shell", "-c", LEAD_CHANGES_STATUS.format(case_id=lead_id))
+    for node, case_id in ((de, on_de), (es, on_es)):
+        wait_for(
+            lambda node=node, case_id=case_id: (
+                node.query("SELECT status FROM incidents_incident WHERE id = %s", case_id)
+                == [("investigating",)]
+            ),
+            what=f"the new status on {node.name}",
+        )
+    # Then the databases hold the same case, but for what may not leave fr-node
+    on_fr = [row for row in entries(fr, lead_id) if row[3] not in ("amber+strict", "red")]
+    assert {row[2] for row in entries(fr, lead_id)} - {row[2] for row in on_fr} >= {
+        "strict-secret source",
+        "red-secret for Marc",
+    }
+    for node, case_id in ((de, on_de), (es, on_es)):
+        wait_for(
+            lambda node=node, case_id=case_id: len(entries(node, case_id)) == len(on_fr),
+            what=f"{node.name}'s timeline to catch up",
+        )
+    for node, case_id in ((de, on_de), (es, on_es)):
+        assert sorted(entries(node, case_id)) == sorted(on_fr), node.name
+        assert node.query(INDICATORS, case_id) == [("203.0.113.7",), ("c2.example",)]
+        assert sorted(node.query(PARTICIPANTS, node.name, case_id)) == sorted(
+            fr.query(PARTICIPANTS, fr.name, lead_id)
+        )
+        # Nothing kept home reached the node: not in its tables, not in its inbox.
+        for table, column in (
+            ("incidents_timelineentry", "body"),
+            ("intel_indicator", "value"),
+            ("federation_inboxmessage", "body::text"),
+        ):
+            leaked = node.query(
+                f"SELECT count(*) FROM {table} WHERE {column} LIKE %s OR {column} LIKE %s",
+                "%strict%",
+                "%red-secret%",
+            )
+            assert leaked == [(0,)], (node.name, table)
+        assert node.query(
+            "SELECT count(*) FROM federation_inboxmessage WHERE status <> 'applied'"
+        ) == [(0,)]
+    # In the order the lead's node sent them: de-node's replica of fr-node's entries was
+    # written in the order of fr-node's stream to it.
+    sent_to_de = [
+        row[0]
+        for row in fr.query(
+            "SELECT (m.body->'entry'->>'id')::int FROM federation_outboxmessage m "
+            "JOIN federation_peer p ON p.id = m.peer_id "
+            "WHERE p.name = 'de-node' AND m.type = 'incident.entry' ORDER BY m.seq"
+        )
+    ]
+    applied_on_de = [row[1] for row in entries(de, on_de) if row[0] == "fr-node"]
+    assert applied_on_de == sent_to_de
+    assert fr.query("SELECT status FROM incidents_incident WHERE id = %s", lead_id) == [
+        ("investigating",)
+    ]
