@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_agency_node'),
-        ('incidents', '0012_replicas'),
+        ('incidents', '0013_replicas'),
         ('intel', '0007_indicator_more_hash_types'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0005_agency_node'),
         ('contenttypes', '0002_remove_content_type_name'),
-        ('incidents', '0011_incident_archived_at'),
+        ('incidents', '0012_exercises_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
