@@ -37,8 +37,14 @@ class IdFilter(django_filters.NumberFilter):
 
 class IncidentFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"))
-    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices, label=_("Severity"))
+    # Columns of the incident itself: no join, so no duplicate rows. django-filter's
+    # default DISTINCT would sort every matching row (all columns) before the page.
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, label=_("Status"), distinct=False
+    )
+    severity = django_filters.MultipleChoiceFilter(
+        choices=Severity.choices, label=_("Severity"), distinct=False
+    )
     category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Category"))
     tlp = django_filters.ChoiceFilter(choices=TLP.choices, label=_("TLP"))
     country = django_filters.ChoiceFilter(

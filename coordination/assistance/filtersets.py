@@ -25,7 +25,11 @@ class RequestFilterSet(django_filters.FilterSet):
     direction = django_filters.ChoiceFilter(
         choices=DIRECTIONS, method="filter_direction", label=_("Direction")
     )
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices, label=_("Status"))
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices,
+        label=_("Status"),
+        distinct=False,  # a column of the row
+    )
     legal_basis = django_filters.ChoiceFilter(choices=LegalBasis.choices, label=_("Legal basis"))
     country = django_filters.ChoiceFilter(
         choices=CountryChoices(),

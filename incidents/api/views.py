@@ -209,6 +209,8 @@ class IncidentViewSet(
             self.paginator.known_count = Incident.objects.visible_count(
                 self.request.user, real_only=True
             )
+        elif self.action == "list":
+            self.paginator.known_count = queryset.hashing_grants().count()
         return super().paginate_queryset(queryset)
 
     def _narrowed(self):

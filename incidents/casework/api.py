@@ -90,7 +90,11 @@ class TaskMoveSerializer(serializers.Serializer):
 
 
 class TaskFilterSet(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=TaskStatus.choices, label=_("Status"))
+    status = django_filters.MultipleChoiceFilter(
+        choices=TaskStatus.choices,
+        label=_("Status"),
+        distinct=False,  # a column of the row
+    )
     assignee = IdFilter(field_name="assignee_id", label=_("Assignee id"))
 
     class Meta:

@@ -164,3 +164,24 @@ def test_a_large_holders_count_is_kept_until_a_grant_changes(
     with django_capture_on_commit_callbacks(execute=True):
         revoke_participation(second, lead_user.agency)
     assert Incident.objects.visible_count(lead_user) == 1
+
+
+def test_a_large_holders_count_hashes_the_grants_and_counts_the_same(
+    thresholds, lead_user, incident
+):
+    make_incident(lead_user, title="Second case")
+    tasks.refresh_large_grant_holders()
+    listed = Incident.objects.restrict(lead_user).filter(status=incident.status)
+    counted = listed.hashing_grants()
+    assert "OFFSET 0" in str(listed.query) and "OFFSET 0" not in str(counted.query)
+    assert counted.count() == listed.count() == 2
+
+
+def test_status_and_severity_filters_add_no_distinct(lead_user):
+    from incidents.filtersets import IncidentFilterSet
+
+    filtered = IncidentFilterSet(
+        {"status": ["new", "investigating"], "severity": ["high"]},
+        queryset=Incident.objects.restrict(lead_user),
+    ).qs
+    assert "DISTINCT" not in str(filtered.query)
