@@ -41,6 +41,35 @@ class Pagination(PageNumberPagination):
         super().__init__()
         # A view that can count its rows more cheaply than ``COUNT(*)`` sets this first.
         self.known_count = None
+        # True when ``known_count`` is a floor: there are more rows than ``count`` says.
+        self.count_capped = False
+
+    def capped_count(self, queryset, request, floor):
+        """Count ``queryset`` only as far as needed: at least ``floor`` rows, and past the
+        requested page, so a next page is always offered while there is one. Sets the
+        count and ``count_capped``."""
+        try:
+            page = max(1, int(request.query_params.get(self.page_query_param) or 1))
+        except ValueError:
+            page = 1
+        limit = max(floor, (page + 1) * self.get_page_size(request))
+        counted = queryset.order_by()[: limit + 1].count()
+        self.known_count, self.count_capped = min(counted, limit), counted > limit
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data["count_capped"] = self.count_capped
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        described = super().get_paginated_response_schema(schema)
+        described["properties"]["count_capped"] = {
+            "type": "boolean",
+            "example": False,
+            "description": "True when there are more rows than count says (a large "
+            "filtered list is counted only so far).",
+        }
+        return described
 
     def get_page_size(self, request):
         """``page_size`` as asked, at most ``max_page_size``; anything but a positive

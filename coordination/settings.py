@@ -553,6 +553,9 @@ CACHE_KEY_SCOPE = env.str("CACHE_KEY_SCOPE", default="")
 AUDIT_BUFFER_KEY = env.str("AUDIT_BUFFER_KEY", default="concord:audit:pending")
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=3 * 365)
 AUDIT_PAGE_SIZE = 50
+# A filtered API list of incidents is counted this far (or just past the page asked),
+# then its response says "count_capped": an exact count would read every match.
+API_COUNT_LIMIT = env.int("API_COUNT_LIMIT", default=1_000)
 
 LOGGING = {
     "version": 1,

@@ -7,6 +7,7 @@ incident. What the caller may not see answers 404; what they see but may not do
 answers 403. Writes go through ``incidents.actions``.
 """
 
+from django.conf import settings
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -210,7 +211,9 @@ class IncidentViewSet(
                 self.request.user, real_only=True
             )
         elif self.action == "list":
-            self.paginator.known_count = queryset.hashing_grants().count()
+            # A filtered list is counted as far as API_COUNT_LIMIT (or past the page
+            # asked), then said to hold more: an exact count reads every match.
+            self.paginator.capped_count(queryset, self.request, settings.API_COUNT_LIMIT)
         return super().paginate_queryset(queryset)
 
     def _narrowed(self):

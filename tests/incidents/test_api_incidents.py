@@ -96,6 +96,21 @@ class TestList:
         assert len(body["results"]) == 2
         assert body["next"]
 
+    def test_a_filtered_list_is_counted_so_far_and_says_so(self, settings, api_login, lead_user):
+        settings.API_COUNT_LIMIT = 3
+        for n in range(6):
+            make_incident(lead_user, title=f"Incident {n}")
+        client = api_login(lead_user)
+        first = client.get(LIST, {"status": "open", "page_size": 1}).json()
+        assert (first["count"], first["count_capped"]) == (3, True)
+        # Deeper pages move the limit: a next page is offered while there is one.
+        fifth = client.get(LIST, {"status": "open", "page_size": 1, "page": 5}).json()
+        assert (fifth["count"], fifth["count_capped"], bool(fifth["next"])) == (6, False, True)
+        last = client.get(LIST, {"status": "open", "page_size": 1, "page": 6}).json()
+        assert (last["count"], last["count_capped"], last["next"]) == (6, False, None)
+        whole = client.get(LIST).json()  # unfiltered: counted from the grants, exactly
+        assert (whole["count"], whole["count_capped"]) == (6, False)
+
     def test_query_count_does_not_grow_with_rows(
         self, api_login, lead_user, invited_agency, django_assert_max_num_queries
     ):
