@@ -258,30 +258,25 @@ def _named(item):
 
 
 def publish_entry(entry):
-    if not is_on():
-        return 0
-    incident = entry.incident
-    audience = _named(entry)
-    peers = destinations(incident, entry.origin_node, entry.tlp, audience_by_node(audience))
-    sent = 0
-    for group, body in _with_audience(
-        peers, lambda names: entry_body(entry, names), audience, entry.tlp
-    ):
-        sent += _send(group, incident, ENTRY, body)
-    return sent
+    return _publish_item(entry, ENTRY, entry_body)
 
 
 def publish_indicator(indicator):
+    return _publish_item(indicator, INDICATOR, indicator_body)
+
+
+def _publish_item(item, message_type, body_of):
+    """An entry or indicator to the nodes its TLP allows, naming there only their people."""
     if not is_on():
         return 0
-    incident = indicator.incident
-    audience = _named(indicator)
-    peers = destinations(incident, indicator.origin_node, indicator.tlp, audience_by_node(audience))
+    incident = item.incident
+    audience = _named(item)
+    peers = destinations(incident, item.origin_node, item.tlp, audience_by_node(audience))
     sent = 0
     for group, body in _with_audience(
-        peers, lambda names: indicator_body(indicator, names), audience, indicator.tlp
+        peers, lambda names: body_of(item, names), audience, item.tlp
     ):
-        sent += _send(group, incident, INDICATOR, body)
+        sent += _send(group, incident, message_type, body)
     return sent
 
 
