@@ -145,7 +145,9 @@ def drop_databases(db, names):
         conn.close()
 
 
-def wait_for(check, limit=60, what="the condition"):
+# The nodes' workers are not awaited at start: on a machine busy with the rest of the
+# suite they may take most of a minute to take their first task.
+def wait_for(check, limit=150, what="the condition"):
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         value = check()
