@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup lint check bench-smoke clean
+.PHONY: run node test setup lint check bench-smoke clean
 
 $(BIN)/python:
 	@bash .ci/ensure-venv "$(PYTHON)" "$(VENV)"
@@ -23,6 +23,10 @@ setup: $(VENV)/.installed
 
 run: setup
 	@HOST=$(HOST) PORT=$(PORT) bash .ci/run-local
+
+# One of two demo national nodes that federate: make node NODE=fr, and make node NODE=de.
+node: setup
+	@HOST=$(HOST) NODE=$(NODE) bash .ci/run-local
 
 test: setup
 	@bash .ci/test-suite

@@ -58,8 +58,11 @@ def load_demo_indicators(users):
     """Paste the demo indicators into their cases; returns how many cases got some."""
     filled = 0
     for title, author, text in DEMO_INDICATORS:
-        incident = Incident.objects.filter(title=title).first()
-        if incident is None or Indicator.objects.filter(incident=incident).exists():
+        # On a federated node, only the cases led there (a replica's indicators travel).
+        incident = Incident.objects.filter(title=title, origin_node="").first()
+        if incident is None or author not in users:
+            continue
+        if Indicator.objects.filter(incident=incident).exists():
             continue
         paste_indicators(incident, users[author], text)
         filled += 1

@@ -2,12 +2,19 @@
 
 Idempotent: agencies and users are matched by short name and username, and the
 demo incidents are filed only once (recognised by their titles).
+
+On a federated node, ``--countries DE,EE`` loads only the agencies of those countries, their
+people and what they lead; ``--federated`` then does, once the peer nodes are connected, what
+crosses nodes: the demo cases are shared with the other nodes' agencies (through federation,
+as a user would), and the notes this node's people write in the other nodes' cases are added
+to the replicas here.
 """
 
 import hashlib
+import time
 from datetime import timedelta
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +25,8 @@ from incidents.choices import TLP, Category, ParticipationRole, Severity, Status
 from incidents.models import Incident
 
 DEMO_PASSWORD = "concord-demo"
+# An agency of another node that is not (yet) in this node's directory.
+MISSING = object()
 
 AGENCIES = [
     # short name, name, country, kind, mailbox, phone, 24/7, timezone, language
@@ -199,20 +208,45 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--quiet-logins", action="store_true", help="Do not print the logins.")
+        parser.add_argument(
+            "--countries",
+            default="",
+            help="Comma-separated ISO codes: load only the agencies of these countries and what "
+            "they lead (a federated node's share of the demo). Default: every country.",
+        )
+        parser.add_argument(
+            "--federated",
+            action="store_true",
+            help="Share the demo cases with the peer nodes' agencies and add this node's notes "
+            "to their cases (after the nodes are connected).",
+        )
+        parser.add_argument(
+            "--wait",
+            type=int,
+            default=0,
+            help="With --federated: seconds to wait for the peers' directories and replicas.",
+        )
+
+    def handle(self, *args, **options):
+        self.countries = {c.strip().upper() for c in options["countries"].split(",") if c.strip()}
+        if options["federated"]:
+            self._federate(options["wait"])
+            return
+        self._load(options)
 
     @transaction.atomic
-    def handle(self, *args, **options):
+    def _load(self, options):
         agencies = self._agencies()
         users = self._users(agencies)
         # Case templates first: the demo incidents are filed with their tasks pre-filled.
         from incidents.casework.demo import load_demo_case_templates, load_demo_tasks
 
-        load_demo_case_templates(agencies[short] for short in FULLY_STAFFED)
+        load_demo_case_templates(agencies[short] for short in FULLY_STAFFED if short in agencies)
         created = self._incidents(agencies, users)
         if created:
             load_demo_tasks(users)
         items = self._evidence(agencies, users)
-        requests_created = self._requests(agencies, users)
+        requests_created = len(self._requests(agencies, users)[0])
         # Indicators live in coordination.intel, which builds on incidents: import it late.
         from coordination.intel.demo import load_demo_indicators
 
@@ -220,7 +254,8 @@ class Command(BaseCommand):
         # The demo exercise and its controller (coordination.exercises, built on all above).
         from coordination.exercises.demo import load_demo_exercise
 
-        load_demo_exercise(agencies, users)
+        if self._loads_exercise(agencies, users):
+            load_demo_exercise(agencies, users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(agencies)} agencies, {len(users)} users, "
@@ -231,9 +266,21 @@ class Command(BaseCommand):
         if not options["quiet_logins"]:
             self._print_logins(users)
 
+    def _is_local(self, country):
+        return not self.countries or country in self.countries
+
+    @staticmethod
+    def _loads_exercise(agencies, users):
+        """The demo exercise needs its controller and every role's agency on this node."""
+        from coordination.exercises.demo import CONTROLLER, ROLES
+
+        return CONTROLLER in users and all(short in agencies for short in ROLES.values())
+
     def _agencies(self):
         agencies = {}
         for short, name, country, kind, mailbox, phone, is_24_7, tz, lang in AGENCIES:
+            if not self._is_local(country):
+                continue
             agency, _created = Agency.objects.get_or_create(
                 short_name=short,
                 defaults={
@@ -271,14 +318,18 @@ class Command(BaseCommand):
     def _users(self, agencies):
         users = {}
         for short, prefix in FULLY_STAFFED.items():
-            agency = agencies[short]
+            agency = agencies.get(short)
+            if agency is None:
+                continue
             for (role, suffix), (first, last) in zip(STAFF, NAMES[prefix], strict=True):
                 username = f"{prefix}-{suffix}"
                 users[username] = self._user(
                     username, agency, role, first, last, agency.timezone, agency.language
                 )
         for short in ("CERT-Bund", "CERT-FR", "NCSC-NL", "CERT-EE", "FGE-CIBER"):
-            agency = agencies[short]
+            agency = agencies.get(short)
+            if agency is None:
+                continue
             username = f"{short.lower()}-analyst"
             users[username] = self._user(
                 username, agency, Role.INVESTIGATOR, "Alex", "Analyst", agency.timezone, "en"
@@ -289,20 +340,23 @@ class Command(BaseCommand):
             ("de-prosecutor", "GStA-ZIT", "Katharina", "Weber"),
             ("de-judge", "AG-WI", "Stefan", "Richter"),
         ):
-            agency = agencies[short]
+            agency = agencies.get(short)
+            if agency is None:
+                continue
             users[username] = self._user(
                 username, agency, Role.LIAISON_OFFICER, first, last, agency.timezone, "en"
             )
         # The exercise controller of the demo exercise (coordination/exercises/demo.py).
-        users["de-exercise"] = self._user(
-            "de-exercise",
-            agencies["BKA-CC"],
-            Role.SUPERVISOR,
-            "Nadine",
-            "Krüger",
-            "Europe/Berlin",
-            "en",
-        )
+        if "BKA-CC" in agencies:
+            users["de-exercise"] = self._user(
+                "de-exercise",
+                agencies["BKA-CC"],
+                Role.SUPERVISOR,
+                "Nadine",
+                "Krüger",
+                "Europe/Berlin",
+                "en",
+            )
         admin, created = User.objects.get_or_create(
             username="admin",
             defaults={"is_superuser": True, "is_staff": True, "email": "admin@concord.example"},
@@ -314,8 +368,29 @@ class Command(BaseCommand):
         return users
 
     def _incidents(self, agencies, users):
+        created = 0
+        for case in self._cases():
+            if case["by"] not in users:
+                continue  # led from another node
+            if Incident.objects.filter(title=case["fields"]["title"], origin_node="").exists():
+                continue
+            by = users[case["by"]]
+            incident = actions.create_incident(by, **case["fields"])
+            for short, role in case["share"]:
+                if short in agencies:  # the other nodes' agencies: --federated
+                    actions.share_incident(incident, agencies[short], role, by)
+            for status in case["statuses"]:
+                actions.change_status(incident, by, status)
+            for author, body, tlp in case["notes"]:
+                if author in users:
+                    actions.add_timeline_entry(incident, users[author], body, tlp=tlp)
+            created += 1
+        return created
+
+    @staticmethod
+    def _cases():
         now = timezone.now()
-        cases = [
+        return [
             {
                 "by": "de-investigator",
                 "fields": {
@@ -463,20 +538,6 @@ class Command(BaseCommand):
                 "notes": [],
             },
         ]
-        created = 0
-        for case in cases:
-            if Incident.objects.filter(title=case["fields"]["title"]).exists():
-                continue
-            by = users[case["by"]]
-            incident = actions.create_incident(by, **case["fields"])
-            for short, role in case["share"]:
-                actions.share_incident(incident, agencies[short], role, by)
-            for status in case["statuses"]:
-                actions.change_status(incident, by, status)
-            for author, body, tlp in case["notes"]:
-                actions.add_timeline_entry(incident, users[author], body, tlp=tlp)
-            created += 1
-        return created
 
     def _evidence(self, agencies, users):
         """Two items of the hospital case; the disk image crosses from Germany to the
@@ -486,12 +547,14 @@ class Command(BaseCommand):
         from incidents.models import Evidence
 
         incident = Incident.objects.filter(
-            title="LockBit-style ransomware at a regional hospital group"
+            title="LockBit-style ransomware at a regional hospital group", origin_node=""
         ).first()
         if incident is None or Evidence.objects.filter(incident=incident).exists():
             return 0
+        # On a federated node without the Dutch unit, the image stays in Germany.
+        crosses = "nl-investigator" in users and "THTC" in agencies
         now = timezone.now()
-        de, nl = users["de-investigator"], users["nl-investigator"]
+        de, nl = users["de-investigator"], users.get("nl-investigator")
         image_hash = hashlib.sha256(b"concord demo: FS-02 disk image").hexdigest()
         image = evidence_actions.create_evidence(
             incident,
@@ -507,36 +570,37 @@ class Command(BaseCommand):
             acquisition_method="Hardware write blocker, E01 image",
             seal_number="DE-BKA-2026-0417",
         )
-        evidence_actions.record_custody_event(
-            image,
-            de,
-            CustodyAction.TRANSFERRED,
-            to_agency=agencies["THTC"],
-            occurred_at=now - timedelta(days=4, hours=6),
-            purpose="Malware analysis of the encryptor by the Dutch High Tech Crime Unit",
-            channel="Police courier, tamper-evident bag",
-            seal_ids="DE-BKA-2026-0417",
-            location="BKA Wiesbaden",
-        )
-        evidence_actions.record_custody_event(
-            image,
-            nl,
-            CustodyAction.RECEIVED,
-            occurred_at=now - timedelta(days=4),
-            location="THTC, Zoetermeer",
-            seal_ids="DE-BKA-2026-0417",
-            hash_observed=image_hash,
-            notes="Seal intact; hash verified on arrival.",
-        )
-        evidence_actions.record_custody_event(
-            image,
-            nl,
-            CustodyAction.ANALYSED,
-            occurred_at=now - timedelta(days=3),
-            purpose="Extraction of the encryptor and its configuration",
-            location="THTC forensic lab",
-            hash_observed=image_hash,
-        )
+        if crosses:
+            evidence_actions.record_custody_event(
+                image,
+                de,
+                CustodyAction.TRANSFERRED,
+                to_agency=agencies["THTC"],
+                occurred_at=now - timedelta(days=4, hours=6),
+                purpose="Malware analysis of the encryptor by the Dutch High Tech Crime Unit",
+                channel="Police courier, tamper-evident bag",
+                seal_ids="DE-BKA-2026-0417",
+                location="BKA Wiesbaden",
+            )
+            evidence_actions.record_custody_event(
+                image,
+                nl,
+                CustodyAction.RECEIVED,
+                occurred_at=now - timedelta(days=4),
+                location="THTC, Zoetermeer",
+                seal_ids="DE-BKA-2026-0417",
+                hash_observed=image_hash,
+                notes="Seal intact; hash verified on arrival.",
+            )
+            evidence_actions.record_custody_event(
+                image,
+                nl,
+                CustodyAction.ANALYSED,
+                occurred_at=now - timedelta(days=3),
+                purpose="Extraction of the encryptor and its configuration",
+                location="THTC forensic lab",
+                hash_observed=image_hash,
+            )
         note_hash = hashlib.sha256(b"concord demo: ransom note e-mail").hexdigest()
         note = evidence_actions.create_evidence(
             incident,
@@ -560,9 +624,14 @@ class Command(BaseCommand):
         )
         return 2
 
-    def _requests(self, agencies, users):
+    def _requests(self, agencies, users, *, remote=False):
         """Requests for assistance in different states, each moved there by the real
-        transitions (recognised by their facts, so a second run adds nothing)."""
+        transitions (recognised by their facts, so a second run adds nothing).
+
+        On a federated node: the requests this node's people make to its own agencies, or,
+        with ``remote``, to the other nodes' agencies (moved as far as this node's people
+        take them: the other side's steps are its own). Returns the requests made and how
+        many wait for an agency that is not in the directory yet."""
         from coordination.assistance import actions as assistance
         from coordination.assistance.demo import load_demo_providers
         from coordination.assistance.models import AssistanceRequest
@@ -571,9 +640,20 @@ class Command(BaseCommand):
 
         providers = load_demo_providers()
 
-        hospital = Incident.objects.filter(title__startswith="LockBit-style").first()
-        bec = Incident.objects.filter(title__startswith="Business e-mail").first()
-        phishing = Incident.objects.filter(title__startswith="Phishing kit").first()
+        def agency(short):
+            if short in agencies:
+                return None if remote else agencies[short]
+            if not remote:
+                return None
+            return (
+                Agency.objects.filter(short_name=short, node__isnull=False, is_active=True).first()
+                or MISSING
+            )
+
+        led_here = Incident.objects.filter(origin_node="")
+        hospital = led_here.filter(title__startswith="LockBit-style").first()
+        bec = led_here.filter(title__startswith="Business e-mail").first()
+        phishing = led_here.filter(title__startswith="Phishing kit").first()
         now = timezone.now()
         ip_item = {
             "kind": "ip_time",
@@ -593,7 +673,7 @@ class Command(BaseCommand):
                     "legal_basis": "eio",
                     "measures": ["subscriber", "traffic"],
                     "requested_country": "NL",
-                    "receiving_agency": agencies["THTC"],
+                    "receiving_agency": agency("THTC"),
                     "facts": "Hospital ransomware: the C2 server's subscriber and logs.",
                     **law,
                 },
@@ -614,7 +694,7 @@ class Command(BaseCommand):
                     "urgency": "urgent",
                     "urgency_reason": "The provider keeps connection logs for 14 days.",
                     "requested_country": "NL",
-                    "receiving_agency": agencies["THTC"],
+                    "receiving_agency": agency("THTC"),
                     "facts": "Hospital ransomware: preserve the C2 server's logs and disk.",
                     "offences": law["offences"],
                 },
@@ -641,7 +721,7 @@ class Command(BaseCommand):
                     "urgency_reason": "Threat to publish patient records of intensive care units.",
                     # Addressed to the provider; the Dutch police unit is notified (Art. 8).
                     "provider_addressee": providers[("Example Mail GmbH", "NL")],
-                    "enforcing_agency": agencies["THTC"],
+                    "enforcing_agency": agency("THTC"),
                     "facts": "Hospital ransomware: the leak site operator's mailbox.",
                     "offences": law["offences"],
                 },
@@ -682,7 +762,7 @@ class Command(BaseCommand):
                     "legal_basis": "police",
                     "measures": ["subscriber"],
                     "requested_country": "ES",
-                    "receiving_agency": agencies["UCC"],
+                    "receiving_agency": agency("UCC"),
                     "facts": "BEC fraud: holder of the mule account in Valencia.",
                 },
                 "data": [
@@ -697,7 +777,7 @@ class Command(BaseCommand):
                     "legal_basis": "budapest_31",
                     "measures": ["traffic", "content"],
                     "requested_country": "EE",
-                    "receiving_agency": agencies["KKB"],
+                    "receiving_agency": agency("KKB"),
                     "facts": "BEC fraud: logins to the compromised supplier mailbox from Tallinn.",
                     "offences": "Art. 313-1 Code pénal (escroquerie en bande organisée).",
                     "dual_criminality": "§ 209 KarS (fraud) covers the same conduct.",
@@ -728,7 +808,7 @@ class Command(BaseCommand):
                     "legal_basis": "police",
                     "measures": ["subscriber"],
                     "requested_country": "DE",
-                    "receiving_agency": agencies["BKA-CC"],
+                    "receiving_agency": agency("BKA-CC"),
                     "facts": "Phishing kit: registrant of the German lookalike domains.",
                 },
                 "data": [
@@ -749,19 +829,31 @@ class Command(BaseCommand):
                     "legal_basis": "police",
                     "measures": ["subscriber"],
                     "requested_country": "FR",
-                    "receiving_agency": agencies["OFAC"],
+                    "receiving_agency": agency("OFAC"),
                     "facts": "Phishing kit: French hosting of the kit's admin panel (draft).",
                 },
                 "data": [],
                 "steps": [],
             },
         ]
-        created = []
+        created, waiting = [], 0
         for item in demo:
             if AssistanceRequest.objects.filter(facts=item["fields"]["facts"]).exists():
                 continue
-            if item["incident"] is None:
+            if item["incident"] is None or item["by"] not in users:
                 continue
+            addressees = [
+                item["fields"][name]
+                for name in ("receiving_agency", "enforcing_agency")
+                if name in item["fields"]
+            ]
+            if remote and "enforcing_agency" in item["fields"]:
+                continue  # an order's notified authority stays on the issuing node
+            if MISSING in addressees:
+                waiting += 1
+                continue
+            if None in addressees or (remote and not addressees):
+                continue  # addressed on another node, or (remote) to one of this node's
             request = assistance.create_request(
                 users[item["by"]],
                 incident=item["incident"],
@@ -769,6 +861,8 @@ class Command(BaseCommand):
                 **item["fields"],
             )
             for action, who, comment in item["steps"]:
+                if who not in users:
+                    break  # the other side's step, taken on its node
                 extra = {}
                 if comment.startswith("follow-up:"):
                     facts = comment.removeprefix("follow-up:")
@@ -778,7 +872,94 @@ class Command(BaseCommand):
                     extra["confirm_addressee"] = True  # the demo EIO goes to a police unit
                 transition_request(request, action, users[who], comment=comment, **extra)
             created.append(request)
-        return len(created)
+        return created, waiting
+
+    def _federate(self, wait):
+        """What crosses nodes, once the peers are connected: retried until nothing waits for
+        a peer's directory or a replica, or ``wait`` seconds have passed."""
+        from coordination.federation import identity
+
+        if not identity.is_enabled():
+            raise CommandError("--federated needs a federated node: set FEDERATION_NODE_NAME.")
+        agencies = {
+            agency.short_name: agency
+            for agency in Agency.objects.filter(
+                node__isnull=True, short_name__in=[row[0] for row in AGENCIES]
+            )
+        }
+        if not agencies:
+            raise CommandError("Load this node's demo data first (load_demo --countries ...).")
+        users = {user.username: user for user in User.objects.filter(agency__in=agencies.values())}
+        deadline = time.monotonic() + wait
+        shared = notes = requests = 0
+        while True:
+            with transaction.atomic():
+                new_shares, waiting_shares = self._share_with_other_nodes(agencies, users)
+                new_notes, waiting_notes = self._notes_in_other_nodes_cases(users)
+                made, waiting_requests = self._requests(agencies, users, remote=True)
+            shared, notes, requests = shared + new_shares, notes + new_notes, requests + len(made)
+            waiting = waiting_shares + waiting_notes + waiting_requests
+            if not waiting or time.monotonic() >= deadline:
+                break
+            time.sleep(3)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Across nodes: {shared} new shares, {notes} new notes in other nodes' cases, "
+                f"{requests} new requests to other nodes' agencies."
+            )
+        )
+        if waiting:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{waiting} demo items still wait for a peer's directory or a replica: "
+                    "run load_demo --federated again once the nodes are connected."
+                )
+            )
+
+    def _share_with_other_nodes(self, agencies, users):
+        """The cases led here are shared with the other nodes' agencies of their demo."""
+        shared = waiting = 0
+        for case in self._cases():
+            if case["by"] not in users:
+                continue
+            incident = Incident.objects.filter(
+                title=case["fields"]["title"], origin_node=""
+            ).first()
+            if incident is None:
+                continue
+            for short, role in case["share"]:
+                if short in agencies:
+                    continue
+                remote = Agency.objects.filter(
+                    short_name=short, node__isnull=False, is_active=True
+                ).first()
+                if remote is None:
+                    waiting += 1
+                elif not incident.participations.filter(agency=remote).exists():
+                    actions.share_incident(incident, remote, role, users[case["by"]])
+                    shared += 1
+        return shared, waiting
+
+    def _notes_in_other_nodes_cases(self, users):
+        """This node's people write their demo notes in the replicas of other nodes' cases."""
+        written = waiting = 0
+        for case in self._cases():
+            notes = [note for note in case["notes"] if note[0] in users]
+            if case["by"] in users or not notes:
+                continue
+            replica = (
+                Incident.objects.filter(title=case["fields"]["title"])
+                .exclude(origin_node="")
+                .first()
+            )
+            if replica is None:
+                waiting += 1
+                continue
+            for author, body, tlp in notes:
+                if not replica.timeline.filter(body=body).exists():
+                    actions.add_timeline_entry(replica, users[author], body, tlp=tlp)
+                    written += 1
+        return written, waiting
 
     def _print_logins(self, users):
         self.stdout.write("")
