@@ -8,6 +8,7 @@ htmx swaps only 2xx responses: a form with errors answers 400 to a plain browser
 200 (errors beside the fields) to htmx.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -59,6 +60,15 @@ def _task_rows(incident, row_errors):
     return tasks
 
 
+def _across_nodes(incident):
+    """Whether the case is worked on other nodes too, whose people cannot be assigned here."""
+    if not settings.FEDERATION_NODE_NAME:
+        return False
+    return (
+        incident.is_replica or incident.participations.filter(agency__node__isnull=False).exists()
+    )
+
+
 def _render_panel(
     request, incident, allowed, *, add_form=None, row_errors=None, focus=None, status=200
 ):
@@ -82,6 +92,7 @@ def _render_panel(
         "own_people": [p for p in people if p.agency_id == user.agency_id],
         "focus": focus,
         "is_htmx": _is_htmx(request),
+        "across_nodes": _across_nodes(incident),
     }
     if _is_htmx(request):
         return render(request, "casework/_tasks_panel.html", context)
