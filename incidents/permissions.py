@@ -72,7 +72,16 @@ def allowed_actions(user, incident):
         held = _held_actions(user, incident)
     if getattr(incident, "archived_at", None):  # an ended exercise's case: read-only
         held &= {Action.VIEW}
+    if getattr(incident, "origin_node", "") and lead_node_removed(incident):
+        held &= {Action.VIEW}
     return frozenset(action for action in held if user.role in ROLES_FOR_ACTION[action])
+
+
+def lead_node_removed(incident):
+    """A replica whose lead's node is no longer a peer stays here read-only."""
+    from coordination.federation.standing import is_detached
+
+    return is_detached(incident)
 
 
 def _held_actions(user, incident):

@@ -53,7 +53,7 @@ from incidents.forms import (
 from incidents.markdown import removed_links
 from incidents.models import EntryAttachment, Incident, IncidentTag, Participation, TimelineEntry
 from incidents.pagination import LookaheadPaginator
-from incidents.permissions import allowed_actions, held_actions_annotations
+from incidents.permissions import allowed_actions, held_actions_annotations, lead_node_removed
 from incidents.querysets import permission_exists
 from incidents.tags import TAGS_PREFETCH, shown_tags, suggestions_for
 
@@ -389,6 +389,7 @@ def _render_detail(
             for s in STATUS_TRANSITIONS[Status(incident.status)]
         ],
         "tags": shown_tags(incident),  # one query, if the incident has tags
+        "lead_node_removed": bool(incident.origin_node) and lead_node_removed(incident),
     }
     if Action.CHANGE in allowed:
         context.update(tag_form=tag_form or TagForm(), tag_suggestions=suggestions_for(user))

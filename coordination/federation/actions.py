@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from coordination.audit.choices import AuditAction
 from coordination.audit.recorder import record
-from coordination.federation import identity, transport
+from coordination.federation import identity, standing, transport
 from coordination.federation.choices import PeerState
 from coordination.federation.models import Peer
 
@@ -72,6 +72,7 @@ def add_peer(base_url, fingerprint, *, by=None, request=None):
         peer.public_key = identity.public_jwk(key)
         peer.fingerprint = actual
         peer.state = PeerState.ACTIVE
+        standing.peers_changed()
         peer.failures = 0
         peer.last_error = ""
         peer.save()
@@ -89,6 +90,7 @@ def _set_state(peer, old_states, new, action, *, by=None, request=None):
             raise PeerError(_("The peer %(name)s is not in a state for that.") % {"name": peer})
         peer.refresh_from_db()
         audit_peer(action, peer, by=by, request=request)
+        standing.peers_changed()
     return peer
 
 

@@ -104,11 +104,15 @@ def is_on():
     return identity.is_enabled()
 
 
+# A suspended peer's messages are written and wait in the outbox until it is resumed.
+CONNECTED = (PeerState.ACTIVE, PeerState.SUSPENDED)
+
+
 def participant_peers(incident):
-    """The active peers where an agency takes part in ``incident``."""
+    """The peers (active or suspended) where an agency takes part in ``incident``."""
     return list(
         Peer.objects.filter(
-            state=PeerState.ACTIVE,
+            state__in=CONNECTED,
             agencies__participations__incident=incident,
         )
         .distinct()
@@ -117,7 +121,7 @@ def participant_peers(incident):
 
 
 def lead_peer(incident):
-    return Peer.objects.filter(name=incident.origin_node, state=PeerState.ACTIVE).first()
+    return Peer.objects.filter(name=incident.origin_node, state__in=CONNECTED).first()
 
 
 def destinations(incident, item_node, tlp, audience_nodes=()):
@@ -296,7 +300,7 @@ def publish_state(incident, *, also=()):
     if TLP.rank(incident.tlp) > TLP.rank(HIGHEST_SHAREABLE):
         return 0
     peers = participant_peers(incident)
-    peers += [p for p in also if p.is_active and p not in peers]
+    peers += [p for p in also if p.state in CONNECTED and p not in peers]
     return _send(peers, incident, STATE, state_body(incident))
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.choices import Role
 from coordination.audit.choices import AuditAction
 from coordination.audit.models import AuditRecord
+from coordination.federation import actions as peer_actions
 from coordination.federation.choices import InboxStatus
 from coordination.federation.models import InboxMessage, OutboxMessage
 from coordination.intel import actions as intel_actions
@@ -555,3 +556,30 @@ def test_api_refuses_status_and_invitations_on_a_replica_naming_the_lead_node(
         assert response.status_code == 403
         assert "de-node" in response.json()["detail"]
     assert Incident.objects.get(pk=replica.pk).status == Status.OPEN
+
+
+# A suspended or removed lead node ---------------------------------------------------
+
+
+def test_a_note_on_a_replica_waits_while_the_lead_node_is_suspended(replica, investigator, remote):
+    peer_actions.suspend_peer(remote.peer)
+
+    actions.add_timeline_entry(replica, investigator, "Written while de-node is suspended")
+
+    (message,) = OutboxMessage.objects.filter(type="incident.entry")
+    assert message.peer == remote.peer and message.delivered_at is None
+
+
+def test_a_replica_whose_lead_node_is_removed_stays_read_only(
+    replica, investigator, remote, client
+):
+    peer_actions.remove_peer(remote.peer)
+
+    assert allowed_actions(investigator, replica) == {Action.VIEW}
+    with pytest.raises(PermissionDenied):
+        actions.add_timeline_entry(replica, investigator, "Nobody would ever read this there")
+    assert not TimelineEntry.objects.filter(body__startswith="Nobody").exists()
+    client.force_login(investigator)
+    page = client.get(f"/incidents/{replica.reference}/").content.decode()
+    assert "is no longer a peer of this node" in page
+    assert "Add an entry" not in page
