@@ -200,10 +200,14 @@ def apply_custody(peer, body, message):
     if reference != (expected or reference):
         raise BodyError("reference: not the reference this item's chain covers")
     steps = body.get("steps")
-    if not isinstance(steps, list) or not steps:
-        raise BodyError("steps: a non-empty list")
-    head = body.get("head") or {}
-    if head.get("length") != len(steps) or head.get("hash") != (steps[-1] or {}).get("entry_hash"):
+    if not isinstance(steps, list) or not steps or not all(isinstance(s, dict) for s in steps):
+        raise BodyError("steps: a non-empty list of objects")
+    head = body.get("head")
+    if (
+        not isinstance(head, dict)
+        or head.get("length") != len(steps)
+        or head.get("hash") != steps[-1].get("entry_hash")
+    ):
         raise BodyError("head: the length and last hash of the steps sent")
 
     stored = list(

@@ -355,6 +355,7 @@ def _report_context(item, user):
         "item": item,
         "incident": item.incident,
         "events": _custody_rows(item),
+        "this_node": identity.node_name(),
         "result": result,
         "verification": record,
         "participations": list(

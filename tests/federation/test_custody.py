@@ -367,11 +367,56 @@ def test_a_replicated_step_not_linked_to_the_sending_chain_is_found(received_bac
     assert (result.broken.seq, result.broken.what) == (3, "prev_hash")
 
 
+def test_a_download_here_is_refused_while_the_other_node_holds_the_item(
+    case, investigator, bka, remote, post_message, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    upload = SimpleUploadedFile("image.dd", b"disk", content_type="application/octet-stream")
+    stored = evidence_actions.create_evidence(
+        case, investigator, upload=upload, title="Disk image", kind="disk_image",
+        acquired_at=timezone.now() - datetime.timedelta(hours=1), acquired_by_name="Claire",
+        acquired_where="Paris",
+    )  # fmt: skip
+    evidence_actions.record_custody_event(
+        stored, investigator, CustodyAction.TRANSFERRED, to_agency=bka, purpose="Analysis"
+    )
+    post_message(
+        remote.message(
+            1, type=CUSTODY, stream=f"incident:fr-node:{case.pk}",
+            body=receipt_on_de(stored, remote),
+        )
+    )  # fmt: skip
+
+    # The access would be a step of the chain de-node continues now.
+    with pytest.raises(TransitionNotAllowed, match="de-node"):
+        evidence_actions.record_access(Evidence.objects.get(pk=stored.pk), investigator)
+    assert CustodyEvent.objects.filter(evidence=stored).count() == 3
+
+
+def test_a_chain_whose_head_does_not_match_its_steps_is_kept_as_failed(
+    handed_over, remote, post_message
+):
+    body = receipt_on_de(handed_over, remote)
+    body["head"]["length"] = 2
+
+    post_message(
+        remote.message(
+            1, type=CUSTODY, stream=f"incident:fr-node:{handed_over.incident_id}", body=body
+        )
+    )
+
+    assert InboxMessage.objects.get().status == InboxStatus.FAILED
+    assert CustodyEvent.objects.filter(evidence=handed_over).count() == 2
+
+
 def test_the_item_page_names_the_node_of_each_step(received_back, investigator, login):
     page = login(investigator).get(received_back.get_absolute_url()).content.decode()
 
     assert "on node fr-node" in page and "on node de-node" in page
     assert "held on node de-node" in page
+    report = login(investigator).get(f"/evidence/{received_back.reference}/report/")
+    assert report.status_code == 200
+    assert "on node de-node" in report.content.decode()
 
 
 def test_the_api_names_the_node_of_each_step(received_back, investigator, api_login):
