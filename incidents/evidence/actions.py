@@ -339,6 +339,12 @@ def record_custody_event(evidence, by, action, **data):
                 errors["to_agency"] = _(
                     "%(agency)s only observes this incident: make it a contributor first."
                 ) % {"agency": to_agency.name}
+            elif to_agency.node_id and not (replication.is_on() and to_agency.node.is_active):
+                # Its receipt is recorded there: the hand-over must reach that node.
+                errors["to_agency"] = _(
+                    "%(agency)s is on node %(node)s, which this node does not exchange with "
+                    "now: the hand-over could not reach it."
+                ) % {"agency": to_agency.name, "node": to_agency.node.name}
         if not fields.get("purpose"):
             errors["purpose"] = _("Say why the item is handed over.")
     elif action in (CustodyAction.ACCESSED, CustodyAction.ANALYSED, CustodyAction.COPIED):

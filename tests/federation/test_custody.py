@@ -195,6 +195,19 @@ def test_handover_to_another_nodes_agency_is_in_transit_and_sends_the_chain(
         prev = step["entry_hash"]
 
 
+def test_no_handover_to_an_agency_of_a_suspended_node(item, investigator, bka, remote):
+    remote.peer.state = "suspended"
+    remote.peer.save(update_fields=["state"])
+
+    with pytest.raises(ValidationError, match="de-node"):
+        evidence_actions.record_custody_event(
+            item, investigator, CustodyAction.TRANSFERRED, to_agency=bka, purpose="Analysis"
+        )
+
+    assert Evidence.objects.get(pk=item.pk).status == EvidenceStatus.IN_CUSTODY
+    assert sent() == []
+
+
 def test_steps_of_an_item_kept_on_one_node_are_not_sent(item, investigator, remote):
     evidence_actions.record_custody_event(
         item, investigator, CustodyAction.ANALYSED, purpose="Triage"
