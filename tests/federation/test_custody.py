@@ -591,7 +591,7 @@ def test_receipt_here_links_to_the_other_nodes_last_hash_and_goes_back_to_it(
     assert len(sent(remote.peer)[-1].body["steps"]) == 4
 
 
-def test_on_the_replica_a_tampered_step_is_found_on_either_side(in_transit_here, investigator):
+def test_on_the_replica_an_edited_step_of_the_sending_node_is_found(in_transit_here, investigator):
     evidence_actions.record_custody_event(in_transit_here, investigator, CustodyAction.RECEIVED)
     item = Evidence.objects.get(pk=in_transit_here.pk)
 
@@ -599,7 +599,9 @@ def test_on_the_replica_a_tampered_step_is_found_on_either_side(in_transit_here,
         "UPDATE incidents_custodyevent SET location = 'Bonn' WHERE evidence_id = %s AND seq = 1",
         [item.pk],
     )
-    assert (verified(item).broken.seq, verified(item).broken.what) == (1, "entry_hash")
+    result = verified(item)
+
+    assert (result.broken.seq, result.broken.what) == (1, "entry_hash")
 
 
 def test_on_the_replica_an_edited_local_receipt_is_found(in_transit_here, investigator):
