@@ -177,16 +177,21 @@ def _incident_for(peer, body, item):
         return incident
     if item["node"] != peer.name:
         raise Refused("an item comes to the lead's node from the node where it was written")
+    if not node_contributes(incident, peer):
+        raise Refused("no agency of the sending node contributes to the case")
+    return incident
+
+
+def node_contributes(incident, peer):
+    """Whether an agency of ``peer`` takes part in ``incident`` as more than an observer."""
     contributing = [
         role
         for role, permissions in PARTICIPATION_PERMISSIONS.items()
         if "contribute_incident" in permissions
     ]
-    if not Participation.objects.filter(
+    return Participation.objects.filter(
         incident=incident, agency__node=peer, role__in=contributing
-    ).exists():
-        raise Refused("no agency of the sending node contributes to the case")
-    return incident
+    ).exists()
 
 
 def _agency_of_item(peer, incident, body, name):
@@ -348,5 +353,8 @@ def apply_evidence(peer, body, message):
         holder_agency=holder,
         holder_person=_text(body, "holder_person", 200),
         created_by=replication.stand_in(reference["node"]),
+        # Its custody is recorded on its node; the steps come in evidence.custody messages.
+        custody_node=reference["node"],
+        origin_reference=_text(body, "reference", 20) if reference["node"] == peer.name else "",
     )
     replication.publish_evidence(evidence)

@@ -16,6 +16,10 @@ Every custody rule lives here:
   item as compromised in the same way and names the first broken step;
 - nothing follows on a compromised item: a step chained to a record that cannot be
   trusted would vouch for it;
+- across nodes, only the holder's node records steps (``custody_node`` names another
+  node while that node holds the item, or while it is on its way from there to an agency
+  here, which then records its receipt); a hand-over to an agency of another node is sent
+  there with the chain so far (``coordination.federation.custody``);
 - numbers are allocated per item without gaps under a row lock on the item, and each
   event's hash chains from the previous one (the first from the item's SHA-256).
 
@@ -33,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Agency
-from coordination.federation import replication
+from coordination.federation import custody, replication
 from incidents.choices import TLP, Action, ParticipationRole
 from incidents.evidence import alerts, chain, events, storage
 from incidents.evidence.choices import (
@@ -137,6 +141,11 @@ def allowed_custody_actions(evidence, user, rights=None):
     if Action.CONTRIBUTE not in rights or not user.agency_id:
         return []
     status = EvidenceStatus(evidence.status)
+    if evidence.custody_node:
+        # Held on another node: only the receipt of an item on its way to an agency here.
+        if status == EvidenceStatus.IN_TRANSIT and user.agency_id == evidence.transit_to_agency_id:
+            return [CustodyAction.RECEIVED]
+        return []
     if status == EvidenceStatus.IN_CUSTODY:
         if user.agency_id != evidence.holder_agency_id:
             return []
@@ -187,7 +196,7 @@ def _append(evidence, by, action, **fields):
     if event.hash_observed:
         event.hash_matches = event.hash_observed == evidence.sha256
     event.entry_hash = chain.entry_hash(
-        event.prev_hash, evidence.reference, chain.event_values(event)
+        event.prev_hash, evidence.chain_reference, chain.event_values(event)
     )
     event.save()
     evidence.custody_length = event.seq
@@ -330,6 +339,12 @@ def record_custody_event(evidence, by, action, **data):
                 errors["to_agency"] = _(
                     "%(agency)s only observes this incident: make it a contributor first."
                 ) % {"agency": to_agency.name}
+            elif to_agency.node_id and not (replication.is_on() and to_agency.node.is_active):
+                # Its receipt is recorded there: the hand-over must reach that node.
+                errors["to_agency"] = _(
+                    "%(agency)s is on node %(node)s, which this node does not exchange with "
+                    "now: the hand-over could not reach it."
+                ) % {"agency": to_agency.name, "node": to_agency.node.name}
         if not fields.get("purpose"):
             errors["purpose"] = _("Say why the item is handed over.")
     elif action in (CustodyAction.ACCESSED, CustodyAction.ANALYSED, CustodyAction.COPIED):
@@ -382,24 +397,15 @@ def record_custody_event(evidence, by, action, **data):
         fields.setdefault("from_person", locked.holder_person)
 
     event = _append(locked, by, action, **fields)
-    _apply(locked, event, by)
-    locked.save(
-        update_fields=[
-            "custody_length",
-            "custody_head",
-            "status",
-            "holder_agency",
-            "holder_person",
-            "transit_to_agency",
-            "is_sealed",
-            "seal_number",
-            "is_compromised",
-            "updated_at",
-        ]
-    )
+    apply_step(locked, event)
+    if action == CustodyAction.RECEIVED:
+        locked.custody_node = ""  # received here: this node records its steps from now on
+    locked.save(update_fields=STEP_STATE_FIELDS)
     events.custody_recorded(locked, event, by)
-    if event.action == CustodyAction.TRANSFERRED and event.to_agency_id:
+    # An agency of another node is told by its own node, when the hand-over reaches it.
+    if event.action == CustodyAction.TRANSFERRED and event.to_agency_id and not to_agency.node_id:
         alerts.custody_handover(locked, event, by)
+    custody.publish_custody(locked)
     if event.hash_matches is False:
         events.evidence_compromised(locked, event, by)
         alerts.evidence_compromised(locked, event, by)
@@ -407,8 +413,28 @@ def record_custody_event(evidence, by, action, **data):
     return event
 
 
-def _apply(item, event, by):
-    """The item's state after ``event``."""
+# The item's columns a step changes.
+STEP_STATE_FIELDS = [
+    "custody_length",
+    "custody_head",
+    "custody_node",
+    "status",
+    "holder_agency",
+    "holder_person",
+    "transit_to_agency",
+    "is_sealed",
+    "seal_number",
+    "is_compromised",
+    "updated_at",
+]
+
+
+def apply_step(item, event):
+    """The item's state after ``event`` (recorded here, or copied from another node).
+
+    A receipt makes the receiving agency the holder; a step copied from another node may
+    name an agency this node does not know (None): the holder then stays as it was.
+    """
     action = CustodyAction(event.action)
     if action == CustodyAction.TRANSFERRED:
         if event.to_agency_id:
@@ -419,7 +445,7 @@ def _apply(item, event, by):
             item.holder_person = event.to_person
     elif action == CustodyAction.RECEIVED:
         item.status = EvidenceStatus.IN_CUSTODY
-        item.holder_agency_id = by.agency_id
+        item.holder_agency_id = event.to_agency_id or item.holder_agency_id
         item.holder_person = event.to_person
         item.transit_to_agency_id = None
     elif action == CustodyAction.RETURNED:
@@ -444,6 +470,7 @@ def _refresh(target, source):
         "holder_agency_id",
         "holder_person",
         "transit_to_agency_id",
+        "custody_node",
         "is_sealed",
         "seal_number",
         "is_compromised",
@@ -469,9 +496,24 @@ def compromised_refusal(item):
     )
 
 
+def elsewhere_refusal(item):
+    """Why no step is recorded here while another node holds the item."""
+    if item.status == EvidenceStatus.IN_TRANSIT and item.transit_to_agency_id:
+        return _(
+            "The item is on its way from node %(node)s to %(agency)s: only its receipt by "
+            "%(agency)s can be recorded here; its other steps are recorded on %(node)s."
+        ) % {"node": item.custody_node, "agency": item.transit_to_agency.name}
+    return _(
+        "The item is held on node %(node)s: its custody steps are recorded there, and reach "
+        "this node from it."
+    ) % {"node": item.custody_node}
+
+
 def _refusal(item, by, action):
     if item.is_compromised:
         return compromised_refusal(item)
+    if item.custody_node:
+        return elsewhere_refusal(item)
     status = EvidenceStatus(item.status)
     label = CustodyAction(action).label.lower()
     if status == EvidenceStatus.DISPOSED:
@@ -515,6 +557,9 @@ def record_access(evidence, by, purpose=""):
         )
     if locked.is_compromised:
         raise TransitionNotAllowed(compromised_refusal(locked), allowed=[])
+    if locked.custody_node:
+        # The access would be a step of a chain that another node continues now.
+        raise TransitionNotAllowed(elsewhere_refusal(locked), allowed=[])
     if not locked.has_file:
         raise ValidationError({"file": _("No file is stored for this item.")})
     event = _append(
@@ -529,6 +574,7 @@ def record_access(evidence, by, purpose=""):
         purpose=purpose or _("Stored file downloaded"),
     )
     locked.save(update_fields=["custody_length", "custody_head", "updated_at"])
+    custody.publish_custody(locked)
     _refresh(evidence, locked)
     return event
 
@@ -574,6 +620,17 @@ def attach_file(evidence, by, upload):
     """Store the file of an item logged by hash alone; it must match the item's SHA-256."""
     rights = incident_actions(by, evidence.incident)
     _require_contribute(by, evidence.incident, rights)
+    if evidence.is_replica:
+        upload.close()
+        raise ValidationError(
+            {
+                "file": _(
+                    "This item was logged on node %(node)s: its file is stored there alone, "
+                    "and files do not travel between nodes."
+                )
+                % {"node": evidence.origin_node}
+            }
+        )
     if evidence.has_file:
         upload.close()
         raise ValidationError({"file": _("A file is already stored for this item.")})

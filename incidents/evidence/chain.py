@@ -34,7 +34,10 @@ HASHED_FIELDS = (
     "recorded_by_agency_id",
     "recorded_at",
 )
-READ_FIELDS = (*HASHED_FIELDS, "prev_hash", "entry_hash")
+# The ids a step's hash covers: those of the node that recorded it. A step copied from
+# another node keeps them in ``origin_ids`` (its own columns name agencies of this node).
+ID_FIELDS = ("from_agency_id", "to_agency_id", "recorded_by_id", "recorded_by_agency_id")
+READ_FIELDS = (*HASHED_FIELDS, "prev_hash", "entry_hash", "origin_ids")
 
 
 def _utc(value):
@@ -61,8 +64,19 @@ def entry_hash(prev_hash, evidence_reference, values):
 
 
 def event_values(event):
-    """HASHED_FIELDS of a (not yet saved) ``CustodyEvent``."""
-    return {name: getattr(event, name) for name in HASHED_FIELDS}
+    """HASHED_FIELDS of a ``CustodyEvent``, with the ids of the node that recorded it."""
+    values = {name: getattr(event, name) for name in HASHED_FIELDS}
+    if event.origin_ids is not None:
+        values.update(hashed_ids(event.origin_ids))
+    return values
+
+
+def hashed_ids(origin_ids):
+    """ID_FIELDS from a replicated step's ``origin_ids`` (a missing one reads as None, so
+    that a removed key breaks the hash rather than the verification)."""
+    if not isinstance(origin_ids, dict):
+        return dict.fromkeys(ID_FIELDS)
+    return {name: origin_ids.get(name) for name in ID_FIELDS}
 
 
 @dataclass
@@ -138,7 +152,8 @@ def verify(evidence, *, batch_size=2000):
     Reads plain tuples in seq order, in batches (memory stays flat for long chains).
     Checks, for every row: its number follows the previous one's, its ``prev_hash`` is
     the previous entry hash (the item's SHA-256 for the first), and its ``entry_hash``
-    recomputes; at the end, that the chain ends where the item says (length and head).
+    recomputes (a step copied from another node with that node's ids, so a chain that
+    crossed nodes verifies end to end on each); at the end, that the chain ends where the item says (length and head).
     After the first broken link the rest is still read, so that ``length`` and
     ``final_hash`` describe the whole stored chain.
     """
@@ -156,9 +171,12 @@ def verify(evidence, *, batch_size=2000):
         .iterator(chunk_size=batch_size)
     )
     n_hashed = len(HASHED_FIELDS)
+    reference = evidence.chain_reference
     for row in rows:
         values = dict(zip(HASHED_FIELDS, row[:n_hashed], strict=True))
-        prev_hash, stored_hash = row[n_hashed], row[n_hashed + 1]
+        prev_hash, stored_hash, origin_ids = row[n_hashed : n_hashed + 3]
+        if origin_ids is not None:  # a step recorded on another node: its ids there
+            values.update(hashed_ids(origin_ids))
         result.length += 1
         result.final_hash = stored_hash
         if result.broken is not None:
@@ -169,7 +187,7 @@ def verify(evidence, *, batch_size=2000):
         elif prev_hash != expected_prev:
             result.broken = BrokenLink(seq, "prev_hash", expected_prev, prev_hash)
         else:
-            recomputed = entry_hash(prev_hash, evidence.reference, values)
+            recomputed = entry_hash(prev_hash, reference, values)
             if recomputed != stored_hash:
                 result.broken = BrokenLink(seq, "entry_hash", recomputed, stored_hash)
         if result.broken is not None:

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Agency
+from coordination.federation import identity
 from incidents.choices import Action
 from incidents.evidence import actions, storage
 from incidents.evidence.choices import CustodyAction
@@ -223,17 +224,28 @@ def _custody_page(request, item):
     return Paginator(_custody_steps(item), CUSTODY_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def _refusal_of(item, allowed):
+    if item.is_compromised:
+        return actions.compromised_refusal(item)
+    if item.custody_node and not allowed:
+        return actions.elsewhere_refusal(item)
+    return ""
+
+
 def _detail_context(request, item, **extra):
     rights = allowed_actions(request.user, item.incident)
     page = _custody_page(request, item)
+    allowed = actions.allowed_custody_actions(item, request.user, rights)
     return {
         "item": item,
         "incident": item.incident,
         "events": page.object_list,
         "page": page,
         "paginator": page.paginator,
-        "allowed": actions.allowed_custody_actions(item, request.user, rights),
-        "refusal": actions.compromised_refusal(item) if item.is_compromised else "",
+        "allowed": allowed,
+        "refusal": _refusal_of(item, allowed),
+        # Each step names the node that recorded it when the case federates.
+        "this_node": identity.node_name(),
         "last_verification": item.verifications.first(),
         "may_contribute": Action.CONTRIBUTE in rights,
         "download_form": DownloadForm(),
@@ -343,6 +355,7 @@ def _report_context(item, user):
         "item": item,
         "incident": item.incident,
         "events": _custody_rows(item),
+        "this_node": identity.node_name(),
         "result": result,
         "verification": record,
         "participations": list(

@@ -65,6 +65,11 @@ class Evidence(Replicated):
         blank=True,
         editable=False,
     )
+    # Across nodes: the reference every step's hash covers (the item's reference on its node
+    # of origin, for a replica) and the node that records its custody steps now ("" for
+    # this node). Only the holder's node writes steps; the others keep a copy of the chain.
+    origin_reference = models.CharField(max_length=20, blank=True, editable=False)
+    custody_node = models.CharField(_("custody node"), max_length=64, blank=True, editable=False)
     is_sealed = models.BooleanField(_("sealed"), default=False, editable=False)
     is_compromised = models.BooleanField(_("compromised"), default=False, editable=False)
     # The first broken link a recorded verification found (None: none found). Kept once
@@ -110,12 +115,19 @@ class Evidence(Replicated):
     def chain_is_broken(self):
         return self.chain_broken_seq is not None
 
+    @property
+    def chain_reference(self):
+        """The reference each step's hash covers, the same on every node."""
+        return self.origin_reference or self.reference
 
-class CustodyEvent(models.Model):
+
+class CustodyEvent(Replicated):
     """One step of an item's chain of custody. Append-only; hash-chained.
 
     ``entry_hash = SHA-256(prev_hash + canonical JSON of the fields)`` (see
     ``incidents.evidence.chain``); the first event chains from the item's own SHA-256.
+    A step recorded on another node (``origin_node``) is a copy of that node's: its hash
+    covers the ids of agencies and users there, kept in ``origin_ids``.
     """
 
     evidence = models.ForeignKey(Evidence, on_delete=models.PROTECT, related_name="custody")
@@ -160,6 +172,9 @@ class CustodyEvent(models.Model):
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
     prev_hash = models.CharField(max_length=64, editable=False)
     entry_hash = models.CharField(max_length=64, editable=False)
+    # A replicated step: from_agency_id, to_agency_id, recorded_by_id, recorded_by_agency_id
+    # as hashed on the node that recorded it (None for a step recorded here).
+    origin_ids = models.JSONField(null=True, blank=True, editable=False)
 
     objects = CustodyEventQuerySet.as_manager()
 
@@ -167,6 +182,7 @@ class CustodyEvent(models.Model):
         ordering = ["evidence", "seq"]
         verbose_name = _("custody event")
         constraints = [
+            *Replicated.Meta.constraints,
             # Gap-free numbering per item; also the index the chain is read by.
             models.UniqueConstraint(fields=["evidence", "seq"], name="custody_evidence_seq"),
         ]

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from accounts.api.serializers import AgencySummarySerializer
 from accounts.models import Agency
 from coordination.api import ModelSerializer, UTCDateTimeField
+from coordination.federation import identity
 from incidents.evidence.choices import LOGGABLE_ACTION_CHOICES, CustodyAction, EvidenceKind
 from incidents.models import CustodyEvent, Evidence
 
@@ -116,11 +117,15 @@ class CustodyEventSerializer(ModelSerializer):
     from_agency = AgencySummarySerializer(read_only=True, allow_null=True)
     to_agency = AgencySummarySerializer(read_only=True, allow_null=True)
     recorded_by = serializers.CharField(source="recorded_by_name", read_only=True)
+    node = serializers.SerializerMethodField(
+        help_text=_("The node that recorded the step (empty when this server does not federate).")
+    )
 
     class Meta:
         model = CustodyEvent
         fields = [
             "seq",
+            "node",
             "action",
             "from_agency",
             "from_person",
@@ -140,6 +145,9 @@ class CustodyEventSerializer(ModelSerializer):
             "entry_hash",
         ]
         read_only_fields = fields
+
+    def get_node(self, event) -> str:
+        return event.origin_node or identity.node_name()
 
 
 class CustodyEventCreateSerializer(serializers.Serializer):
