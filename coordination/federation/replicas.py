@@ -194,9 +194,17 @@ def node_contributes(incident, peer):
     ).exists()
 
 
-def _agency_of_item(peer, incident, body, name):
-    """The item's agency; on the lead's node, a participating agency of the sender."""
+def _agency_of_item(peer, incident, body, name, *, automatic=False):
+    """The item's agency; on the lead's node, a participating agency of the sender.
+
+    ``automatic``: an entry the sending node wrote by itself (a scheduled custody check's
+    integrity alert) names no agency; it is taken from a node that contributes to the case.
+    """
     agency = find_agency(body.get(name))
+    if automatic and body.get(name) is None and not incident.origin_node:
+        if not node_contributes(incident, peer):
+            raise Refused("an automatic entry from a node that does not contribute to the case")
+        return None
     if not incident.origin_node:
         if agency is None or agency.node_id != peer.pk:
             raise Refused(f"{name}: not an agency of the sending node")
@@ -243,7 +251,8 @@ def apply_entry(peer, body, message):
     tlp = _choice(body, "tlp", TLP)
     _check_tlp(tlp, incident)
     audience = _audience(incident, tlp, body, "entry")
-    agency = _agency_of_item(peer, incident, body, "author_agency")
+    automatic = body.get("kind") not in (TimelineKind.NOTE, None)
+    agency = _agency_of_item(peer, incident, body, "author_agency", automatic=automatic)
     corrects = None
     if body.get("corrects") is not None:
         corrects = find(TimelineEntry, body["corrects"])

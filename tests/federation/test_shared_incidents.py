@@ -418,6 +418,47 @@ def test_lead_node_refuses_entries_from_an_observer_node(investigator, bka, remo
     assert not TimelineEntry.objects.filter(origin_node="de-node").exists()
 
 
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        (ParticipationRole.CONTRIBUTOR, InboxStatus.APPLIED),
+        (ParticipationRole.OBSERVER, InboxStatus.REFUSED),
+    ],
+)
+def test_lead_node_takes_an_automatic_entry_without_agency_from_a_contributing_node_only(
+    investigator, bka, remote, post_message, role, status
+):
+    # A scheduled custody check on de-node found a broken chain: nobody wrote the alert.
+    incident = make_incident(investigator, shared_with=[(bka, role)])
+    body = entry_from(
+        "de-node", 79, {"node": "fr-node", "id": incident.pk}, kind="custody",
+        author_name="Concord", body="**Integrity alert**",
+    )  # fmt: skip
+
+    post_message(
+        remote.message(
+            1, type="incident.entry", stream=f"incident:fr-node:{incident.pk}", body=body
+        )
+    )
+
+    assert InboxMessage.objects.get().status == status
+    taken = TimelineEntry.objects.filter(origin_node="de-node", origin_id=79)
+    assert taken.exists() == (status == InboxStatus.APPLIED)
+
+
+def test_lead_node_refuses_a_note_without_agency(investigator, bka, remote, post_message):
+    incident = make_incident(investigator, shared_with=[(bka, ParticipationRole.CONTRIBUTOR)])
+    body = entry_from("de-node", 80, {"node": "fr-node", "id": incident.pk})
+
+    post_message(
+        remote.message(
+            1, type="incident.entry", stream=f"incident:fr-node:{incident.pk}", body=body
+        )
+    )
+
+    assert InboxMessage.objects.get().status == InboxStatus.REFUSED
+
+
 def test_a_replicated_entry_is_corrected_on_its_authors_node_only(
     replica, remote, post_message, investigator
 ):
