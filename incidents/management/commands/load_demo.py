@@ -27,6 +27,9 @@ from incidents.models import Incident
 DEMO_PASSWORD = "concord-demo"
 # An agency of another node that is not (yet) in this node's directory.
 MISSING = object()
+# The hospital case's disk image, handed over from the BKA to the Dutch unit.
+IMAGE_TITLE = "Disk image of file server FS-02"
+IMAGE_HASH = hashlib.sha256(b"concord demo: FS-02 disk image").hexdigest()
 
 AGENCIES = [
     # short name, name, country, kind, mailbox, phone, 24/7, timezone, language
@@ -555,11 +558,11 @@ class Command(BaseCommand):
         crosses = "nl-investigator" in users and "THTC" in agencies
         now = timezone.now()
         de, nl = users["de-investigator"], users.get("nl-investigator")
-        image_hash = hashlib.sha256(b"concord demo: FS-02 disk image").hexdigest()
+        image_hash = IMAGE_HASH
         image = evidence_actions.create_evidence(
             incident,
             de,
-            title="Disk image of file server FS-02",
+            title=IMAGE_TITLE,
             description="Encrypted file server of the Mainz hospital; imaged before rebuild.",
             kind=EvidenceKind.DISK_IMAGE,
             sha256=image_hash,
@@ -571,36 +574,8 @@ class Command(BaseCommand):
             seal_number="DE-BKA-2026-0417",
         )
         if crosses:
-            evidence_actions.record_custody_event(
-                image,
-                de,
-                CustodyAction.TRANSFERRED,
-                to_agency=agencies["THTC"],
-                occurred_at=now - timedelta(days=4, hours=6),
-                purpose="Malware analysis of the encryptor by the Dutch High Tech Crime Unit",
-                channel="Police courier, tamper-evident bag",
-                seal_ids="DE-BKA-2026-0417",
-                location="BKA Wiesbaden",
-            )
-            evidence_actions.record_custody_event(
-                image,
-                nl,
-                CustodyAction.RECEIVED,
-                occurred_at=now - timedelta(days=4),
-                location="THTC, Zoetermeer",
-                seal_ids="DE-BKA-2026-0417",
-                hash_observed=image_hash,
-                notes="Seal intact; hash verified on arrival.",
-            )
-            evidence_actions.record_custody_event(
-                image,
-                nl,
-                CustodyAction.ANALYSED,
-                occurred_at=now - timedelta(days=3),
-                purpose="Extraction of the encryptor and its configuration",
-                location="THTC forensic lab",
-                hash_observed=image_hash,
-            )
+            self._hand_image_over(image, de, agencies["THTC"], now)
+            self._receive_image(image, nl, now)
         note_hash = hashlib.sha256(b"concord demo: ransom note e-mail").hexdigest()
         note = evidence_actions.create_evidence(
             incident,
@@ -623,6 +598,79 @@ class Command(BaseCommand):
             location="BKA Wiesbaden",
         )
         return 2
+
+    @staticmethod
+    def _hand_image_over(image, by, thtc, now):
+        from incidents.evidence import actions as evidence_actions
+        from incidents.evidence.choices import CustodyAction
+
+        evidence_actions.record_custody_event(
+            image,
+            by,
+            CustodyAction.TRANSFERRED,
+            to_agency=thtc,
+            occurred_at=now - timedelta(days=4, hours=6),
+            purpose="Malware analysis of the encryptor by the Dutch High Tech Crime Unit",
+            channel="Police courier, tamper-evident bag",
+            seal_ids="DE-BKA-2026-0417",
+            location="BKA Wiesbaden",
+        )
+
+    @staticmethod
+    def _receive_image(image, by, now):
+        from incidents.evidence import actions as evidence_actions
+        from incidents.evidence.choices import CustodyAction
+
+        evidence_actions.record_custody_event(
+            image,
+            by,
+            CustodyAction.RECEIVED,
+            occurred_at=now - timedelta(days=4),
+            location="THTC, Zoetermeer",
+            seal_ids="DE-BKA-2026-0417",
+            hash_observed=IMAGE_HASH,
+            notes="Seal intact; hash verified on arrival.",
+        )
+        evidence_actions.record_custody_event(
+            image,
+            by,
+            CustodyAction.ANALYSED,
+            occurred_at=now - timedelta(days=3),
+            purpose="Extraction of the encryptor and its configuration",
+            location="THTC forensic lab",
+            hash_observed=IMAGE_HASH,
+        )
+
+    def _custody_across_nodes(self, agencies, users):
+        """The disk image crosses nodes: handed over on the node that logged it, received by
+        the Dutch unit on its own node once the hand-over has arrived there."""
+        from incidents.evidence.choices import CustodyAction, EvidenceStatus
+        from incidents.models import Evidence
+
+        now = timezone.now()
+        image = Evidence.objects.filter(title=IMAGE_TITLE).first()
+        if image is None:  # on the Dutch unit's node, until the register line arrives
+            return 0, int("nl-investigator" in users)
+        if not image.origin_node:
+            if (
+                "THTC" in agencies
+                or image.custody.filter(action=CustodyAction.TRANSFERRED).exists()
+            ):
+                return 0, 0
+            thtc = Agency.objects.filter(
+                short_name="THTC", node__isnull=False, participations__incident=image.incident
+            ).first()
+            if thtc is None:
+                return 0, 1
+            self._hand_image_over(image, users["de-investigator"], thtc, now)
+            return 1, 0
+        nl = users.get("nl-investigator")
+        if nl is None or image.custody.filter(action=CustodyAction.RECEIVED).exists():
+            return 0, 0
+        if image.status != EvidenceStatus.IN_TRANSIT or image.transit_to_agency_id != nl.agency_id:
+            return 0, 1
+        self._receive_image(image, nl, now)
+        return 1, 0
 
     def _requests(self, agencies, users, *, remote=False):
         """Requests for assistance in different states, each moved there by the real
@@ -891,21 +939,24 @@ class Command(BaseCommand):
             raise CommandError("Load this node's demo data first (load_demo --countries ...).")
         users = {user.username: user for user in User.objects.filter(agency__in=agencies.values())}
         deadline = time.monotonic() + wait
-        shared = notes = requests = 0
+        shared = notes = requests = steps = 0
         while True:
             with transaction.atomic():
                 new_shares, waiting_shares = self._share_with_other_nodes(agencies, users)
                 new_notes, waiting_notes = self._notes_in_other_nodes_cases(users)
                 made, waiting_requests = self._requests(agencies, users, remote=True)
+                new_steps, waiting_custody = self._custody_across_nodes(agencies, users)
             shared, notes, requests = shared + new_shares, notes + new_notes, requests + len(made)
-            waiting = waiting_shares + waiting_notes + waiting_requests
+            steps += new_steps
+            waiting = waiting_shares + waiting_notes + waiting_requests + waiting_custody
             if not waiting or time.monotonic() >= deadline:
                 break
             time.sleep(3)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Across nodes: {shared} new shares, {notes} new notes in other nodes' cases, "
-                f"{requests} new requests to other nodes' agencies."
+                f"{requests} new requests to other nodes' agencies, {steps} custody hand-overs "
+                "across nodes."
             )
         )
         if waiting:
