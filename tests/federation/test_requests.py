@@ -563,3 +563,32 @@ def test_deadlines_owed_by_the_other_node_are_not_escalated_here(outgoing, repli
 
     assert theirs.exists() and not theirs.filter(escalate_at__isnull=False).exists()
     assert mine.exists() and not mine.filter(escalate_at__isnull=True).exists()
+
+
+def test_the_replicas_page_names_the_requesting_node_and_the_case_reference_there(
+    officer, replica, login
+):
+    response = login(officer).get(replica.get_absolute_url())
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "de-node" in page and "MLA-2026-0031" in page and "CC-2026-000055" in page
+    assert f"/requests/{replica.reference}/answer/" not in page
+    assert f"/requests/{replica.reference}/acknowledge/" in page
+
+
+def test_the_sent_requests_page_says_its_steps_are_taken_on_the_other_node(outgoing, louis, login):
+    page = login(louis).get(outgoing.get_absolute_url()).content.decode()
+
+    assert "on the node de-node" in page
+    assert f"/requests/{outgoing.reference}/acknowledge/" not in page
+    assert f"/requests/{outgoing.reference}/withdraw/" in page
+
+
+def test_the_api_names_the_other_node_of_a_request(officer, replica, api_login):
+    response = api_login(officer).get(f"/api/v1/requests/{replica.reference}/")
+
+    body = response.json()
+    assert response.status_code == 200
+    assert (body["other_node"], body["origin_reference"]) == ("de-node", "MLA-2026-0031")
+    assert "answer" not in body["allowed_actions"] and "acknowledge" in body["allowed_actions"]
