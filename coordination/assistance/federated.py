@@ -305,7 +305,10 @@ def apply_sent(peer, body, message):
     if basis in PROVIDER_BASES:
         raise Refused("orders to a service provider are not sent between nodes")
     requesting = find_agency(body.get("requesting_agency"))
-    if requesting is None or requesting.node_id != peer.pk:
+    if requesting is None:
+        # Not in the sender's directory here yet: kept, and taken when the stream moves.
+        raise BodyError("requesting_agency: not in this node's directory")
+    if requesting.node_id != peer.pk:
         raise Refused("requesting_agency: not an agency of the sending node")
     receiving = find_agency(body.get("receiving_agency"))
     if receiving is None or receiving.node_id is not None or not receiving.is_active:
@@ -387,7 +390,9 @@ def apply_step(peer, body, message):
             raise Refused("the request was not sent to an agency of the sending node")
         if side != Side.REQUESTED:
             raise Refused(f"{action} is the requesting side's step, taken on this node")
-        if step.actor_agency is None or step.actor_agency.pk != request.acting_agency_id:
+        if step.actor_agency is None:
+            raise BodyError("actor_agency: not in this node's directory")
+        if step.actor_agency.pk != request.acting_agency_id:
             raise Refused("actor_agency: not the agency acting on the request")
     if body.get("from_status") != request.status:
         raise Refused(
@@ -399,6 +404,8 @@ def apply_step(peer, body, message):
         data["received_at"] = _moment(body, "received_at", required=True)
     elif action == ActionName.FORWARD:
         data["agency"] = find_agency(body.get("agency"))
+        if data["agency"] is None:
+            raise BodyError("agency: not in this node's directory")
     elif action == ActionName.EXTEND:
         data["estimate"] = _moment(body, "estimate")
     comment = _text(body, "comment", 20_000)

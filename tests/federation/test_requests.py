@@ -29,7 +29,7 @@ from coordination.notifications.models import Notification
 from incidents.choices import TLP, ParticipationRole
 from incidents.models import Incident
 from tests.factories import AgencyFactory, UserFactory, make_incident
-from tests.federation.conftest import make_remote_agency
+from tests.federation.conftest import RemoteNode, make_remote_agency
 
 pytestmark = [pytest.mark.federation, pytest.mark.django_db]
 
@@ -431,10 +431,28 @@ def test_an_amber_strict_request_is_refused_by_the_receiver(receive):
 
 
 def test_a_request_naming_another_nodes_agency_as_requesting_is_refused(receive):
+    spain = RemoteNode("es-node")
+    spain.register()
+    make_remote_agency(spain.peer, 1, "CCN", country="ES")
+
     receive(requesting_agency={"node": "es-node", "id": 1, "name": "CCN"})
 
     assert InboxMessage.objects.get().status == InboxStatus.REFUSED
     assert not AssistanceRequest.objects.exists()
+
+
+def test_a_request_from_an_agency_not_yet_in_the_directory_waits(receive, remote):
+    receive(1, requesting_agency={"node": "de-node", "id": 99, "name": "New unit"})
+    assert InboxMessage.objects.get().status == InboxStatus.FAILED
+
+    make_remote_agency(remote.peer, 99, "NEW")
+    receive(2, requesting_agency={"node": "de-node", "id": 99, "name": "New unit"})
+
+    assert AssistanceRequest.objects.get(origin_node="de-node").requesting_agency.remote_id == 99
+    assert list(InboxMessage.objects.order_by("seq").values_list("status", flat=True)) == [
+        InboxStatus.APPLIED,
+        InboxStatus.APPLIED,
+    ]
 
 
 def test_a_request_received_twice_is_kept_once(receive):
@@ -592,3 +610,77 @@ def test_the_api_names_the_other_node_of_a_request(officer, replica, api_login):
     assert response.status_code == 200
     assert (body["other_node"], body["origin_reference"]) == ("de-node", "MLA-2026-0031")
     assert "answer" not in body["allowed_actions"] and "acknowledge" in body["allowed_actions"]
+
+
+def test_a_delay_notice_is_refused_on_a_request_between_nodes(officer, replica):
+    from coordination.assistance import delays
+
+    assert "de-node" in delays.refusal(replica, officer)
+
+
+DEADLINE_COLUMNS = (
+    "kind", "party", "counting", "zone", "holiday_country", "clock_started_at", "due_at",
+    "legal_due_at", "extended_at", "paused_at", "restarted_at", "met_at", "ended_at",
+)  # fmt: skip
+
+
+def test_deadlines_from_the_carried_times_equal_those_of_one_node(
+    claire, louis, bka, remote, post_message
+):
+    """The same life twice: once addressed to BKA on de-node, whose steps arrive here later
+    carrying their times, once to a German agency of this node taking its steps here at those
+    times. Both requests hold the same deadline rows."""
+    import time_machine
+
+    here = AgencyFactory(
+        short_name="BKA-HERE", name="BKA", country="DE", timezone="Europe/Berlin", mailbox=""
+    )
+    hans = UserFactory(agency=here, role=Role.LIAISON_OFFICER)
+    t0 = timezone.now().replace(microsecond=0) - timedelta(days=20)
+    at = {
+        "approve": t0,
+        "acknowledge": t0 + timedelta(hours=30),
+        "accept": t0 + timedelta(days=2),
+        "ask_information": t0 + timedelta(days=3, hours=5),
+        "answer": t0 + timedelta(days=6, hours=1),
+        "fulfil": t0 + timedelta(days=12),
+    }
+    fields = {
+        "legal_basis": LegalBasis.BUDAPEST_MLA,
+        "offences": "Art. 323-1 Code pénal.",
+        "dual_criminality": "§ 202a StGB.",
+    }
+    with time_machine.travel(t0 - timedelta(hours=1), tick=False):
+        requests = [draft_to(bka, claire, **fields), draft_to(here, claire, **fields)]
+        for request in requests:
+            transition_request(request, "submit", claire)
+    federated, local = requests
+    seq = 0
+    statuses = {
+        "acknowledge": ("sent", "received"),
+        "accept": ("received", "in_execution"),
+        "ask_information": ("in_execution", "awaiting_information"),
+        "fulfil": ("in_execution", "fulfilled"),
+    }
+    for action, moment in at.items():
+        with time_machine.travel(moment, tick=False):
+            local.refresh_from_db()
+            federated.refresh_from_db()
+            if action in ("approve", "answer"):
+                for request in (federated, local):
+                    transition_request(request, action, louis, comment="Done")
+                continue
+            transition_request(local, action, hans, comment="Done")
+            seq += 1
+            extra = {"received_at": moment.isoformat()} if action == "acknowledge" else {}
+            post_step(remote, post_message, federated, seq, 100 + seq, action,
+                      *statuses[action], at=moment, comment="Done", **extra)  # fmt: skip
+
+    assert AssistanceRequest.objects.get(pk=federated.pk).status == Status.FULFILLED
+    rows = [
+        list(RequestDeadline.objects.filter(request=r).order_by("kind").values(*DEADLINE_COLUMNS))
+        for r in (federated, local)
+    ]
+    assert [row["kind"] for row in rows[0]] == ["acknowledge", "execute"]
+    assert rows[0] == rows[1]
+    assert rows[0][1]["paused_at"] is None and rows[0][1]["due_at"] != rows[0][1]["legal_due_at"]
