@@ -13,6 +13,10 @@ Each action of the table in ``choices.TRANSITIONS``:
 5. recomputes the running deadline (``due_at`` / ``due_kind`` / ``due_clock_started_at``)
    and ``preserved_until``, writes a status-history row, a timeline entry on the linked
    incident and the notifications, all in the same transaction.
+
+A request between nodes (``federated``): each side's steps are taken on its own node
+(``other_node_refusal`` names the other node otherwise) and sent there, where
+``apply_step`` takes them through the same code at the time they were taken.
 """
 
 from dataclasses import dataclass
@@ -194,7 +198,9 @@ def _forward_target(agency, request, step=None):
     if step is not None:
         # Forwarded on the requested node, to an agency of that node.
         if agency is None or agency.node is None or agency.node.name != step.node:
-            raise ValidationError({"agency": _("Forwarded to an agency of another node.")})
+            raise ValidationError(
+                {"agency": _("Forwarded to an agency not on the requested node.")}
+            )
         return agency
     if agency is None:
         raise ValidationError({"agency": _("Choose the agency to forward the request to.")})
