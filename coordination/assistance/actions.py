@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.choices import Role
 from accounts.models import Agency
-from coordination.assistance import deadlines, provider_orders
+from coordination.assistance import deadlines, federated, provider_orders
 from coordination.assistance.choices import DRAFTING_ROLES, DataKind, LegalBasis, Status, Urgency
 from coordination.assistance.models import (
     AssistanceRequest,
@@ -110,6 +110,8 @@ def _check_fields(request, by):
     marking = tlp_error(request)
     if marking:
         errors["tlp"] = marking
+    for field, message in federated.addressee_errors(request).items():
+        errors.setdefault(field, message)
     try:
         request.full_clean(
             exclude=["reference", "requesting_agency", "created_by", "incident", "measures"]

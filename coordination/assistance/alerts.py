@@ -147,8 +147,9 @@ def _message(request, event, action, by, comment, row):
             "urgency": Urgency(request.urgency).label,
             "requesting_agency": request.requesting_agency.name,
             "requested_country": lazy_country_name(request.requested_country.code),
-            "actor_name": by.display_name,
-            "actor_agency": by.agency.name if by.agency_id else "",
+            # From the history row: a step taken on another node has no user here.
+            "actor_name": row.actor_name,
+            "actor_agency": row.actor_agency_name,
             "comment": comment if action in COMMENT_CARRIED else "",
             "due_at": request.due_at,
             "due_kind": DeadlineKind(request.due_kind).label if request.due_kind else "",
@@ -212,8 +213,26 @@ def _awaiting_validation(request, requirement, message, requesting_officers):
     return rows + notify(to_requesting, users=requesting_officers)
 
 
+def _here(users, by):
+    """The people of this node's agencies, but the actor: someone of another node's agency
+    known here hears of a request from their own node (a link here they cannot open)."""
+    return [
+        u
+        for u in users
+        if u.is_active and (by is None or u.pk != by.pk) and not (u.agency_id and u.agency.node_id)
+    ]
+
+
+def _local_mailboxes(agencies):
+    """The functional mailboxes of this node's agencies among ``agencies``."""
+    return [mailbox_of(a) for a in agencies if a is not None and not a.node_id and a.mailbox]
+
+
 def request_transitioned(request, action, from_status, by, comment, row):
-    """Write the notifications of one transition (see the module docstring for who)."""
+    """Write the notifications of one transition (see the module docstring for who).
+
+    ``by`` is None for a step taken on another node (``row`` names its actor). An agency of
+    another node hears of a request from its own node, never from this one."""
     action = ActionName(action)
     requirement = validation_needed(request)
     if action == ActionName.SUBMIT:
@@ -225,6 +244,8 @@ def request_transitioned(request, action, from_status, by, comment, row):
     if action == ActionName.APPROVE:
         if request.is_provider_order:
             sent = _order_sent(request, action, by, comment, row)
+        elif request.receiving_agency.node_id:
+            sent = []  # it arrives on the addressee's node, which tells its people
         else:
             agency = request.receiving_agency
             sent = notify(
@@ -245,8 +266,7 @@ def request_transitioned(request, action, from_status, by, comment, row):
         return sent + notify(message, users=[u for u in users if u.pk != by.pk])
     message = _message(request, Event.REQUEST_UPDATED, action, by, comment, row)
     if action == ActionName.RETURN:
-        users = [request.created_by]
-        return notify(message, users=[u for u in users if u.pk != by.pk])
+        return notify(message, users=_here([request.created_by], by))
     if TRANSITIONS[action].side == Side.REQUESTING:
         other = {request.acting_agency_id}
     else:
@@ -259,16 +279,18 @@ def request_transitioned(request, action, from_status, by, comment, row):
     ):
         # The notified enforcing authority need no longer assess the order.
         other.add(request.enforcing_agency_id)
-        mailboxes.append(mailbox_of(request.enforcing_agency))
+        mailboxes += _local_mailboxes([request.enforcing_agency])
     if action == ActionName.FORWARD:
         # The agency it now rests with learns of it like a newly sent request.
         other.add(request.executing_agency_id)
-        mailboxes.append(mailbox_of(request.executing_agency))
+        mailboxes += _local_mailboxes([request.executing_agency])
     users = list(
-        User.objects.filter(agency_id__in=other - {None}, role=Role.LIAISON_OFFICER, is_active=True)
+        User.objects.filter(
+            agency_id__in=other - {None}, role=Role.LIAISON_OFFICER, is_active=True
+        ).select_related("agency")
     )
     users.append(request.created_by)
-    return notify(message, users=[u for u in users if u.pk != by.pk], mailboxes=mailboxes)
+    return notify(message, users=_here(users, by), mailboxes=mailboxes)
 
 
 # Subject lines of the escalation levels (lazy: the recipient's language).
@@ -295,7 +317,9 @@ def _escalation_recipients(request, level, row):
         agencies = {request.enforcing_agency_id}
     else:
         agencies = {request.requesting_agency_id}
-    return User.objects.filter(agency_id__in=agencies - {None}, role__in=roles, is_active=True)
+    return User.objects.filter(
+        agency_id__in=agencies - {None}, role__in=roles, is_active=True, agency__node__isnull=True
+    )
 
 
 def _central_authority_mailboxes(request, row):
@@ -308,7 +332,9 @@ def _central_authority_mailboxes(request, row):
         country = request.requested_country
     else:
         country = request.requesting_agency.country
-    authorities = Agency.objects.filter(country=country, kind=AgencyKind.CENTRAL_AUTHORITY)
+    authorities = Agency.objects.filter(
+        country=country, kind=AgencyKind.CENTRAL_AUTHORITY, node__isnull=True
+    )
     return [mailbox_of(agency) for agency in authorities if agency.mailbox]
 
 
@@ -376,6 +402,6 @@ def delay_announced(request, notice):
     )
     return notify(
         message,
-        users=[u for u in users if u.pk != notice.sent_by_id],
-        mailboxes=[mailbox_of(agency)] if agency.mailbox else [],
+        users=[u for u in _here(users, None) if u.pk != notice.sent_by_id],
+        mailboxes=_local_mailboxes([agency]),
     )

@@ -476,6 +476,29 @@ TRANSITIONS = {
 }
 
 
+# The steps a request between nodes takes after it left the requesting node: each is taken
+# on the node of the side it belongs to and mirrored to the other (coordination.assistance
+# .federated). Orders to a service provider and linking a follow-up request stay on one node.
+BETWEEN_NODES = frozenset(
+    {
+        ActionName.ACKNOWLEDGE,
+        ActionName.ACCEPT,
+        ActionName.FORWARD,
+        ActionName.EXTEND,
+        ActionName.DECIDE_PROVISIONAL,
+        ActionName.ASK_INFORMATION,
+        ActionName.ANSWER,
+        ActionName.CONFIRM_PRESERVATION,
+        ActionName.EXTEND_PRESERVATION,
+        ActionName.FULFIL,
+        ActionName.FULFIL_PARTLY,
+        ActionName.REFUSE,
+        ActionName.WITHDRAW,
+        ActionName.CLOSE,
+    }
+)
+
+
 def actions_from(request):
     """The transitions the state machine allows from the request's status (anyone's)."""
     return [t for t in TRANSITIONS.values() if t.applies_to(request)]

@@ -550,9 +550,23 @@ def thresholds(due_at, clock_started_at, levels=tuple(EscalationLevel)):
     return [(level, when) for level, when in every if level in levels]
 
 
+def escalates_here(request, party):
+    """Whether this node escalates a deadline owed by ``party``: a request between nodes
+    escalates where the side that owes the deadline is, never on the other node."""
+    if party == P.REQUESTING:
+        agency = request.requesting_agency
+    elif party == P.REQUESTED:
+        agency = request.executing_agency or request.receiving_agency
+    else:
+        return True
+    return agency is None or agency.node_id is None
+
+
 def next_threshold(row, rule, after=None):
     """The first threshold of ``row`` later than ``after`` (the first one when None)."""
     if row.state != "running" or row.due_at is None:
+        return None
+    if not escalates_here(row.request, row.party):
         return None
     for _level, when in thresholds(row.due_at, row.clock_started_at, rule.levels):
         if after is None or when > after:
@@ -571,8 +585,10 @@ def sync_clocks(request, now=None, policy=None):
 
     now = now or timezone.now()
     if policy is None:
-        policy = policy_for(request.requesting_agency_id)
+        policy = policy_of(request)
     rows = {row.kind: row for row in RequestDeadline.objects.filter(request=request)}
+    for row in rows.values():
+        row.request = request  # read by next_threshold: no query per row
     finished = request.status in (*FINISHED_STATUSES, Status.CLOSED)
     awaiting = request.status == Status.AWAITING_INFORMATION
     result = []
@@ -885,6 +901,27 @@ def can_extend_decision(request, now=None):
 
 def can_extend_preservation(request, now=None):
     return extension_refusal(request, K.PRESERVE_UNTIL, now) is None
+
+
+def policy_of(request):
+    """The policy numbers ``request``'s deadlines are counted with: those it carried when it
+    left for another node (both nodes count with them), else its requesting agency's."""
+    if request.policy_hours is not None:
+        return {
+            tuple(key.split("|")): hours
+            for key, hours in request.policy_hours.items()
+            if key.count("|") == 2 and isinstance(hours, int) and hours > 0
+        }
+    return policy_for(request.requesting_agency_id)
+
+
+def policy_snapshot(request):
+    """The requesting agency's numbers for the request's basis, to travel with it."""
+    return {
+        "|".join(key): hours
+        for key, hours in policy_for(request.requesting_agency_id).items()
+        if key[0] == request.legal_basis
+    }
 
 
 def policy_for(agency_id):

@@ -43,6 +43,11 @@ def refusal(request, user, now=None):
     now = now or timezone.now()
     if side_of(user, request) != Side.REQUESTED or user.role not in SENDER_ROLES:
         return _("Only a liaison officer of the requested agency may announce a delay.")
+    if request.counterpart_node:
+        return _(
+            "A delay notice does not reach the node %(node)s: tell %(agency)s there through a "
+            "question (ask for information) or directly."
+        ) % {"node": request.counterpart_node, "agency": request.requesting_agency.name}
     if request.status not in OPEN_STATUSES or request.due_at is None:
         return _("No deadline is running on this request.")
     if late_deadline(request, now) is None:

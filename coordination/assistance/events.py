@@ -55,24 +55,39 @@ DELAY_ANNOUNCED = register(
 )
 
 
-def history_row(request, action, from_status, by, comment, at):
+def history_row(request, action, from_status, by, comment, at, *, step=None):
+    """The status-history row; ``step``: a step another node took (``transitions.Step``),
+    with its actor's name and agency as that node named them, and its id there."""
+    if step is not None:
+        actor = {
+            "actor": None,
+            "actor_name": step.actor_name,
+            "actor_agency": step.actor_agency,
+            "actor_agency_name": step.actor_agency_name,
+            "origin_node": step.node,
+            "origin_id": step.id,
+        }
+    else:
+        actor = {
+            "actor": by,
+            "actor_name": by.display_name,
+            "actor_agency_id": by.agency_id,
+            "actor_agency_name": by.agency.name if by.agency_id else "",
+        }
     return StatusHistory.objects.create(
         request=request,
         action=action,
         from_status=from_status,
         to_status=request.status,
-        actor=by,
-        actor_name=by.display_name,
-        actor_agency_id=by.agency_id,
-        actor_agency_name=by.agency.name if by.agency_id else "",
         comment=comment,
         due_at=request.due_at,
         due_kind=request.due_kind,
         at=at,
+        **actor,
     )
 
 
-def timeline_entry(request, action, from_status, by, comment, at):
+def timeline_entry(request, action, from_status, by, comment, at, *, row=None):
     """A line on the linked incident's timeline (none when the request has no incident).
 
     The entry is filed under the requesting agency (the incident's side of the request)
@@ -104,6 +119,8 @@ def timeline_entry(request, action, from_status, by, comment, at):
             agency=request.validating_agency.name,
             source=str(requirement.source) if requirement else "",
         )
+    elif by is None:  # a step taken on another node: its actor as that node named them
+        params.update(actor=row.actor_name, agency=row.actor_agency_name)
     else:
         params.update(actor=by.display_name, agency=by.agency.name if by.agency_id else "")
     if comment and not internal:

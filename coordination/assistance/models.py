@@ -29,9 +29,10 @@ from coordination.assistance.choices import (
 )
 from coordination.assistance.querysets import AssistanceRequestQuerySet
 from incidents.choices import TLP
+from incidents.models.origin import Replicated
 
 
-class AssistanceRequest(models.Model):
+class AssistanceRequest(Replicated):
     reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
     incident = models.ForeignKey(
         "incidents.Incident",
@@ -265,10 +266,20 @@ class AssistanceRequest(models.Model):
     )
     due_clock_started_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # A request between nodes (coordination.federation): a replica's reference on the
+    # requesting node, and the reference there of the case it was drafted from (shown when
+    # that case is not shared with this node).
+    origin_reference = models.CharField(max_length=20, blank=True, editable=False)
+    origin_incident_reference = models.CharField(max_length=20, blank=True, editable=False)
+    # The requesting agency's policy numbers when the request left for another node,
+    # ``{"basis|kind|urgency": hours}``: both nodes count its deadlines with them.
+    policy_hours = models.JSONField(null=True, blank=True, editable=False)
+
     objects = AssistanceRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated_at", "-pk"]
+        constraints = Replicated.Meta.constraints
         verbose_name = _("request for assistance")
         verbose_name_plural = _("requests for assistance")
         indexes = [
@@ -303,6 +314,19 @@ class AssistanceRequest(models.Model):
     @property
     def is_open(self):
         return self.status in OPEN_STATUSES
+
+    @property
+    def counterpart_node(self):
+        """The other node of a request between nodes ("" for one kept on this node): the
+        requesting node for a replica, the addressee's node for one sent from here."""
+        from coordination.assistance.choices import INTERNAL_STATUSES
+
+        if self.origin_node:
+            return self.origin_node
+        if self.status in INTERNAL_STATUSES or not self.receiving_agency_id:
+            return ""
+        agency = self.receiving_agency
+        return agency.node.name if agency.node_id else ""
 
     @property
     def acting_agency_id(self):
@@ -489,10 +513,11 @@ class Attachment(models.Model):
         return f"{self.name} ({self.sha256[:12]}…)"
 
 
-class StatusHistory(models.Model):
+class StatusHistory(Replicated):
     """One transition of one request: who, from which agency, from, to, why, when.
 
-    Copies the actor's and agency's names so removing a user erases nothing.
+    Copies the actor's and agency's names so removing a user erases nothing. A step taken
+    on another node keeps its node and id there (``origin_node``/``origin_id``).
     """
 
     request = models.ForeignKey(AssistanceRequest, on_delete=models.CASCADE, related_name="history")
@@ -520,6 +545,7 @@ class StatusHistory(models.Model):
     class Meta:
         ordering = ["at", "pk"]
         verbose_name_plural = _("status history")
+        constraints = Replicated.Meta.constraints
         indexes = [
             # Request page and /history/ endpoint: one request's rows in order.
             models.Index(fields=["request", "at"], name="request_history_idx"),

@@ -13,9 +13,14 @@ Each action of the table in ``choices.TRANSITIONS``:
 5. recomputes the running deadline (``due_at`` / ``due_kind`` / ``due_clock_started_at``)
    and ``preserved_until``, writes a status-history row, a timeline entry on the linked
    incident and the notifications, all in the same transaction.
+
+A request between nodes (``federated``): each side's steps are taken on its own node
+(``other_node_refusal`` names the other node otherwise) and sent there, where
+``apply_step`` takes them through the same code at the time they were taken.
 """
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -23,8 +28,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Agency
-from coordination.assistance import deadlines, events, provider_orders, validation_rules
+from coordination.assistance import (
+    deadlines,
+    events,
+    federated,
+    provider_orders,
+    validation_rules,
+)
 from coordination.assistance.choices import (
+    BETWEEN_NODES,
     FOLLOW_UP_BASES,
     INTERNAL_STATUSES,
     TRANSITIONS,
@@ -60,8 +72,34 @@ def side_of(user, request):
     return None
 
 
+def other_node_refusal(transition, request):
+    """Why ``transition`` is not taken on this node for a request between nodes (None when
+    it is, or when the request stays on this node): each side's steps are taken on its node."""
+    node = request.counterpart_node
+    if not node:
+        return None
+    if transition.name not in BETWEEN_NODES:
+        return _(
+            "This request is between this node and %(node)s: this step is not taken on a "
+            "request between nodes."
+        ) % {"node": node}
+    if request.origin_node and transition.side != Side.REQUESTED:
+        return _(
+            "This request comes from %(agency)s on the node %(node)s: the requesting side's "
+            "steps are taken there."
+        ) % {"agency": request.requesting_agency.name, "node": node}
+    if not request.origin_node and transition.side != Side.REQUESTING:
+        return _(
+            "This request was sent to %(agency)s on the node %(node)s: the requested side's "
+            "steps are taken there."
+        ) % {"agency": request.receiving_agency.name, "node": node}
+    return None
+
+
 def _permitted(transition, request, user):
     """None when ``user`` may take ``transition`` now, else the reason why not."""
+    if reason := other_node_refusal(transition, request):
+        return reason
     if (
         transition.name == ActionName.APPROVE
         and validation_rules.validation_needed(request) is not None
@@ -156,7 +194,14 @@ def _parse_received_at(value, request, now):
     return value
 
 
-def _forward_target(agency, request):
+def _forward_target(agency, request, step=None):
+    if step is not None:
+        # Forwarded on the requested node, to an agency of that node.
+        if agency is None or agency.node is None or agency.node.name != step.node:
+            raise ValidationError(
+                {"agency": _("Forwarded to an agency not on the requested node.")}
+            )
+        return agency
     if agency is None:
         raise ValidationError({"agency": _("Choose the agency to forward the request to.")})
     if not isinstance(agency, Agency):
@@ -167,6 +212,11 @@ def _forward_target(agency, request):
         raise ValidationError({"agency": _("%(agency)s is no longer active.") % {"agency": agency}})
     if agency.country.code != str(request.requested_country):
         raise ValidationError({"agency": _("Forward only to an agency of the requested country.")})
+    if agency.node_id:
+        raise ValidationError(
+            {"agency": _("Forward only to an agency of this node: %(agency)s is on %(node)s.")
+             % {"agency": agency.name, "node": agency.node.name}}
+        )  # fmt: skip
     if agency.pk == request.acting_agency_id:
         raise ValidationError({"agency": _("The request is already with this agency.")})
     return agency
@@ -198,8 +248,9 @@ def _follow_up_target(follow_up, request):
     return follow_up
 
 
-def _changes_for(transition, request, by, now, comment, data):
-    """The columns ``transition`` sets, and the status it leads to."""
+def _changes_for(transition, request, by, now, comment, data, step=None):
+    """The columns ``transition`` sets, and the status it leads to (``step``: as another
+    node took it)."""
     name = transition.name
     target = transition.target or request.status
     changes = {}
@@ -227,6 +278,10 @@ def _changes_for(transition, request, by, now, comment, data):
                 }
             )
         changes |= {"sent_at": now, "approved_by": by}
+        if errors := federated.addressee_errors(request):
+            raise ValidationError(errors)
+        if federated.leaves_node(request):
+            changes["policy_hours"] = deadlines.policy_snapshot(request)
         if request.is_provider_order:
             changes |= provider_orders.changes_on_sending(request, now, data)
         if validation_rules.validation_needed(request) is not None:
@@ -236,12 +291,12 @@ def _changes_for(transition, request, by, now, comment, data):
     elif name == ActionName.ACKNOWLEDGE:
         changes |= {
             "received_at": _parse_received_at(data.get("received_at"), request, now),
-            "executing_agency": by.agency,
+            "executing_agency": step.actor_agency if step else by.agency,
         }
     elif name == ActionName.ACCEPT:
         changes["accepted_at"] = now
     elif name == ActionName.FORWARD:
-        changes["executing_agency"] = _forward_target(data.get("agency"), request)
+        changes["executing_agency"] = _forward_target(data.get("agency"), request, step)
     elif name == ActionName.EXTEND:
         estimate = data.get("estimate")
         deadlines.extend(request, DeadlineKind.DECIDE, reason=comment, estimate=estimate, now=now)
@@ -318,9 +373,48 @@ def transition_request(request, action, by, *, comment="", **data):
     if problems := check_markdown(comment):  # quoted in the case's timeline as Markdown
         raise ValidationError({"comment": problems})
 
-    now = timezone.now()
+    return _take(request, transition, by, timezone.now(), comment, data)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step another node took on a request between nodes, as its message tells it."""
+
+    node: str
+    id: int
+    at: datetime
+    actor_name: str
+    # This node's entry for the actor's agency (None: an agency this node does not know).
+    actor_agency: Agency | None
+    actor_agency_name: str
+
+
+@transaction.atomic
+def apply_step(request, action, step, *, comment="", **data):
+    """Take ``action`` on ``request`` as another node took it (``step``): the same state
+    checks and writes as ``transition_request``, at that node's time and with its actor.
+    The caller (the message's handler) has checked the sending node's authority; nothing is
+    sent back. Raises ``TransitionNotAllowed`` or ``ValidationError``."""
+    transition = TRANSITIONS.get(action)
+    if transition is None or not transition.applies_to(request):
+        raise TransitionNotAllowed(
+            _("A request that is “%(status)s” cannot be %(action)s.")
+            % {"status": request.get_status_display(), "action": action},
+            allowed=[],
+        )
+    # An extension's own check runs at the other node's time (deadlines.extend).
+    once_only = transition.name not in (ActionName.EXTEND, ActionName.EXTEND_PRESERVATION)
+    if once_only and not _extension_allowed(transition, request):
+        raise TransitionNotAllowed(_("This step was already taken or was not asked for."), [])
+    comment = (comment or "").strip()
+    if problems := check_markdown(comment):
+        raise ValidationError({"comment": problems})
+    return _take(request, transition, None, step.at, comment, data, step)
+
+
+def _take(request, transition, by, now, comment, data, step=None):
     from_status = request.status
-    changes = _changes_for(transition, request, by, now, comment, data)
+    changes = _changes_for(transition, request, by, now, comment, data, step)
 
     updated = AssistanceRequest.objects.filter(
         pk=request.pk, version=request.version, status=from_status
@@ -334,7 +428,21 @@ def transition_request(request, action, by, *, comment="", **data):
     request.version += 1
     request.updated_at = now
 
-    # Start, meet, pause or end the deadlines, then keep the nearest one on the request.
+    sync_deadlines(request, now)
+
+    row = events.history_row(request, transition.name, from_status, by, comment, now, step=step)
+    if not request.origin_node:
+        # The case's line is written on the requesting node only (a replica's case gets it
+        # from there, with the case's own messages).
+        events.timeline_entry(request, transition.name, from_status, by, comment, now, row=row)
+    _notify(request, transition, from_status, by, comment, row)
+    if step is None:
+        federated.publish(request, transition.name, row)
+    return row
+
+
+def sync_deadlines(request, now):
+    """Start, meet, pause or end the deadlines, then keep the nearest one on the request."""
     clocks = deadlines.sync_clocks(request, now)
     keep = next((c for c in clocks if c.kind == DeadlineKind.PRESERVE_UNTIL), None)
     derived = deadlines.request_due_fields(clocks)
@@ -344,11 +452,7 @@ def transition_request(request, action, by, *, comment="", **data):
     AssistanceRequest.objects.filter(pk=request.pk).update(**derived)
     for name, value in derived.items():
         setattr(request, name, value)
-
-    row = events.history_row(request, transition.name, from_status, by, comment, now)
-    events.timeline_entry(request, transition.name, from_status, by, comment, now)
-    _notify(request, transition, from_status, by, comment, row)
-    return row
+    return clocks
 
 
 def _notify(request, transition, from_status, by, comment, row):

@@ -345,7 +345,7 @@ def _detail_context(request, obj, *, failed_action=None, action_form=None):
         .prefetch_related("data_sought", "attachments", "history", "clocks")
         .get()
     )
-    policy = deadlines.policy_for(obj.requesting_agency_id)
+    policy = deadlines.policy_of(obj)
     now = timezone.now()
     shown = deadlines.deadlines_for(obj, policy)
     for d in shown:

@@ -28,6 +28,7 @@ def handles(message_type, schema_version=1):
 
 def handler_of(message_type):
     # The modules that register handlers are imported on first use.
+    from coordination.assistance import federated  # noqa: F401
     from coordination.federation import custody, directory, keys, replicas  # noqa: F401
 
     return HANDLERS.get(message_type)

@@ -187,6 +187,25 @@ class RequestDetailSerializer(RequestSerializer):
             "``confirm_addressee: true``."
         )
     )
+    other_node = serializers.CharField(
+        source="counterpart_node",
+        read_only=True,
+        help_text=_(
+            "A request between nodes: the other node, where the other side's steps are taken "
+            "(empty for a request kept on this node)."
+        ),
+    )
+    origin_reference = serializers.CharField(
+        read_only=True,
+        help_text=_("A request received from another node: its reference on the requesting node."),
+    )
+    origin_incident_reference = serializers.CharField(
+        read_only=True,
+        help_text=_(
+            "A request received from another node: the reference there of the case it was "
+            "drafted from."
+        ),
+    )
 
     class Meta(RequestSerializer.Meta):
         fields = [
@@ -237,6 +256,10 @@ class RequestDetailSerializer(RequestSerializer):
             "provider_outcome",
             "provider_answered_at",
             "preservation_extension_reason",
+            # Requests between nodes (coordination.federation).
+            "other_node",
+            "origin_reference",
+            "origin_incident_reference",
         ]
         read_only_fields = fields
 

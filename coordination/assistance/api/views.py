@@ -229,9 +229,7 @@ class RequestViewSet(APIViewMixin, mixins.ListModelMixin, viewsets.GenericViewSe
             raise Http404
         context = {
             **self.get_serializer_context(),
-            "deadlines": deadlines.deadlines_for(
-                obj, deadlines.policy_for(obj.requesting_agency_id)
-            ),
+            "deadlines": deadlines.deadlines_for(obj, deadlines.policy_of(obj)),
             "allowed_actions": allowed_actions(obj, self.request.user),
         }
         return Response(
