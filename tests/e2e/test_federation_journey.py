@@ -1,6 +1,9 @@
-"""A case worked across two national nodes in the browser: each node its own database, web
-server and worker; the French investigator files and shares on fr-node, the German one works
-in the replica on de-node, and what each writes appears on the other's pages."""
+"""A case and a request worked across two national nodes in the browser: each node its own
+database, web server and worker. The French investigator files and shares a case on fr-node,
+the German one works in the replica on de-node, and what each writes appears on the other's
+pages; then a request for assistance goes from fr-node to the German unit, whose liaison
+officer takes the requested side's steps on de-node while the French side sees them, with
+the same deadline, and closes it."""
 
 import re
 
@@ -8,6 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import services_required
+from tests.e2e.test_journey import htmx_update
+from tests.e2e.test_request_journey import act
 from tests.federation.live import (
     add_peers,
     drop_databases,
@@ -105,7 +110,7 @@ def snap(page, screenshot_dir, name):
         page.screenshot(path=f"{screenshot_dir}/{name}.png", full_page=True)
 
 
-def test_a_case_filed_on_one_node_is_worked_on_the_other_in_the_browser(
+def test_a_case_and_a_request_are_worked_across_two_nodes_in_the_browser(
     two_nodes, open_page, screenshot_dir
 ):
     fr_node, de_node = two_nodes
@@ -154,3 +159,67 @@ def test_a_case_filed_on_one_node_is_worked_on_the_other_in_the_browser(
     reload_until(fr, fr.locator("#timeline"), "confirms two servers", "de-node's note on fr-node")
     expect(fr.locator("#timeline")).to_contain_text("BKA-CC")
     snap(fr, screenshot_dir, "federation-3-fr-converged")
+
+    # When the French investigator asks the German unit for assistance from the case
+    fr.goto(case_url)
+    fr.locator("#requests").get_by_role("link", name="Request assistance").click()
+    expect(fr.locator("h1")).to_contain_text("Request assistance")
+    with htmx_update(fr, "/requests/new/adapt/"):
+        fr.locator("#id_legal_basis").select_option("police")
+    receiving = fr.locator("#id_receiving_agency option", has_text="node de-node")
+    with htmx_update(fr, "/requests/new/adapt/"):
+        fr.locator("#id_receiving_agency").select_option(receiving.get_attribute("value"))
+    with htmx_update(fr, "/requests/new/adapt/"):
+        fr.get_by_label("Subscriber information").check()
+    fr.locator("#id_data-0-kind").select_option("ip_time")
+    fr.locator("#id_data-0-value").fill("203.0.113.80")
+    fr.locator("#id_data-0-observed_at").fill("2026-11-30T03:10")
+    fr.locator("#id_data-0-provider").fill("Example Hosting GmbH")
+    fr.get_by_role("button", name="Save as draft").click()
+    expect(fr.locator("#request-status")).to_have_text("Draft")
+    reference = re.search(r"MLA-\d{4}-\d{4}", fr.locator("h1").inner_text()).group(0)
+    act(fr, "Submit for approval")
+    request_url = fr.url
+
+    # ... and the French liaison officer sends it to the other node
+    liaison = open_page(fr_node, "hugo")
+    liaison.goto(request_url)
+    act(liaison, "Approve and send")
+    expect(liaison.locator("#request-status")).to_have_text("Sent")
+    expect(liaison.locator("#between-nodes")).to_contain_text("de-node")
+
+    # Then the German liaison officer finds it on his node's desk, and takes his steps there
+    de_liaison = open_page(de_node, "jonas")
+
+    def on_desk():
+        de_liaison.goto("/requests/desk/")
+        return reference in (de_liaison.locator("main").text_content() or "")
+
+    wait_for(on_desk, limit=90, what="the request on de-node's desk")
+    de_liaison.get_by_role("link", name=re.compile(r"MLA-\d{4}-\d{4}")).first.click()
+    expect(de_liaison.locator("#between-nodes")).to_contain_text(reference)
+    act(de_liaison, "Acknowledge receipt")
+    act(de_liaison, "Accept (recognise)")
+    expect(de_liaison.locator("#request-status")).to_have_text("In execution")
+    due_on_de = de_liaison.locator('.deadline[data-kind="answer"] .deadline__due').inner_text()
+    snap(de_liaison, screenshot_dir, "federation-4-de-request")
+
+    # And the French side sees each step, with the same deadline
+    liaison.goto(request_url)
+    reload_until(
+        liaison, liaison.locator("#request-status"), "In execution", "the steps on fr-node"
+    )
+    due_on_fr = liaison.locator('.deadline[data-kind="answer"] .deadline__due').inner_text()
+    assert due_on_fr == due_on_de
+    expect(liaison.locator("#history")).to_contain_text("Jonas")
+
+    # When the German side fulfils it, the French side closes it
+    act(de_liaison, "Fulfil", "Subscriber data sent through the 24/7 channel.")
+    expect(de_liaison.locator("#request-status")).to_have_text("Fulfilled")
+    reload_until(liaison, liaison.locator("#request-status"), "Fulfilled", "the fulfilment")
+    act(liaison, "Close")
+    expect(liaison.locator("#request-status")).to_have_text("Closed")
+    reload_until(
+        de_liaison, de_liaison.locator("#request-status"), "Closed", "the closing on de-node"
+    )
+    snap(liaison, screenshot_dir, "federation-5-fr-request-closed")

@@ -64,6 +64,7 @@ ACTIONS = {
     "Ask for information": "ask_information",
     "Answer the questions": "answer",
     "Fulfil": "fulfil",
+    "Close": "close",
 }
 
 

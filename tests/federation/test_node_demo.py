@@ -8,7 +8,8 @@ from django.core.management.base import CommandError
 from accounts.models import Agency, User
 from coordination.exercises.models import Exercise
 from coordination.federation.models import OutboxMessage
-from incidents.models import Incident, Participation
+from incidents.evidence.choices import EvidenceStatus
+from incidents.models import Evidence, Incident, Participation
 from tests.federation.conftest import make_remote_agency
 
 pytestmark = [pytest.mark.django_db, pytest.mark.federation]
@@ -47,6 +48,13 @@ def test_once_connected_a_node_shares_its_cases_with_the_other_nodes_agencies(no
     assert OutboxMessage.objects.filter(
         peer=remote.peer, type="incident.state", stream__startswith="incident:fr-node:"
     ).exists()
+    # the requests to the Dutch unit are sent there, each on its own stream
+    sent = OutboxMessage.objects.filter(peer=remote.peer, type="request.sent")
+    assert sent.count() == 2 and all(m.stream.startswith("request:fr-node:") for m in sent)
+    # and the disk image is handed over to the Dutch unit, in transit until it is received
+    image = Evidence.objects.get(title="Disk image of file server FS-02")
+    assert image.status == EvidenceStatus.IN_TRANSIT and image.transit_to_agency == thtc
+    assert OutboxMessage.objects.filter(peer=remote.peer, type="evidence.custody").exists()
 
 
 def test_the_federated_step_needs_a_federated_node(db):
