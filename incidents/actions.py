@@ -331,6 +331,7 @@ def add_timeline_entry(
                 occurred_at=occurred_at,
                 corrects=corrects,
                 audience=list(audience),
+                publish=False,
             )
             EntryAttachment.objects.bulk_create(
                 EntryAttachment(
@@ -345,6 +346,7 @@ def add_timeline_entry(
                 )
                 for upload, file in stored
             )
+            events.publish_entry(entry)  # with its attachments
             Incident.objects.filter(pk=incident.pk).update(updated_at=entry.recorded_at)
     except ValidationError as exc:
         _discard(stored)

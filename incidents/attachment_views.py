@@ -29,9 +29,15 @@ def visible_attachment(user, pk):
         "entry__incident__lead_agency", "evidence", "uploaded_by"
     )
     try:
-        return attachments.get(pk=pk)
+        attachment = attachments.get(pk=pk)
     except EntryAttachment.DoesNotExist as exc:
         raise Http404(_("No such attachment.")) from exc
+    if attachment.is_pending:
+        raise Http404(
+            _("The file has not arrived from the node %(node)s yet: try again in a minute.")
+            % {"node": attachment.origin_node}
+        )
+    return attachment
 
 
 def file_response(attachment):

@@ -177,8 +177,12 @@ def write_entry(
     author_agency_id=None,
     event="",
     params=None,
+    publish=True,
 ):
-    """Append one timeline entry; ``write_event`` and ``note_added`` call this."""
+    """Append one timeline entry; ``write_event`` and ``note_added`` call this.
+
+    ``publish=False``: the caller sends it to the case's other nodes itself
+    (``publish_entry``), once what is written with it (its attachments) is there too."""
     now = recorded_at or timezone.now()
     entry = TimelineEntry(
         incident=incident,
@@ -201,11 +205,17 @@ def write_entry(
     entry.save()
     if audience:
         entry.audience.set(audience)
+    if publish:
+        publish_entry(entry)
+    return entry
+
+
+def publish_entry(entry):
+    """Send the entry to the case's other nodes (coordination.federation), if federated."""
     if settings.FEDERATION_NODE_NAME:
         from coordination.federation import replication
 
         replication.publish_entry(entry)
-    return entry
 
 
 def replicated_entry(
@@ -322,7 +332,9 @@ TAG_REMOVED = register(
 )
 
 
-def note_added(incident, by, body, *, tlp, occurred_at=None, corrects=None, audience=()):
+def note_added(
+    incident, by, body, *, tlp, occurred_at=None, corrects=None, audience=(), publish=True
+):
     return write_entry(
         incident,
         by,
@@ -332,6 +344,7 @@ def note_added(incident, by, body, *, tlp, occurred_at=None, corrects=None, audi
         occurred_at=occurred_at,
         corrects=corrects,
         audience=audience,
+        publish=publish,
     )
 
 

@@ -191,6 +191,8 @@ NOT_RECORDED = {
     "and a refused one is recorded",
     "federation:outbox": "a peer's gap fetch of messages already addressed to it, kept in "
     "the outbox",
+    "federation:files": "a peer's fetch of the file of an entry already sent to it (the "
+    "entry's message is kept in the outbox); a refused fetch is recorded",
     "federation:peers": "the node's peers, no case data",
     "federation:peer_change": "peer changes are recorded as peer events",
     "federation:peer_retry": "the retry is recorded as a peer event",

@@ -29,20 +29,10 @@ def fetch(peer, stream):
         .values_list("applied_seq", flat=True)
         .first()
     ) or 0
-    token = protocol.sign(
-        {
-            "id": str(uuid.uuid4()),
-            "sender": identity.node_name(),
-            "recipient": peer.name,
-            "stream": stream,
-            "after": position,
-            "sent_at": protocol.now_iso(),
-        },
-        protocol.REQUEST_TYP,
-    )
     query = urlencode({"stream": stream, "after": position})
     answer = transport.get_json(
-        f"{peer.base_url}/federation/outbox/?{query}", {"Authorization": f"Concord {token}"}
+        f"{peer.base_url}/federation/outbox/?{query}",
+        signed_request(peer, {"stream": stream, "after": position}),
     )
     taken = 0
     for message in (answer or {}).get("messages", []):
@@ -54,8 +44,26 @@ def fetch(peer, stream):
     return taken
 
 
-def serve(authorization, stream, after):
-    """The messages of ``stream`` after ``after`` for the peer that signed the request."""
+def signed_request(peer, fields):
+    """The ``Authorization`` header of a GET to ``peer``, signed by this node, for ``fields``
+    (what is asked: a stream's position, a file)."""
+    token = protocol.sign(
+        {
+            "id": str(uuid.uuid4()),
+            "sender": identity.node_name(),
+            "recipient": peer.name,
+            **fields,
+            "sent_at": protocol.now_iso(),
+        },
+        protocol.REQUEST_TYP,
+    )
+    return {"Authorization": f"Concord {token}"}
+
+
+def verify_request(authorization, fields):
+    """The peer that signed ``authorization``, a request to this node for exactly ``fields``
+    (refused with ProtocolError otherwise: no signature, unknown peer, another target, too
+    old)."""
     scheme, _space, token = (authorization or "").partition(" ")
     if scheme != "Concord" or not token:
         raise ProtocolError(403, {"authorization": "a request signed by a peer is required"})
@@ -65,8 +73,8 @@ def serve(authorization, stream, after):
         errors["sender"] = "not the node whose key signed the request"
     if request.get("recipient") != identity.node_name():
         errors["recipient"] = "not this node"
-    if request.get("stream") != stream or request.get("after") != after:
-        errors["stream"] = "the signed request is for another stream or position"
+    if any(request.get(name) != value for name, value in fields.items()):
+        errors[next(iter(fields))] = "the signed request is for something else"
     sent_at = request.get("sent_at")
     if protocol.parse_time(sent_at) is None or not protocol.within_window(
         sent_at, settings.FEDERATION_CLOCK_SKEW_SECONDS
@@ -74,6 +82,12 @@ def serve(authorization, stream, after):
         errors["sent_at"] = "outside this node's window"
     if errors:
         raise ProtocolError(400, errors, peer=peer)
+    return peer
+
+
+def serve(authorization, stream, after):
+    """The messages of ``stream`` after ``after`` for the peer that signed the request."""
+    peer = verify_request(authorization, {"stream": stream, "after": after})
     messages = (
         OutboxMessage.objects.filter(peer=peer, stream=stream, seq__gt=after)
         .select_related("peer")

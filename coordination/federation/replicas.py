@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django_countries import countries
 
-from coordination.federation import identity, replication
+from coordination.federation import files, identity, replication
 from coordination.federation.handlers import BodyError, Refused, handles
 from coordination.federation.replication import find, find_agency, parse_time
 from incidents import alerts
@@ -278,6 +278,9 @@ def apply_entry(peer, body, message):
         author_agency=agency,
         corrects=corrects,
         audience=audience,
+    )
+    files.record_pending(
+        entry, body.get("attachments"), replication.stand_in(reference["node"]), agency
     )
     replication.publish_entry(entry)
 

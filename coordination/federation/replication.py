@@ -203,6 +203,18 @@ def entry_body(entry, audience):
         "author_agency": agency_ref(entry.author_agency),
         "corrects": ref(entry.corrects) if entry.corrects_id else None,
         "audience": audience,
+        # What the files are; each is fetched from the sending node (federation.files).
+        "attachments": [attachment_body(a) for a in entry.attachments.all()],
+    }
+
+
+def attachment_body(attachment):
+    return {
+        "attachment": ref(attachment),
+        "file_name": attachment.file_name,
+        "content_type": attachment.content_type,
+        "size": attachment.size,
+        "sha256": attachment.sha256,
     }
 
 
@@ -341,7 +353,7 @@ def publish_shared(incident, peer):
     stream = stream_of(incident)
     sent = _send([peer], incident, STATE, state_body(incident))
     for entry in incident.timeline.order_by("recorded_at", "pk").prefetch_related(
-        "audience__agency__node"
+        "audience__agency__node", "attachments"
     ):
         audience = list(entry.audience.all())
         names = audience_by_node(audience).get(peer.name, []) if entry.tlp == TLP.RED else []

@@ -25,10 +25,18 @@ def fetch_gap(peer_id, stream):
         pass  # the sweep asks again while messages are held
 
 
+@shared_task(name="federation.fetch_attachment", acks_late=True, ignore_result=True)
+def fetch_attachment(attachment_id):
+    from coordination.federation import files
+
+    files.fetch(attachment_id)  # not arrived: the sweep asks again
+
+
 @shared_task(name="federation.sweep", ignore_result=True)
 def sweep():
-    """Deliver what waits for peers whose backoff is over; fetch the gaps of held streams."""
-    from coordination.federation import directory
+    """Deliver what waits for peers whose backoff is over; fetch the gaps of held streams
+    and the files of replicated entries that have not arrived."""
+    from coordination.federation import directory, files
     from coordination.federation.inbox import held_streams
 
     directory.publish_changes()
@@ -36,6 +44,8 @@ def sweep():
         deliver_to_peer.delay(peer_id)
     for peer_id, stream in held_streams():
         fetch_gap.delay(peer_id, stream)
+    for attachment_id in files.pending_ids():
+        fetch_attachment.delay(attachment_id)
 
 
 @shared_task(name="federation.publish_directory", ignore_result=True)

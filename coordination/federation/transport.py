@@ -3,6 +3,7 @@
 import json
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 
 from django.conf import settings
 
@@ -43,3 +44,25 @@ def get_json(url, headers=None):
         return json.loads(text)
     except ValueError as exc:
         raise TransportError(f"not JSON from {url}") from exc
+
+
+@contextmanager
+def stream(url, headers=None):
+    """A GET whose body is read as it comes (a file): the open response, if 200."""
+    req = urllib.request.Request(url, method="GET", headers=headers or {})
+    try:
+        response = urllib.request.urlopen(req, timeout=settings.FEDERATION_HTTP_TIMEOUT_SECONDS)
+    except urllib.error.HTTPError as exc:
+        body = exc.read(2000).decode("utf-8", "replace")
+        if 400 <= exc.code < 500:
+            raise Refused(exc.code, body) from exc
+        raise TransportError(f"HTTP {exc.code} from {url}") from exc
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise TransportError(f"{type(exc).__name__}: {exc}") from exc
+    with response:
+        if response.status != 200:
+            raise TransportError(f"HTTP {response.status} from {url}")
+        try:
+            yield response
+        except OSError as exc:  # the connection broke while the body was read
+            raise TransportError(f"{type(exc).__name__}: {exc}") from exc

@@ -7,6 +7,7 @@ app_name = "federation"
 urlpatterns = [
     path("inbox/", views.inbox_view, name="inbox"),
     path("outbox/", views.outbox_view, name="outbox"),
+    path("files/", views.files_view, name="files"),
     path("peers/", peers.peer_list, name="peers"),
     path("peers/<int:pk>/retry/", peers.peer_retry, name="peer_retry"),
     path(

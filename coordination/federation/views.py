@@ -4,12 +4,12 @@ The inbox and outbox authenticate the calling node by its signature, not by a se
 no cookie, no CSRF token, no user.
 """
 
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from coordination.federation import gaps, identity, inbox
+from coordination.federation import files, gaps, identity, inbox
 from coordination.federation.protocol import MAX_TOKEN_BYTES, ProtocolError
 
 
@@ -61,3 +61,28 @@ def outbox_view(request):
     except ProtocolError as exc:
         return _refused(request, exc)
     return JsonResponse({"messages": messages})
+
+
+@require_GET
+def files_view(request):
+    """A replicated entry's attachment file, for the signing peer (``files.serve``)."""
+    from incidents.evidence import storage
+
+    _require_federation()
+    try:
+        reference = {"node": request.GET.get("node", ""), "id": int(request.GET.get("id", ""))}
+    except ValueError:
+        return JsonResponse({"errors": {"id": "a whole number"}}, status=400)
+    try:
+        attachment = files.serve(request.headers.get("Authorization"), reference)
+    except files.NotHereYet:
+        return JsonResponse({"errors": {"file": "not on this node yet: ask again"}}, status=404)
+    except ProtocolError as exc:
+        return _refused(request, exc)
+    response = FileResponse(
+        open(storage.absolute(attachment.file_path), "rb"),  # noqa: SIM115 - closed by Django
+        content_type="application/octet-stream",
+    )
+    response["X-Concord-SHA256"] = attachment.sha256
+    response["Cache-Control"] = "private, no-store"
+    return response

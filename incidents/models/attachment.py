@@ -3,10 +3,11 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from incidents.models.origin import Replicated
 from incidents.querysets import EntryAttachmentQuerySet
 
 
-class EntryAttachment(models.Model):
+class EntryAttachment(Replicated):
     """A file written with a timeline entry: a screenshot, a ransom note, an email.
 
     The entry is append-only, so its files are rows of their own, added in the same
@@ -23,7 +24,7 @@ class EntryAttachment(models.Model):
     size = models.PositiveBigIntegerField(_("size in bytes"))
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     # Content-addressed path under MEDIA_ROOT (evidence/objects/ab/cd/<sha256>).
-    file_path = models.CharField(max_length=200)
+    file_path = models.CharField(max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -42,16 +43,25 @@ class EntryAttachment(models.Model):
 
     objects = EntryAttachmentQuerySet.as_manager()
 
-    class Meta:
+    class Meta(Replicated.Meta):
         ordering = ["entry", "pk"]
         verbose_name = _("attachment")
         indexes = [
             # An agency's stored bytes (upload quota), beside its evidence files.
             models.Index(fields=["uploaded_by_agency"], name="attachment_agency_idx"),
+            # The federation sweep: replicas whose file has not arrived yet.
+            models.Index(
+                fields=["id"], name="attachment_pending_idx", condition=models.Q(file_path="")
+            ),
         ]
 
     def __str__(self):
         return self.file_name
+
+    @property
+    def is_pending(self):
+        """A replica whose file has not arrived from its node yet."""
+        return not self.file_path
 
     def get_absolute_url(self):
         return reverse("incidents:attachment", kwargs={"pk": self.pk})

@@ -4,6 +4,7 @@ writes reaches the others through the lead's node; the databases converge; TLP:A
 and TLP:RED material never reaches a node it must not; de-node's user cannot decide status
 or sharing."""
 
+import hashlib
 import json
 
 import pytest
@@ -27,6 +28,7 @@ SPECS = [
 
 PRELUDE = """
 import json
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.exceptions import PermissionDenied
 from accounts.models import Agency, User
 from coordination.intel import actions as intel
@@ -51,7 +53,10 @@ bka = Agency.objects.get(short_name='BKA-CC', node__name='de-node')
 ccn = Agency.objects.get(short_name='CCN', node__name='es-node')
 actions.share_incident(case, bka, 'contributor', lena)
 actions.share_incident(case, ccn, 'observer', lena)
-actions.add_timeline_entry(case, lena, 'Shared note from Paris')
+actions.add_timeline_entry(case, lena, 'Shared note from Paris',
+    attachments=[SimpleUploadedFile('paris.txt', b'sinkhole export from Paris')])
+actions.add_timeline_entry(case, lena, 'strict-secret file', tlp='amber+strict',
+    attachments=[SimpleUploadedFile('strict.txt', b'strict-secret bytes')])
 actions.add_timeline_entry(case, lena, 'strict-secret source', tlp='amber+strict')
 actions.add_timeline_entry(case, lena, 'red-secret for Marc', tlp='red', audience=[marc])
 intel.add_indicator(case, lena, value='C2.Example')
@@ -65,7 +70,8 @@ REPLICA_WORK = (
     + """
 case = Incident.objects.get(origin_node='fr-node', origin_id={case_id})
 hans = User.objects.get(username='hans')
-actions.add_timeline_entry(case, hans, 'Note from Wiesbaden')
+actions.add_timeline_entry(case, hans, 'Note from Wiesbaden',
+    attachments=[SimpleUploadedFile('wiesbaden.txt', b'hosting contract from Wiesbaden')])
 intel.add_indicator(case, hans, value='203.0.113.7')
 refusals = []
 gn = Agency.objects.create(name='GN', short_name='GN', country='DE', kind='police')
@@ -98,6 +104,7 @@ SELECT CASE WHEN e.origin_node = '' THEN %s ELSE e.origin_node END,
 FROM incidents_timelineentry e WHERE e.incident_id = %s ORDER BY e.id
 """
 INDICATORS = "SELECT value FROM intel_indicator WHERE incident_id = %s ORDER BY value"
+ATTACHMENTS = "SELECT file_name, sha256, file_path FROM incidents_entryattachment"
 PARTICIPANTS = """
 SELECT COALESCE(p.name, %s), a.short_name, pa.role
 FROM incidents_participation pa JOIN accounts_agency a ON a.id = pa.agency_id
@@ -228,6 +235,24 @@ def test_a_case_shared_across_three_nodes_is_worked_on_each_and_converges(three_
         assert node.query(
             "SELECT count(*) FROM federation_inboxmessage WHERE status <> 'applied'"
         ) == [(0,)]
+    # The files of the entries shared: each node fetched them (es-node de-node's file
+    # through fr-node), by the hash announced; the AMBER+STRICT file stayed home.
+    files = {("paris.txt", "sinkhole export from Paris"),
+             ("wiesbaden.txt", "hosting contract from Wiesbaden")}  # fmt: skip
+    for node in (fr, de, es):
+        wait_for(
+            lambda node=node: (
+                {row[0] for row in node.query(ATTACHMENTS) if row[2]}
+                >= {name for name, _content in files}
+            ),
+            what=f"the entries' files on {node.name}",
+        )
+        stored = {name: (sha, path) for name, sha, path in node.query(ATTACHMENTS)}
+        assert "strict.txt" not in stored or node is fr, node.name
+        for name, content in files:
+            sha, path = stored[name]
+            assert sha == hashlib.sha256(content.encode()).hexdigest()
+            assert (node.var_dir / "media" / path).read_bytes() == content.encode()
     # In the order the lead's node sent them: de-node's replica of fr-node's entries was
     # written in the order of fr-node's stream to it.
     sent_to_de = [
