@@ -32,7 +32,10 @@ from coordination.assistance.choices import (
 from coordination.federation import identity, outbox, replication
 from coordination.federation.choices import PeerState
 from coordination.federation.handlers import BodyError, Refused, handles
-from coordination.federation.replication import agency_ref, find, find_agency, parse_time
+from coordination.federation.handlers import body_choice as _choice
+from coordination.federation.handlers import body_moment as _moment
+from coordination.federation.handlers import body_text as _text
+from coordination.federation.replication import agency_ref, find, find_agency
 from incidents.choices import TLP
 
 SCHEMA_VERSION = 1
@@ -189,30 +192,6 @@ def publish(request, action, row):
 
 
 # Receiving -------------------------------------------------------------------------------
-
-
-def _text(body, name, limit):
-    value = body.get(name) or ""
-    if not isinstance(value, str) or len(value) > limit:
-        raise BodyError(f"{name}: text of at most {limit} characters")
-    return value
-
-
-def _choice(body, name, choices):
-    value = body.get(name)
-    if value not in choices.values:
-        raise BodyError(f"{name}: one of " + ", ".join(choices.values))
-    return value
-
-
-def _moment(body, name, *, required=False):
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    moment = parse_time(value)
-    if moment is None or moment.tzinfo is None:
-        raise BodyError(f"{name}: an ISO 8601 time with its offset")
-    return moment
 
 
 def _reference(body, name):

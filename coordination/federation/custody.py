@@ -17,6 +17,9 @@ node alone.
 
 from coordination.federation import identity, replication
 from coordination.federation.handlers import BodyError, Refused, handles
+from coordination.federation.handlers import body_choice as _choice
+from coordination.federation.handlers import body_moment as _moment
+from coordination.federation.handlers import body_text as _text
 from coordination.federation.replication import agency_ref, find, find_agency
 
 CUSTODY = "evidence.custody"
@@ -113,8 +116,6 @@ def publish_custody(evidence, *, relayed_from=""):
 
 
 def _step_fields(step, n):
-    from coordination.federation.replicas import _text
-
     if not isinstance(step, dict):
         raise BodyError(f"steps[{n}]: an object")
     reference = step.get("step")
@@ -170,13 +171,7 @@ def _walk(item_node, facts):
 
 @handles(CUSTODY, schema_version=SCHEMA_VERSION)
 def apply_custody(peer, body, message):
-    from coordination.federation.replicas import (
-        _choice,
-        _item_ref,
-        _moment,
-        _text,
-        node_contributes,
-    )
+    from coordination.federation.replicas import _item_ref, node_contributes
     from incidents.evidence import actions, chain
     from incidents.evidence.choices import CustodyAction
     from incidents.models import CustodyEvent, Evidence, Incident

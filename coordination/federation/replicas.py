@@ -14,7 +14,10 @@ from django_countries import countries
 
 from coordination.federation import files, identity, replication
 from coordination.federation.handlers import BodyError, Refused, handles
-from coordination.federation.replication import find, find_agency, parse_time
+from coordination.federation.handlers import body_choice as _choice
+from coordination.federation.handlers import body_moment as _moment
+from coordination.federation.handlers import body_text as _text
+from coordination.federation.replication import find, find_agency
 from incidents import alerts
 from incidents.choices import (
     PARTICIPATION_PERMISSIONS,
@@ -28,32 +31,6 @@ from incidents.choices import (
 from incidents.evidence.choices import EvidenceKind
 from incidents.models import Evidence, Incident, Participation, TimelineEntry, allocate_reference
 from incidents.permissions import grant_participation, revoke_participation
-
-
-def _text(body, name, limit, *, required=False):
-    value = body.get(name, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str) or len(value) > limit or (required and not value.strip()):
-        raise BodyError(f"{name}: text of {'1' if required else '0'} to {limit} characters")
-    return value
-
-
-def _choice(body, name, choices):
-    value = body.get(name)
-    if value not in choices.values:
-        raise BodyError(f"{name}: one of " + ", ".join(choices.values))
-    return value
-
-
-def _moment(body, name, *, required=False):
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    moment = parse_time(value)
-    if moment is None or moment.tzinfo is None:
-        raise BodyError(f"{name}: an ISO 8601 time with its offset")
-    return moment
 
 
 def _check_tlp(tlp, incident=None):
