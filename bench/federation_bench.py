@@ -211,6 +211,17 @@ class Pair:
         )
         return [(written[m], applied.get(m)) for m in written]
 
+    def cpu(self):
+        return {node.name: node.cpu_seconds() for node in self.nodes}
+
+    def cpu_per_message(self, before, count):
+        """CPU ms per message of A's worker (sends) and B's web server (receives)."""
+        after = self.cpu()
+        return {
+            f"{node}_{part}": round((after[node][part] - before[node][part]) * 1000 / count, 1)
+            for node, part in (("fr-node", "worker"), ("de-node", "web"), ("de-node", "worker"))
+        }
+
     def last_seq(self, stream):
         return self.a.scalar(
             "SELECT COALESCE(max(seq), 0) FROM federation_outboxmessage WHERE stream = %s", stream
@@ -258,11 +269,13 @@ def throughput(pair, args):
     lead_id, on_b, stream = pair.share("Throughput")
     after = pair.last_seq(stream)
     label = "Throughput entry"
+    cpu = pair.cpu()
     seconds = pair.write(lead_id, args.messages, label)
     wait_for(lambda: pair.applied(on_b, label) == args.messages, limit=3600, interval=0.25,
              what="every entry applied on B")  # fmt: skip
     pair.wait_delivered(stream)
     figures = report_stream(pair, stream, after)
+    figures["cpu_ms_per_message"] = pair.cpu_per_message(cpu, args.messages)
     figures["written_on_a_per_s"] = round(args.messages / seconds, 1)
     figures["missing"], figures["applied_twice"] = pair.check_once(
         on_b, stream, label, args.messages
@@ -283,11 +296,13 @@ def catchup(pair, args):
     restarted = time.monotonic()
     pair.b.start()
     up = time.monotonic() - restarted
+    cpu = pair.cpu()
     wait_for(lambda: pair.applied(on_b, label) == args.messages, limit=7200, interval=0.5,
              what="every entry applied on B")  # fmt: skip
     done = time.monotonic() - restarted
     pair.wait_delivered(stream)
     figures = report_stream(pair, stream, after)
+    figures["cpu_ms_per_message"] = pair.cpu_per_message(cpu, args.messages)
     figures.pop("latency_ms_p50"), figures.pop("latency_ms_p95"), figures.pop("latency_ms_max")
     figures["messages_per_s"] = None
     figures.update(
@@ -307,7 +322,7 @@ import json, os, statistics, sys, time
 sys.path.insert(0, {root!r})
 from bench.profile_page import setup
 setup()
-from django.db import connection
+from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from accounts.models import User
@@ -316,6 +331,7 @@ client.force_login(User.objects.get(username='hans'))
 found = []
 for name, path in {pages!r}:
     assert client.get(path).status_code == 200, path
+    reset_queries()
     with CaptureQueriesContext(connection) as ctx:
         client.get(path)
     times, cpu = [], []
@@ -332,7 +348,8 @@ print(json.dumps(found))
 
 
 def draw(pair, pages, requests):
-    env = {k: v for k, v in pair.b.env.items() if k != "CONCORD_VAR_DIR"}
+    # A persistent connection, as drawn_pages.py draws them (the nodes close theirs).
+    env = {k: v for k, v in pair.b.env.items() if k not in ("CONCORD_VAR_DIR", "CONN_MAX_AGE")}
     code = DRAW.format(root=str(ROOT), pages=pages, requests=requests)
     output = subprocess.run(
         [PYTHON, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False,

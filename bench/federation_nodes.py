@@ -182,6 +182,22 @@ class Node:
             stop(process)
         self.processes = []
 
+    def cpu_seconds(self):
+        """CPU time used so far by the web server's and the worker's processes (each a
+        process group of its own): ``{"web": s, "worker": s}``, from ``/proc``."""
+        groups = dict(zip((p.pid for p in self.processes if p), ("web", "worker"), strict=False))
+        used = dict.fromkeys(groups.values(), 0.0)
+        tick = os.sysconf("SC_CLK_TCK")
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            group = groups.get(int(fields[2]))  # pgrp
+            if group:  # utime, stime, and those of children waited for
+                used[group] += sum(int(v) for v in fields[11:15]) / tick
+        return used
+
     @property
     def running(self):
         return bool(self.processes)
