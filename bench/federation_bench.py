@@ -334,6 +334,7 @@ for name, path in {pages!r}:
     reset_queries()
     with CaptureQueriesContext(connection) as ctx:
         client.get(path)
+    queries = list(ctx.captured_queries)  # read now: the next request resets the log
     times, cpu = [], []
     for _ in range({requests}):
         started, started_cpu = time.perf_counter(), time.process_time()
@@ -341,8 +342,7 @@ for name, path in {pages!r}:
         times.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - started_cpu) * 1000)
     found.append([name, statistics.median(times), statistics.median(cpu),
-                  sum(float(q['time']) for q in ctx.captured_queries) * 1000,
-                  len(ctx.captured_queries)])
+                  sum(float(q['time']) for q in queries) * 1000, len(queries)])
 print(json.dumps(found))
 """
 
