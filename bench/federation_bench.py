@@ -126,7 +126,10 @@ class Pair:
     def setup(self):
         args = self.args
         started = time.monotonic()
-        self.nodes, self.names = start_nodes(self.db, args.prefix, self.var_dir, SPECS, node_env())
+        commands = [("taskset", "-c", "1"), ("taskset", "-c", "0")] if args.pin else None
+        self.nodes, self.names = start_nodes(
+            self.db, args.prefix, self.var_dir, SPECS, node_env(), commands
+        )
         self.a, self.b = self.nodes
         add_peers(self.a, self.b)
         wait_directories(self.nodes)
@@ -173,7 +176,8 @@ class Pair:
         """A manage.py shell on A writing ``count`` entries (one each ``interval`` s)."""
         code = WRITE.format(case_id=case_id, count=count, label=label, interval=interval)
         return subprocess.Popen(
-            [PYTHON, str(ROOT / "manage.py"), "shell", "-c", code], cwd=ROOT, env=self.a.env,
+            [*self.a.prefix, PYTHON, str(ROOT / "manage.py"), "shell", "-c", code],
+            cwd=ROOT, env=self.a.env,
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
 
@@ -352,7 +356,8 @@ def draw(pair, pages, requests):
     env = {k: v for k, v in pair.b.env.items() if k not in ("CONCORD_VAR_DIR", "CONN_MAX_AGE")}
     code = DRAW.format(root=str(ROOT), pages=pages, requests=requests)
     output = subprocess.run(
-        [PYTHON, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+        [*pair.b.prefix, PYTHON, "-c", code], cwd=ROOT, env=env, capture_output=True,
+        text=True, check=False,
         timeout=3600,
     )  # fmt: skip
     if output.returncode != 0:
@@ -433,6 +438,11 @@ def main(argv=None):
                         help="pages: entries on each shared case before measuring")  # fmt: skip
     parser.add_argument("--local-cases", type=int, default=0, help="B's own cases")
     parser.add_argument("--prefix", default="fedbench")
+    parser.add_argument(
+        "--pin", action="store_true",
+        help="A (web, worker, writer) on CPU 1, B and the pages drawn on CPU 0, as if on "
+        "two machines (PostgreSQL on both)",
+    )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     parser.add_argument("--json", help="write the figures to this file too")
     args = parser.parse_args(argv)

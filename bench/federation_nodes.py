@@ -70,9 +70,10 @@ def tail(path, lines=40):
 
 
 class Node:
-    """One node. ``env``: settings added to (or replacing) the node's environment."""
+    """One node. ``env``: settings added to (or replacing) the node's environment;
+    ``prefix``: a command its web server and worker run under (``taskset -c 1``)."""
 
-    def __init__(self, name, database, var_dir, db, env=None):
+    def __init__(self, name, database, var_dir, db, env=None, prefix=()):
         self.name = name
         self.database = database
         self.var_dir = Path(var_dir)
@@ -80,6 +81,7 @@ class Node:
         self.port = free_port()
         self.base_url = f"http://{HOST}:{self.port}"
         self.processes = []
+        self.prefix = tuple(prefix)
         environment = dict(os.environ)
         for key in ("REDIS_URL", "CACHE_REDIS_URL", "SESSION_REDIS_URL", "AUDIT_BUFFER_URL",
                     "DJANGO_ALLOW_ASYNC_UNSAFE", "CELERY_DEFAULT_QUEUE"):  # fmt: skip
@@ -127,8 +129,10 @@ class Node:
             raise RuntimeError(f"{self.name} is already running")
         self.var_dir.mkdir(parents=True, exist_ok=True)
         self.processes = [
-            start_gunicorn(self.env, self.port, workers=1, threads=2),
-            start_celery_worker(self.env, beat=True, name=self.name, log_file=self.worker_log),
+            start_gunicorn(self.env, self.port, workers=1, threads=2, prefix=self.prefix),
+            start_celery_worker(
+                self.env, beat=True, name=self.name, log_file=self.worker_log, prefix=self.prefix
+            ),
         ]
         try:
             wait_healthy(self.port, self.processes[0], limit=limit, what=f"{self.name}'s gunicorn")
@@ -271,18 +275,20 @@ AGENCY = (
 )
 
 
-def start_nodes(db, prefix, var_dir, specs, env=None):
+def start_nodes(db, prefix, var_dir, specs, env=None, commands=None):
     """Live nodes, one per ``(node name, agency name, short name, country)``, each with its
-    key and its one agency; the caller stops them and drops their databases (``names``)."""
+    key and its one agency; the caller stops them and drops their databases (``names``).
+    ``commands``: per node, a command its processes run under (``Node``'s ``prefix``)."""
+    commands = commands or [()] * len(specs)
     names = [f"{prefix}_node_{n}" for n in range(len(specs))]
     var_dir = Path(var_dir)
     create_databases(db, names)
-    first = Node(specs[0][0], names[0], var_dir / "n0", db, env)
+    first = Node(specs[0][0], names[0], var_dir / "n0", db, env, commands[0])
     first.manage("migrate", "-v0", timeout=300)
     for name in names[1:]:
         copy_database(db, names[0], name)
     nodes = [first] + [
-        Node(spec[0], name, var_dir / f"n{n}", db, env)
+        Node(spec[0], name, var_dir / f"n{n}", db, env, commands[n])
         for n, (spec, name) in enumerate(zip(specs[1:], names[1:], strict=True), start=1)
     ]
     for node, (_node_name, agency, short, country) in zip(nodes, specs, strict=True):
