@@ -80,32 +80,49 @@ def post(peer, message):
 
 def deliver(peer_id):
     """Send what waits for the peer, oldest first. Returns True when more remains to send
-    right away (the batch was full), False when done or backing off."""
+    right away (the batch was full), False when done or backing off.
+
+    One write per message delivered (its attempt, when, the receipt) and one for the peer
+    per batch: the database round trips, not the signature, cost most of a delivery."""
     peer = claim(peer_id)
     if peer is None:
         return False
     pending = list(
         OutboxMessage.objects.filter(peer=peer, delivered_at__isnull=True).order_by("pk")[:BATCH]
     )
-    try:
-        for message in pending:
-            OutboxMessage.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1)
+    sent = 0
+    for message in pending:
+        try:
             receipt = post(peer, message)
-            now = timezone.now()
-            OutboxMessage.objects.filter(pk=message.pk).update(delivered_at=now, receipt=receipt)
-            Peer.objects.filter(pk=peer.pk).update(last_out_at=now, failures=0, last_error="")
-    except (transport.TransportError, protocol.ProtocolError) as exc:
-        Peer.objects.filter(pk=peer.pk).update(failures=F("failures") + 1)
-        failures = Peer.objects.values_list("failures", flat=True).get(pk=peer.pk)
-        Peer.objects.filter(pk=peer.pk).update(
-            next_attempt_at=timezone.now() + retry_delay(failures),
-            last_error=str(exc)[:2000],
-            claimed_at=None,
+        except (transport.TransportError, protocol.ProtocolError) as exc:
+            OutboxMessage.objects.filter(pk=message.pk).update(attempts=F("attempts") + 1)
+            _back_off(peer, exc, after_sending=sent)
+            return False
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            attempts=F("attempts") + 1, delivered_at=timezone.now(), receipt=receipt
         )
-        logger.info("federation: delivery to %s failed (%s), retried later", peer, exc)
-        return False
-    Peer.objects.filter(pk=peer.pk).update(claimed_at=None, next_attempt_at=None, failures=0)
+        sent += 1
+    done = {"claimed_at": None, "next_attempt_at": None, "failures": 0}
+    if sent:
+        done.update(last_out_at=timezone.now(), last_error="")
+    Peer.objects.filter(pk=peer.pk).update(**done)
     return len(pending) == BATCH
+
+
+def _back_off(peer, exc, *, after_sending):
+    """The peer failed: try again after the backoff of its consecutive failures (counted
+    from the last message it took)."""
+    failed = {"failures": F("failures") + 1}
+    if after_sending:
+        failed = {"failures": 1, "last_out_at": timezone.now()}
+    Peer.objects.filter(pk=peer.pk).update(**failed)
+    failures = Peer.objects.values_list("failures", flat=True).get(pk=peer.pk)
+    Peer.objects.filter(pk=peer.pk).update(
+        next_attempt_at=timezone.now() + retry_delay(failures),
+        last_error=str(exc)[:2000],
+        claimed_at=None,
+    )
+    logger.info("federation: delivery to %s failed (%s), retried later", peer, exc)
 
 
 def due_peer_ids():

@@ -63,7 +63,7 @@ def receive(token):
     """Take one signed message; returns the receipt token. Raises ProtocolError."""
     peer, envelope, replaced_key = signer_of(token, previous_key=True)
     protocol.check_envelope(envelope, peer)
-    seen = InboxMessage.objects.filter(peer=peer, message_id=envelope["id"]).first()
+    seen = _seen(peer, envelope["id"])
     if seen is not None:
         return seen.receipt  # a replay of a message taken before: the same answer
     if replaced_key:
@@ -80,10 +80,11 @@ def receive(token):
         )  # fmt: skip
     try:
         with transaction.atomic():
-            message = _store(peer, envelope, token)
-            apply_stream(peer, envelope["stream"])
-            message.refresh_from_db()
-            message.receipt = receipt_for(message)
+            stream, message = _store(peer, envelope, token)
+            if message.receipt:  # taken meanwhile by another request (a resend)
+                return message.receipt
+            applied_seq = _apply_held(peer, stream, received=message)
+            message.receipt = receipt_for(message, applied_seq)
             message.save(update_fields=["receipt"])
             Peer.objects.filter(pk=peer.pk).update(last_in_at=timezone.now())
             if message.status == InboxStatus.HELD:
@@ -100,16 +101,26 @@ def receive(token):
     return message.receipt
 
 
+def _seen(peer, message_id):
+    return InboxMessage.objects.filter(peer=peer, message_id=message_id).first()
+
+
 def _store(peer, envelope, token):
+    """The stream (locked until the transaction ends) and the message stored, held."""
     stream, _created = InboxStream.objects.select_for_update().get_or_create(
         peer=peer, stream=envelope["stream"]
     )
     if envelope["seq"] <= stream.applied_seq:
+        # A resend that waited for this lock while the request before it took the message
+        # (the sender gave up waiting for that one's answer): the same answer, not a 409.
+        seen = _seen(peer, envelope["id"])
+        if seen is not None:
+            return stream, seen
         raise ProtocolError(
             409, {"seq": f"stream {stream.stream} is applied up to {stream.applied_seq}"},
             peer=peer,
         )  # fmt: skip
-    return InboxMessage.objects.create(
+    return stream, InboxMessage.objects.create(
         peer=peer,
         message_id=envelope["id"],
         stream=envelope["stream"],
@@ -126,21 +137,30 @@ def _store(peer, envelope, token):
 def apply_stream(peer, stream_name):
     """Apply the held messages that follow the stream's position, in order; stop at a gap
     or at a message that fails. Returns how many were applied."""
-    applied = 0
     with transaction.atomic():
         stream = InboxStream.objects.select_for_update().get(peer=peer, stream=stream_name)
-        while True:
-            message = InboxMessage.objects.filter(
-                peer=peer, stream=stream_name, seq=stream.applied_seq + 1
-            ).first()
-            if message is None or message.status not in (InboxStatus.HELD, InboxStatus.FAILED):
-                break
-            if not _apply(peer, message):
-                break
-            stream.applied_seq = message.seq
-            applied += 1
+        before = stream.applied_seq
+        return _apply_held(peer, stream) - before
+
+
+def _apply_held(peer, stream, received=None):
+    """``apply_stream`` on a stream locked by the caller, ``received`` the message just
+    stored (not read again). Returns the stream's position after."""
+    start = stream.applied_seq
+    while True:
+        seq = stream.applied_seq + 1
+        if received is not None and received.seq == seq:
+            message = received
+        else:
+            message = InboxMessage.objects.filter(peer=peer, stream=stream.stream, seq=seq).first()
+        if message is None or message.status not in (InboxStatus.HELD, InboxStatus.FAILED):
+            break
+        if not _apply(peer, message):
+            break
+        stream.applied_seq = message.seq
+    if stream.applied_seq != start:
         stream.save(update_fields=["applied_seq"])
-    return applied
+    return stream.applied_seq
 
 
 def _apply(peer, message):
@@ -157,14 +177,17 @@ def _apply(peer, message):
             message.save(update_fields=["status", "applied_at", "error"])
     except BodyError as exc:
         logger.warning("federation: %s from %s failed to apply: %s", message.type, peer, exc)
+        message.status, message.error = InboxStatus.FAILED, str(exc)[:2000]
         InboxMessage.objects.filter(pk=message.pk).update(
-            status=InboxStatus.FAILED, error=str(exc)[:2000]
+            status=message.status, error=message.error
         )
         return False
     except Refused as exc:
         logger.warning("federation: %s from %s refused: %s", message.type, peer, exc)
+        message.status, message.error = InboxStatus.REFUSED, str(exc)[:2000]
+        message.applied_at = timezone.now()
         InboxMessage.objects.filter(pk=message.pk).update(
-            status=InboxStatus.REFUSED, error=str(exc)[:2000], applied_at=timezone.now()
+            status=message.status, error=message.error, applied_at=message.applied_at
         )
         record(
             AuditAction.MESSAGE_REFUSED,
@@ -176,8 +199,14 @@ def _apply(peer, message):
     return True
 
 
-def receipt_for(message):
-    stream = InboxStream.objects.get(peer=message.peer, stream=message.stream)
+def receipt_for(message, applied_seq=None):
+    """The signed receipt of ``message``; ``applied_seq``: its stream's position, if known."""
+    if applied_seq is None:
+        applied_seq = (
+            InboxStream.objects.values_list("applied_seq", flat=True)
+            .filter(peer=message.peer, stream=message.stream)
+            .get()
+        )
     return protocol.sign(
         {
             "message_id": str(message.message_id),
@@ -186,7 +215,7 @@ def receipt_for(message):
             "stream": message.stream,
             "seq": message.seq,
             "status": message.status,
-            "applied_seq": stream.applied_seq,
+            "applied_seq": applied_seq,
             "received_at": message.received_at.isoformat(),
         },
         protocol.RECEIPT_TYP,

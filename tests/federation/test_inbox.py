@@ -219,3 +219,28 @@ def test_after_a_rotation_the_old_key_proves_only_replays_of_messages_taken_befo
     assert replay.status_code == 200 and replay.content == first_receipt
     assert fresh.status_code == 403
     assert fresh.json()["errors"] == {"kid": "signed with a key this peer has replaced"}
+
+
+def test_a_resend_that_waited_while_its_first_copy_was_taken_gets_the_same_receipt(
+    remote, post_message, monkeypatch
+):
+    """The sender gave up waiting for the answer and sent the message again; the resend
+    checked for the message before the first copy was stored, then waited for the stream."""
+    from coordination.federation import inbox
+
+    token = remote.message(1, body=_directory(agency_entry(7, "BKA")))
+    first = post_message(token)
+    looked = []
+    seen = inbox._seen
+
+    def not_yet_on_the_first_look(peer, message_id):
+        looked.append(message_id)
+        return None if len(looked) == 1 else seen(peer, message_id)
+
+    monkeypatch.setattr(inbox, "_seen", not_yet_on_the_first_look)
+    resend = post_message(remote.sign(protocol.verify(token, remote.key, protocol.MESSAGE_TYP)))
+
+    assert len(looked) == 2
+    assert resend.status_code == 200 and resend.content == first.content
+    assert InboxMessage.objects.get().status == InboxStatus.APPLIED
+    assert Agency.objects.filter(node=remote.peer).count() == 1

@@ -219,3 +219,35 @@ def test_rotating_the_node_key_announces_the_new_key_signed_with_the_old_one(
     assert protocol.header_of(protocol.sign_message(announcement))["kid"] == old
     later.refresh_from_db()
     assert protocol.header_of(protocol.sign_message(later))["kid"] == identity.fingerprint(new_key)
+
+
+def test_a_peer_failing_midway_keeps_what_it_took_and_counts_one_failure_from_there(
+    remote, node, monkeypatch
+):
+    for _ in range(4):
+        enqueue(remote.peer, "t", "s", {})
+    Peer.objects.filter(pk=remote.peer.pk).update(failures=5)  # failures before this batch
+    taken = []
+
+    def inbox(method, url, *, body=None, headers=None):
+        if len(taken) == 2:
+            raise transport.TransportError("ConnectionResetError: [Errno 104]")
+        envelope = protocol.verify(body, node, protocol.MESSAGE_TYP)
+        taken.append(envelope["seq"])
+        return 200, remote.receipt_for(envelope["id"])
+
+    monkeypatch.setattr(transport, "request", inbox)
+
+    assert delivery.deliver(remote.peer.pk) is False
+
+    messages = list(OutboxMessage.objects.order_by("seq"))
+    assert [(m.seq, m.attempts, m.delivered_at is not None, bool(m.receipt)) for m in messages] == [
+        (1, 1, True, True),
+        (2, 1, True, True),
+        (3, 1, False, False),
+        (4, 0, False, False),
+    ]
+    peer = Peer.objects.get()
+    assert peer.failures == 1 and "Errno 104" in peer.last_error
+    assert peer.last_out_at is not None and peer.claimed_at is None
+    assert peer.next_attempt_at > timezone.now()
