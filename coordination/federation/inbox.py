@@ -239,3 +239,14 @@ def held_streams(limit=100):
         .distinct()
         .order_by("peer_id", "stream")[:limit]
     )
+
+
+def failed_streams(limit=100, peer=None):
+    """(peer, stream) pairs whose next message failed to apply: tried again by the sweep,
+    since what it lacked (an agency not yet in the directory) may have arrived since."""
+    failed = InboxMessage.objects.filter(status=InboxStatus.FAILED, peer__state=PeerState.ACTIVE)
+    if peer is not None:
+        failed = failed.filter(peer=peer)
+    return list(
+        failed.values_list("peer_id", "stream").distinct().order_by("peer_id", "stream")[:limit]
+    )

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from coordination.audit.choices import AuditAction
-from coordination.federation import actions, delivery, identity
+from coordination.federation import actions, delivery, identity, inbox
 from coordination.federation.choices import InboxStatus, PeerState
 from coordination.federation.forms import AddPeerForm
 from coordination.federation.models import Peer
@@ -80,8 +80,14 @@ def peer_list(request):
 def peer_retry(request, pk):
     peer = get_object_or_404(Peer, pk=pk, state=PeerState.ACTIVE)
     delivery.retry_now(peer)
+    for _peer_id, stream in inbox.failed_streams(peer=peer):
+        inbox.apply_stream(peer, stream)
     actions.audit_peer(AuditAction.PEER_RETRY, peer, by=request.user, request=request)
-    messages.success(request, _("Delivery to %(name)s is tried again now.") % {"name": peer.name})
+    messages.success(
+        request,
+        _("Delivery to %(name)s and the messages from it that failed are tried again now.")
+        % {"name": peer.name},
+    )
     return redirect("federation:peers")
 
 

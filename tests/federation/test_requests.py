@@ -455,6 +455,36 @@ def test_a_request_from_an_agency_not_yet_in_the_directory_waits(receive, remote
     ]
 
 
+def test_the_sweep_applies_again_a_request_that_waited_for_the_directory(receive, remote):
+    from coordination.federation import tasks
+
+    receive(1, requesting_agency={"node": "de-node", "id": 99, "name": "New unit"})
+    make_remote_agency(remote.peer, 99, "NEW")  # the directory message arrives
+
+    tasks.apply_stream(remote.peer.pk, STREAM)  # what the sweep queues for a failed stream
+
+    assert AssistanceRequest.objects.get(origin_node="de-node").requesting_agency.remote_id == 99
+    assert InboxMessage.objects.get().status == InboxStatus.APPLIED
+
+
+def test_a_node_admins_retry_applies_again_what_waited_for_the_directory(receive, remote, login):
+    admin = UserFactory(username="node-admin", is_staff=True, agency=None)
+    receive(1, requesting_agency={"node": "de-node", "id": 99, "name": "New unit"})
+    make_remote_agency(remote.peer, 99, "NEW")
+
+    login(admin).post(f"/federation/peers/{remote.peer.pk}/retry/")
+
+    assert InboxMessage.objects.get().status == InboxStatus.APPLIED
+
+
+def test_the_sweep_lists_each_stream_whose_next_message_failed(receive, remote):
+    from coordination.federation.inbox import failed_streams
+
+    receive(1, requesting_agency={"node": "de-node", "id": 99, "name": "New unit"})
+
+    assert failed_streams() == [(remote.peer.pk, STREAM)]
+
+
 def test_a_request_received_twice_is_kept_once(receive):
     receive(1)
     receive(2)
