@@ -9,9 +9,9 @@ import json
 import psycopg2
 import pytest
 
+from bench.federation_nodes import database_url
 from tests.conftest import services_required
 from tests.federation.live import (
-    _url,
     add_peers,
     drop_databases,
     postgres_settings,
@@ -133,7 +133,7 @@ def run(node, code):
 
 def tamper(node, sql, *params):
     """Alter the node's custody table by SQL, past its append-only trigger, and commit."""
-    conn = psycopg2.connect(_url(node.db, node.database))
+    conn = psycopg2.connect(database_url(node.db, node.database))
     try:
         with conn, conn.cursor() as cursor:
             cursor.execute(
