@@ -18,6 +18,8 @@ def broker_settings(redis_url, var_dir):
     return {
         # A host name, though the transport ignores it, keeps kombu from warning on each use.
         "broker_url": "filesystem://localhost/",
+        # kombu's filesystem transport, writing each message whole before it is seen.
+        "broker_transport": "coordination.file_broker:Transport",
         "broker_transport_options": {
             "data_folder_in": str(queue_dir / "queue"),
             "data_folder_out": str(queue_dir / "queue"),
