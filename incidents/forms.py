@@ -125,7 +125,16 @@ RECIPIENT_FIELDS = (
     "last_name",
     "agency__short_name",
     "agency__country",
+    "agency__node__name",
 )
+
+
+def recipient_label(user):
+    """A named recipient as the pickers show them; a person of another node says which."""
+    label = f"{user.display_name} · {user.agency.short_name} ({user.agency.country.code})"
+    if user.agency.node_id:
+        label += " · " + _("node %(node)s") % {"node": user.agency.node.name}
+    return label
 
 
 class RecipientsField(forms.ModelMultipleChoiceField):
@@ -171,15 +180,14 @@ class TimelineEntryForm(forms.Form):
         self.fields["body"].widget.attrs["maxlength"] = settings.MARKDOWN_MAX_CHARS
         self.fields["tlp"].choices = [(v, TLP(v).label) for v in TLP.at_least(incident.tlp)]
         self.fields["audience"].queryset = (
-            User.objects.filter(is_active=True, agency__participations__incident=incident)
+            User.objects.nameable()
+            .filter(agency__participations__incident=incident)
             .exclude(pk=user.pk)
-            .select_related("agency")
+            .select_related("agency__node")
             .only(*RECIPIENT_FIELDS)
             .order_by("agency__country", "agency__name", "last_name", "first_name")
         )
-        self.fields["audience"].label_from_instance = lambda u: (
-            f"{u.display_name} · {u.agency.short_name} ({u.agency.country.code})"
-        )
+        self.fields["audience"].label_from_instance = recipient_label
         # Only entries the user may see can be corrected; checked again by the action.
         self.fields["corrects"].queryset = TimelineEntry.objects.filter(
             incident=incident

@@ -1,5 +1,6 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
+from django.db.models import Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -7,8 +8,20 @@ from accounts.choices import Role
 from accounts.timezones import TIMEZONE_CHOICES, validate_timezone
 
 
+class PeopleManager(UserManager):
+    def nameable(self):
+        """Who may be named on a TLP:RED item: active people of this node, and the people
+        another node's directory lists now (``listed_by_node``)."""
+        return self.filter(Q(is_active=True) | Q(listed_by_node=True))
+
+
 class User(AbstractUser):
-    """A person working for one agency. A superuser may have no agency."""
+    """A person working for one agency. A superuser may have no agency.
+
+    A person of another node's agency, published in its directory, has a row here so that
+    a TLP:RED item can name them (``coordination.federation.directory``): inactive, without
+    password, username ``<node>:<username there>``. Such a row signs in nowhere.
+    """
 
     agency = models.ForeignKey(
         "accounts.Agency",
@@ -29,6 +42,15 @@ class User(AbstractUser):
         choices=TIMEZONE_CHOICES,
         validators=[validate_timezone],
     )
+
+    listed_by_node = models.BooleanField(
+        _("listed by another node"),
+        default=False,
+        editable=False,
+        help_text=_("A person of another node's agency, as that node's directory lists them."),
+    )
+
+    objects = PeopleManager()
 
     # The request changing this user, where a view knows it (the admin, the password
     # views): the audit records of ``save()`` name its actor and address.
@@ -61,6 +83,10 @@ class User(AbstractUser):
 
     def forget_visibility_group_ids(self):
         self.__dict__.pop("visibility_group_ids", None)
+
+    @property
+    def may_be_named(self):
+        return self.is_active or self.listed_by_node
 
     def has_role(self, *roles):
         return self.is_active and self.role in roles

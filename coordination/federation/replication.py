@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Agency
 from coordination.federation import identity, outbox
 from coordination.federation.choices import PeerState
+from coordination.federation.directory import username_there
 from coordination.federation.models import Peer
 from incidents.choices import TLP
 
@@ -150,7 +151,7 @@ def audience_by_node(users):
         if agency is None:
             continue
         node = agency.node.name if agency.node_id else identity.node_name()
-        grouped.setdefault(node, []).append(user.username)
+        grouped.setdefault(node, []).append(username_there(user))
     return grouped
 
 

@@ -115,7 +115,7 @@ def _check_audience(incident, *, tlp, audience):
     if tlp != TLP.RED:
         return {"audience": _("Named recipients are only for TLP:RED indicators.")}
     participating = set(incident.participations.values_list("agency_id", flat=True))
-    if any(not u.is_active or u.agency_id not in participating for u in audience):
+    if any(not u.may_be_named or u.agency_id not in participating for u in audience):
         return {"audience": _("Named recipients must belong to a participating agency.")}
     return {}
 

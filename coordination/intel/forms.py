@@ -9,7 +9,7 @@ from accounts.models import User
 from coordination.intel.choices import TYPED_CHOICES, IndicatorType
 from coordination.intel.normalise import detect_type, normalise
 from incidents.choices import TLP
-from incidents.forms import datetime_local_field
+from incidents.forms import datetime_local_field, recipient_label
 
 
 def _offer_tlp(field, incident):
@@ -30,14 +30,13 @@ def _audience_field():
 def _offer_audience(field, incident, user):
     """The people of the case's agencies, as for TLP:RED timeline entries."""
     field.queryset = (
-        User.objects.filter(is_active=True, agency__participations__incident=incident)
+        User.objects.nameable()
+        .filter(agency__participations__incident=incident)
         .exclude(pk=getattr(user, "pk", None))
-        .select_related("agency")
+        .select_related("agency__node")
         .order_by("agency__country", "agency__name", "last_name", "first_name")
     )
-    field.label_from_instance = lambda u: (
-        f"{u.display_name} · {u.agency.short_name} ({u.agency.country.code})"
-    )
+    field.label_from_instance = recipient_label
 
 
 def _check_value(form, type_, value):

@@ -229,8 +229,8 @@ class TimelineEntryCreateSerializer(serializers.Serializer):
         if incident is None or request is None:
             return
         # Only ids the caller could know: users of the case's agencies, entries they see.
-        self.fields["audience"].child_relation.queryset = User.objects.filter(
-            is_active=True, agency__participations__incident=incident
+        self.fields["audience"].child_relation.queryset = User.objects.nameable().filter(
+            agency__participations__incident=incident
         )
         self.fields["corrects"].queryset = TimelineEntry.objects.filter(
             incident=incident

@@ -134,8 +134,14 @@ def test_approving_a_request_to_an_agency_of_another_node_sends_it_on_its_own_st
 
 
 def test_the_requesting_node_mails_nobody_of_the_addressee(claire, louis, bka):
-    # A person of de-node's agency known here (e.g. named on a TLP:RED entry).
-    hans = UserFactory(username="hans", agency=bka, role=Role.LIAISON_OFFICER)
+    # A person of de-node's agency known here (listed by its directory for TLP:RED).
+    hans = UserFactory(
+        username="de-node:hans",
+        agency=bka,
+        role=Role.LIAISON_OFFICER,
+        is_active=False,
+        listed_by_node=True,
+    )
     request = draft_to(bka, claire)
     transition_request(request, "submit", claire)
 

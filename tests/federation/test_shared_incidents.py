@@ -117,8 +117,8 @@ def test_red_entry_goes_only_to_the_nodes_of_its_named_recipients(investigator, 
         shared_with=[(bka, ParticipationRole.CONTRIBUTOR), (ccn, ParticipationRole.CONTRIBUTOR)],
     )
     colleague = UserFactory(username="marc", agency=ofac)
-    # A person of de-node known here by the same username as on that node.
-    hans = UserFactory(username="hans", agency=bka, is_active=True)
+    # A person of de-node, as its directory lists them here.
+    hans = UserFactory(username="de-node:hans", agency=bka, is_active=False, listed_by_node=True)
     only_local = actions.add_timeline_entry(
         incident, investigator, "Local only", tlp=TLP.RED, audience=[colleague]
     )
@@ -532,7 +532,7 @@ def test_red_indicator_and_its_entry_go_only_to_the_node_of_its_named_recipient(
         investigator,
         shared_with=[(bka, ParticipationRole.CONTRIBUTOR), (ccn, ParticipationRole.CONTRIBUTOR)],
     )
-    hans = UserFactory(username="hans", agency=bka)
+    hans = UserFactory(username="de-node:hans", agency=bka, is_active=False, listed_by_node=True)
     before_de, before_es = len(sent(remote.peer)), len(sent(spain.peer))
 
     intel_actions.add_indicator(

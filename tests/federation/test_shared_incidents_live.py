@@ -59,6 +59,9 @@ actions.add_timeline_entry(case, lena, 'strict-secret file', tlp='amber+strict',
     attachments=[SimpleUploadedFile('strict.txt', b'strict-secret bytes')])
 actions.add_timeline_entry(case, lena, 'strict-secret source', tlp='amber+strict')
 actions.add_timeline_entry(case, lena, 'red-secret for Marc', tlp='red', audience=[marc])
+# Hans of de-node, as de-node's directory lists him here.
+actions.add_timeline_entry(case, lena, 'red-named for Hans', tlp='red',
+    audience=[User.objects.get(username='de-node:hans')])
 intel.add_indicator(case, lena, value='C2.Example')
 intel.add_indicator(case, lena, value='strict.example', tlp='amber+strict')
 print(json.dumps({'id': case.pk}))
@@ -164,7 +167,23 @@ def test_a_case_shared_across_three_nodes_is_worked_on_each_and_converges(three_
         )
     fr.manage("shell", "-c", PRELUDE + USER.format(username="lena", short="OFAC")
               + USER.format(username="marc", short="OFAC"))  # fmt: skip
-    de.manage("shell", "-c", PRELUDE + USER.format(username="hans", short="BKA-CC"))
+    de.manage(
+        "shell",
+        "-c",
+        PRELUDE
+        + USER.format(username="hans", short="BKA-CC")
+        + "from coordination.federation import directory; directory.publish_changes()",
+    )
+    wait_for(
+        lambda: (
+            fr.query(
+                "SELECT count(*) FROM accounts_user WHERE username = 'de-node:hans' "
+                "AND listed_by_node AND NOT is_active"
+            )
+            == [(1,)]
+        ),
+        what="Hans of de-node listed on fr-node",
+    )
 
     # Given a case filed on fr-node and shared with an agency of de-node and of es-node
     lead_id = run(fr, LEAD_FILES_AND_SHARES)["id"]
@@ -209,28 +228,35 @@ def test_a_case_shared_across_three_nodes_is_worked_on_each_and_converges(three_
         "strict-secret source",
         "red-secret for Marc",
     }
-    for node, case_id in ((de, on_de), (es, on_es)):
+    # (de-node also has the TLP:RED entry that names Hans, for him alone there.)
+    named_hans = [row for row in entries(fr, lead_id) if row[2] == "red-named for Hans"]
+    for node, case_id, extra in ((de, on_de, named_hans), (es, on_es, [])):
         wait_for(
-            lambda node=node, case_id=case_id: len(entries(node, case_id)) == len(on_fr),
+            lambda node=node, case_id=case_id, extra=extra: (
+                len(entries(node, case_id)) == len(on_fr) + len(extra)
+            ),
             what=f"{node.name}'s timeline to catch up",
         )
+        assert sorted(entries(node, case_id)) == sorted(on_fr + extra), node.name
+    assert de.query(
+        "SELECT u.username FROM incidents_timelineentry e "
+        "JOIN incidents_timelineentry_audience a ON a.timelineentry_id = e.id "
+        "JOIN accounts_user u ON u.id = a.user_id WHERE e.body = 'red-named for Hans'"
+    ) == [("hans",)]
     for node, case_id in ((de, on_de), (es, on_es)):
-        assert sorted(entries(node, case_id)) == sorted(on_fr), node.name
         assert node.query(INDICATORS, case_id) == [("203.0.113.7",), ("c2.example",)]
         assert sorted(node.query(PARTICIPANTS, node.name, case_id)) == sorted(
             fr.query(PARTICIPANTS, fr.name, lead_id)
         )
         # Nothing kept home reached the node: not in its tables, not in its inbox.
+        kept_home = ["%strict%", "%red-secret%"] + (["%red-named%"] if node is es else [])
         for table, column in (
             ("incidents_timelineentry", "body"),
             ("intel_indicator", "value"),
             ("federation_inboxmessage", "body::text"),
         ):
-            leaked = node.query(
-                f"SELECT count(*) FROM {table} WHERE {column} LIKE %s OR {column} LIKE %s",
-                "%strict%",
-                "%red-secret%",
-            )
+            where = " OR ".join(f"{column} LIKE %s" for _pattern in kept_home)
+            leaked = node.query(f"SELECT count(*) FROM {table} WHERE {where}", *kept_home)
             assert leaked == [(0,)], (node.name, table)
         assert node.query(
             "SELECT count(*) FROM federation_inboxmessage WHERE status <> 'applied'"

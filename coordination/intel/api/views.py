@@ -135,9 +135,7 @@ class IndicatorViewSet(
         if not ids:
             return []
         users = list(
-            User.objects.filter(
-                pk__in=ids, is_active=True, agency__participations__incident=incident
-            )
+            User.objects.nameable().filter(pk__in=ids, agency__participations__incident=incident)
         )
         if len(users) != len(ids):
             raise exceptions.ValidationError(
