@@ -167,13 +167,26 @@ class CopyWriter:
 
     def __init__(self, model, columns):
         self.table = model._meta.db_table
-        self.columns = columns
+        # Columns the rows leave out take the model's constant default (as the ORM would
+        # write them): a NOT NULL column added later does not break the seeding.
+        self.defaults = [
+            (field.column, field.get_default())
+            for field in model._meta.concrete_fields
+            if field.column not in columns
+            and not field.null
+            and (
+                (field.has_default() and not callable(field.default))
+                or (not field.has_default() and field.empty_strings_allowed)  # text: ""
+            )
+        ]
+        self.columns = [*columns, *(column for column, _value in self.defaults)]
         self.buffer = io.StringIO()
         self.writer = csv.writer(self.buffer, lineterminator="\n")
         self.rows = 0
         self.total = 0
 
     def add(self, *values):
+        values = [*values, *(value for _column, value in self.defaults)]
         self.writer.writerow(["\\N" if v is None else v for v in values])
         self.rows += 1
 
