@@ -10,16 +10,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import services_required
 from tests.e2e.test_journey import htmx_update
 from tests.e2e.test_request_journey import act
-from tests.federation.live import (
-    add_peers,
-    drop_databases,
-    postgres_settings,
-    start_nodes,
-    wait_for,
-)
+from tests.federation.live import add_peers, live_nodes, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.federation, pytest.mark.postgres]
 
@@ -39,15 +32,9 @@ PEOPLE = (
 
 @pytest.fixture
 def two_nodes(tmp_path, worker_id):
-    db = postgres_settings()
-    if db is None:
-        if services_required():
-            pytest.fail("The federation journey needs PostgreSQL (DATABASE_URL) in CI.")
-        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
-    prefix = f"{db['NAME']}_{worker_id}_journey"
-    nodes, names = [], [f"{prefix}_node_{n}" for n in range(len(SPECS))]
-    try:
-        nodes, names = start_nodes(db, prefix, tmp_path, SPECS)
+    with live_nodes(
+        tmp_path, f"{worker_id}_journey", SPECS, what="The federation journey"
+    ) as nodes:
         fr, de = nodes
         add_peers(fr, de)
         for node in nodes:
@@ -66,10 +53,6 @@ def two_nodes(tmp_path, worker_id):
             people=[("lena", "investigator"), ("jonas", "liaison_officer")],
         ))  # fmt: skip
         yield fr, de
-    finally:
-        for node in nodes:
-            node.stop()
-        drop_databases(db, names)
 
 
 @pytest.fixture

@@ -10,12 +10,9 @@ import psycopg2
 import pytest
 
 from bench.federation_nodes import database_url
-from tests.conftest import services_required
 from tests.federation.live import (
     add_peers,
-    drop_databases,
-    postgres_settings,
-    start_nodes,
+    live_nodes,
     wait_for,
 )
 
@@ -110,20 +107,8 @@ FROM incidents_custodyevent c WHERE c.evidence_id = %s ORDER BY c.seq
 
 @pytest.fixture
 def two_nodes(tmp_path, worker_id):
-    db = postgres_settings()
-    if db is None:
-        if services_required():
-            pytest.fail("The live federation test needs PostgreSQL (DATABASE_URL) in CI.")
-        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
-    prefix = f"{db['NAME']}_{worker_id}_custody"
-    nodes, names = [], [f"{prefix}_node_{n}" for n in range(len(SPECS))]
-    try:
-        nodes, names = start_nodes(db, prefix, tmp_path, SPECS)
+    with live_nodes(tmp_path, f"{worker_id}_custody", SPECS) as nodes:
         yield nodes
-    finally:
-        for node in nodes:
-            node.stop()
-        drop_databases(db, names)
 
 
 def run(node, code):

@@ -8,12 +8,9 @@ import time
 
 import pytest
 
-from tests.conftest import services_required
 from tests.federation.live import (
     add_peers,
-    drop_databases,
-    postgres_settings,
-    start_nodes,
+    live_nodes,
     wait_directories,
     wait_for,
 )
@@ -60,20 +57,8 @@ WHERE e.incident_id = %s AND e.body LIKE '%%while de-node is down' ORDER BY e.id
 
 @pytest.fixture
 def two_nodes(tmp_path, worker_id):
-    db = postgres_settings()
-    if db is None:
-        if services_required():
-            pytest.fail("The live federation test needs PostgreSQL (DATABASE_URL) in CI.")
-        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
-    prefix = f"{db['NAME']}_{worker_id}_down"
-    nodes, names = [], [f"{prefix}_node_{n}" for n in range(len(SPECS))]
-    try:
-        nodes, names = start_nodes(db, prefix, tmp_path, SPECS)
+    with live_nodes(tmp_path, f"{worker_id}_down", SPECS) as nodes:
         yield nodes
-    finally:
-        for node in nodes:
-            node.stop()
-        drop_databases(db, names)
 
 
 def test_a_node_down_while_200_changes_are_written_catches_up_alone_with_each_once_in_order(

@@ -8,12 +8,9 @@ import json
 
 import pytest
 
-from tests.conftest import services_required
 from tests.federation.live import (
     add_peers,
-    drop_databases,
-    postgres_settings,
-    start_nodes,
+    live_nodes,
     wait_for,
 )
 
@@ -104,19 +101,8 @@ FROM assistance_requestdeadline WHERE request_id = %s ORDER BY kind
 
 @pytest.fixture
 def two_nodes(tmp_path, worker_id):
-    db = postgres_settings()
-    if db is None:
-        if services_required():
-            pytest.fail("The live federation test needs PostgreSQL (DATABASE_URL) in CI.")
-        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
-    nodes, names = [], [f"{db['NAME']}_{worker_id}_requests_node_{n}" for n in range(2)]
-    try:
-        nodes, names = start_nodes(db, f"{db['NAME']}_{worker_id}_requests", tmp_path, SPECS)
+    with live_nodes(tmp_path, f"{worker_id}_requests", SPECS) as nodes:
         yield nodes
-    finally:
-        for node in nodes:
-            node.stop()
-        drop_databases(db, names)
 
 
 def run(node, code):

@@ -9,12 +9,9 @@ import json
 
 import pytest
 
-from tests.conftest import services_required
 from tests.federation.live import (
     add_peers,
-    drop_databases,
-    postgres_settings,
-    start_nodes,
+    live_nodes,
     wait_for,
 )
 
@@ -117,19 +114,8 @@ LEFT JOIN federation_peer p ON p.id = a.node_id WHERE pa.incident_id = %s
 
 @pytest.fixture
 def three_nodes(tmp_path, worker_id):
-    db = postgres_settings()
-    if db is None:
-        if services_required():
-            pytest.fail("The live federation test needs PostgreSQL (DATABASE_URL) in CI.")
-        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://...")
-    nodes, names = [], [f"{db['NAME']}_{worker_id}_shared_node_{n}" for n in range(3)]
-    try:
-        nodes, names = start_nodes(db, f"{db['NAME']}_{worker_id}_shared", tmp_path, SPECS)
+    with live_nodes(tmp_path, f"{worker_id}_shared", SPECS) as nodes:
         yield nodes
-    finally:
-        for node in nodes:
-            node.stop()
-        drop_databases(db, names)
 
 
 def run(node, code):
