@@ -128,3 +128,25 @@ def make_remote_agency(peer, remote_id, short_name, **fields):
         kind=fields.pop("kind", "police"),
         **fields,
     )
+
+
+@pytest.fixture
+def ofac(node, db):
+    """An agency of this node ("fr-node")."""
+    from tests.factories import AgencyFactory
+
+    return AgencyFactory(short_name="OFAC", name="OFAC", country="FR")
+
+
+@pytest.fixture
+def investigator(ofac):
+    from accounts.choices import Role
+    from tests.factories import UserFactory
+
+    return UserFactory(username="claire", agency=ofac, role=Role.INVESTIGATOR)
+
+
+@pytest.fixture
+def bka(remote):
+    """An agency of de-node, in this node's directory."""
+    return make_remote_agency(remote.peer, 7, "BKA")

@@ -16,7 +16,6 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from accounts.choices import Role
 from coordination.federation import custody
 from coordination.federation.choices import InboxStatus
 from coordination.federation.models import InboxMessage, OutboxMessage
@@ -26,28 +25,13 @@ from incidents.evidence import chain
 from incidents.evidence.choices import CustodyAction, EvidenceStatus
 from incidents.exceptions import TransitionNotAllowed
 from incidents.models import CustodyEvent, Evidence, Incident, Participation
-from tests.factories import AgencyFactory, UserFactory, make_incident
+from tests.factories import make_incident
 from tests.federation.conftest import RemoteNode, make_remote_agency
 
 pytestmark = [pytest.mark.federation, pytest.mark.django_db]
 
 CUSTODY = "evidence.custody"
 SHA = "c" * 64
-
-
-@pytest.fixture
-def bka(remote):
-    return make_remote_agency(remote.peer, 7, "BKA")
-
-
-@pytest.fixture
-def ofac(node, db):
-    return AgencyFactory(short_name="OFAC", name="OFAC", country="FR")
-
-
-@pytest.fixture
-def investigator(ofac):
-    return UserFactory(username="claire", agency=ofac, role=Role.INVESTIGATOR)
 
 
 def sent(peer=None, type=CUSTODY):

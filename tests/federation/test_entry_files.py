@@ -21,10 +21,7 @@ from tests.factories import make_incident
 from tests.federation.test_shared_incidents import (  # noqa: F401 (fixtures)
     DE_CASE,
     STREAM,
-    bka,
     entry_from,
-    investigator,
-    ofac,
     replica,
     sent,
 )

@@ -6,7 +6,6 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 
-from accounts.choices import Role
 from accounts.models import User
 from coordination.federation import directory
 from coordination.federation.choices import InboxStatus
@@ -23,16 +22,6 @@ pytestmark = [pytest.mark.federation, pytest.mark.django_db]
 
 def person(username, name):
     return {"username": username, "name": name}
-
-
-@pytest.fixture
-def ofac(node, db):
-    return AgencyFactory(short_name="OFAC", name="OFAC", country="FR")
-
-
-@pytest.fixture
-def investigator(ofac):
-    return UserFactory(username="claire", agency=ofac, role=Role.INVESTIGATOR)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from accounts.choices import Role
 from coordination.audit.choices import AuditAction
 from coordination.audit.models import AuditRecord
 from coordination.federation import actions as peer_actions
@@ -25,22 +24,6 @@ from tests.factories import AgencyFactory, UserFactory, make_incident
 from tests.federation.conftest import RemoteNode, make_remote_agency
 
 pytestmark = [pytest.mark.federation, pytest.mark.django_db]
-
-
-@pytest.fixture
-def bka(remote):
-    """An agency of de-node, in this node's directory."""
-    return make_remote_agency(remote.peer, 7, "BKA")
-
-
-@pytest.fixture
-def ofac(node, db):
-    return AgencyFactory(short_name="OFAC", name="OFAC", country="FR")
-
-
-@pytest.fixture
-def investigator(ofac):
-    return UserFactory(username="claire", agency=ofac, role=Role.INVESTIGATOR)
 
 
 def sent(peer=None, type=None):
