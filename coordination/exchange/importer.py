@@ -37,6 +37,7 @@ from stix2patterns.v21.pattern import Pattern
 from coordination import parsers
 from coordination.exchange import stix
 from coordination.exchange.events import INDICATORS_IMPORTED
+from coordination.federation import replication
 from coordination.intel.choices import IndicatorType
 from coordination.intel.models import Indicator
 from coordination.intel.normalise import MAX_LENGTH, normalise
@@ -671,15 +672,27 @@ def import_bundle(incident, by, raw):
             for name, value in found.fields().items():
                 setattr(row, name, value)
             row.save()
-            row.derived.all().delete()
+            replication.publish_indicator_change(row)
+            _drop_derived(row)
             report.updated.append(found.summary())
         sources = list(zip(created, new, strict=True)) + revised
         derived = derived_rows(locked, by, now, sources, existing)
         Indicator.objects.bulk_create(derived)
+        for indicator in [*created, *derived]:
+            replication.publish_indicator(indicator)
         report.created = [found.summary() for found in new]
         if new or revised:
             indicators_imported(locked, by, len(new) + len(revised), len(report.duplicates))
     return report
+
+
+def _drop_derived(row):
+    """The values the previous version's pattern named: deleted here, revoked on the nodes
+    that were sent them (a deletion does not travel)."""
+    for derived in row.derived.all():
+        derived.revoked = True
+        replication.publish_indicator_change(derived)
+    row.derived.all().delete()
 
 
 def derived_rows(incident, by, now, sources, existing):

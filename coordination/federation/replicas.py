@@ -264,18 +264,26 @@ def apply_entry(peer, body, message):
 
 @handles(replication.INDICATOR, schema_version=replication.SCHEMA_VERSION)
 def apply_indicator(peer, body, message):
+    """A new indicator, or the new state of one this node holds a copy of."""
     from coordination.intel.choices import IndicatorType
     from coordination.intel.models import Indicator
     from coordination.intel.normalise import normalise
 
     reference = _item_ref(body, "indicator")
-    if _is_own(reference) or find(Indicator, reference) is not None:
+    if _is_own(reference):
         return
     incident = _incident_for(peer, body, reference)
     tlp = _choice(body, "tlp", TLP)
     _check_tlp(tlp, incident)
     audience = _audience(incident, tlp, body, "indicator")
     agency = _agency_of_item(peer, incident, body, "agency")
+    state = _indicator_state(body)
+    copy = find(Indicator, reference)
+    if copy is not None:
+        if copy.incident_id != incident.pk:
+            raise BodyError("indicator: kept here in another case")
+        _update_indicator(copy, tlp, audience, state)
+        return
     type = _choice(body, "type", IndicatorType)
     try:
         value = normalise(type, _text(body, "value", 2048, required=True))
@@ -283,9 +291,6 @@ def apply_indicator(peer, body, message):
         raise BodyError("value: " + "; ".join(exc.messages)) from exc
     if Indicator.objects.filter(incident=incident, type=type, value=value).exists():
         return  # the same observable, added on both sides: one row per case
-    confidence = body.get("confidence")
-    if confidence is not None and (not isinstance(confidence, int) or not 0 <= confidence <= 100):
-        raise BodyError("confidence: a whole number from 0 to 100")
     with transaction.atomic():
         Incident.objects.select_for_update().filter(pk=incident.pk).values_list("pk").first()
         indicator = Indicator.objects.create(
@@ -295,17 +300,52 @@ def apply_indicator(peer, body, message):
             type=type,
             value=value,
             tlp=tlp,
-            first_seen=_moment(body, "first_seen"),
-            last_seen=_moment(body, "last_seen"),
-            confidence=confidence,
-            note=_text(body, "note", 20_000),
             added_by=replication.stand_in(reference["node"]),
             added_by_agency=agency,
             created_at=_moment(body, "created_at", required=True),
+            **state,
         )
         if audience:
             indicator.audience.set(audience)
     replication.publish_indicator(indicator)
+
+
+def _indicator_state(body):
+    """What may change of an indicator after it was written (``revoked`` and
+    ``valid_until`` are optional: a node that does not send them sends neither)."""
+    confidence = body.get("confidence")
+    if confidence is not None and (not isinstance(confidence, int) or not 0 <= confidence <= 100):
+        raise BodyError("confidence: a whole number from 0 to 100")
+    revoked = body.get("revoked", False)
+    if not isinstance(revoked, bool):
+        raise BodyError("revoked: true or false")
+    return {
+        "first_seen": _moment(body, "first_seen"),
+        "last_seen": _moment(body, "last_seen"),
+        "confidence": confidence,
+        "note": _text(body, "note", 20_000),
+        "revoked": revoked,
+        "valid_until": _moment(body, "valid_until"),
+    }
+
+
+def _update_indicator(copy, tlp, audience, state):
+    """Take the new state of a copy from its node. Its label never goes down here: a copy
+    raised on this node keeps its label, and its named recipients are only ever added."""
+    changed = [name for name, value in state.items() if getattr(copy, name) != value]
+    for name in changed:
+        setattr(copy, name, state[name])
+    if TLP.rank(tlp) > TLP.rank(copy.tlp):
+        copy.tlp = tlp
+        changed.append("tlp")
+    named = {user.pk for user in copy.audience.all()}
+    joining = [user for user in audience if user.pk not in named]
+    if changed:
+        copy.save(update_fields=[*changed, "updated_at"])
+    if joining:
+        copy.audience.add(*joining)
+    if changed or joining:
+        replication.publish_indicator(copy)
 
 
 @handles(replication.EVIDENCE, schema_version=replication.SCHEMA_VERSION)

@@ -233,6 +233,8 @@ def indicator_body(indicator, audience):
         "added_by_name": indicator.added_by.display_name,
         "agency": agency_ref(indicator.added_by_agency),
         "created_at": _time(indicator.created_at),
+        "revoked": indicator.revoked,
+        "valid_until": _time(indicator.valid_until),
         "audience": audience,
     }
 
@@ -280,6 +282,15 @@ def publish_entry(entry):
 
 def publish_indicator(indicator):
     return _publish_item(indicator, INDICATOR, indicator_body)
+
+
+def publish_indicator_change(indicator):
+    """An indicator written here, changed later (a sighting merged into it, a new version
+    imported, revoked): its new state goes where the indicator went. A copy of another
+    node's indicator changes here alone; its node decides what travels."""
+    if indicator.origin_node:
+        return 0
+    return publish_indicator(indicator)
 
 
 def _publish_item(item, message_type, body_of):

@@ -260,6 +260,8 @@ def add_indicator(
         if changed:
             existing.save(update_fields=[*changed, "updated_at"])
         readers = _widen_audience(existing, by, audience)
+        if changed or audience:
+            replication.publish_indicator_change(existing)
         events.indicator_merged(incident, by, existing, readers=readers)
         _touch(incident)
         return existing, False
@@ -409,6 +411,8 @@ def paste_indicators(
         for indicator in to_update:
             indicator.updated_at = now
         Indicator.objects.bulk_update(to_update, [*sorted(fields), "updated_at"])
+    for indicator in {i.pk: i for i in [*to_update, *(merged if audience else [])]}.values():
+        replication.publish_indicator_change(indicator)
     events.indicators_pasted(incident, by, added, merged, readers=readers)
     _touch(incident)
     report.stored = True

@@ -1,0 +1,219 @@
+# ruff: noqa: F811 (the replica fixture of test_shared_incidents, imported, is an argument here)
+"""An indicator changed after it was written (a sighting merged into it, a new version
+imported, revoked) sends its new state where it went; the receiving node updates its copy,
+never lowering its label; indicators imported from STIX travel as those written by hand."""
+
+import json
+
+import pytest
+from django.utils import timezone
+
+from coordination.exchange.importer import import_bundle
+from coordination.federation.choices import InboxStatus
+from coordination.federation.models import InboxMessage
+from coordination.intel import actions as intel_actions
+from coordination.intel.models import Indicator
+from incidents.choices import TLP, ParticipationRole
+from tests.factories import make_incident
+from tests.federation.conftest import RemoteNode, make_remote_agency
+from tests.federation.test_shared_incidents import DE_CASE, STREAM, replica, sent  # noqa: F401
+
+pytestmark = [pytest.mark.federation, pytest.mark.django_db]
+
+VALID_FROM = "2026-01-05T10:00:00.000Z"
+
+
+def indicator_from_de(indicator_id=5, **fields):
+    return {
+        "incident": DE_CASE,
+        "indicator": {"node": "de-node", "id": indicator_id},
+        "type": "domain",
+        "value": "c2.example",
+        "tlp": "amber",
+        "first_seen": None,
+        "last_seen": None,
+        "confidence": 60,
+        "note": "",
+        "added_by_name": "Hans",
+        "agency": {"node": "de-node", "id": 7},
+        "created_at": timezone.now().isoformat(),
+        "audience": [],
+        **fields,
+    }
+
+
+def stix_bundle(*patterns, modified=VALID_FROM, **extra):
+    objects = [
+        {
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": f"indicator--00000000-0000-4000-8000-{n:012d}",
+            "created": VALID_FROM,
+            "modified": modified,
+            "pattern": pattern,
+            "pattern_type": "stix",
+            "valid_from": VALID_FROM,
+            **extra,
+        }
+        for n, pattern in enumerate(patterns, start=1)
+    ]
+    bundle = {"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000000"}
+    return json.dumps({**bundle, "objects": objects}).encode()
+
+
+@pytest.fixture
+def shared(investigator, bka, remote):
+    return make_incident(investigator, shared_with=[(bka, ParticipationRole.CONTRIBUTOR)])
+
+
+# Sending ---------------------------------------------------------------------------------
+
+
+def test_a_sighting_merged_into_an_indicator_written_here_sends_its_new_state(
+    investigator, shared, remote
+):
+    indicator, _ = intel_actions.add_indicator(shared, investigator, value="evil.example")
+    seen = timezone.now()
+
+    intel_actions.add_indicator(
+        shared, investigator, value="evil.example", confidence=90, last_seen=seen
+    )
+
+    first, update = sent(remote.peer, "incident.indicator")
+    assert (
+        first.body["indicator"]
+        == update.body["indicator"]
+        == {"node": "fr-node", "id": indicator.pk}
+    )
+    assert (first.body["confidence"], update.body["confidence"]) == (None, 90)
+    assert update.body["last_seen"] == seen.isoformat() and update.body["revoked"] is False
+
+
+def test_a_merge_that_changes_nothing_sends_nothing(investigator, shared, remote):
+    intel_actions.add_indicator(shared, investigator, value="evil.example", confidence=90)
+
+    intel_actions.add_indicator(shared, investigator, value="evil.example", confidence=50)
+
+    assert len(sent(remote.peer, "incident.indicator")) == 1
+
+
+def test_a_pasted_sighting_of_a_known_indicator_sends_its_new_state(investigator, shared, remote):
+    intel_actions.add_indicator(shared, investigator, value="evil.example")
+
+    intel_actions.paste_indicators(shared, investigator, "evil.example\n", confidence=70)
+
+    assert [m.body["confidence"] for m in sent(remote.peer, "incident.indicator")] == [None, 70]
+
+
+def test_a_sighting_merged_into_another_nodes_indicator_stays_here(
+    replica, investigator, remote, post_message
+):
+    post_message(remote.message(2, type="incident.indicator", stream=STREAM,
+                                body=indicator_from_de()))  # fmt: skip
+    before = len(sent(remote.peer, "incident.indicator"))
+
+    intel_actions.add_indicator(replica, investigator, value="c2.example", confidence=95)
+
+    assert Indicator.objects.get(origin_node="de-node").confidence == 95
+    assert len(sent(remote.peer, "incident.indicator")) == before
+
+
+def test_indicators_imported_from_stix_travel_and_a_new_version_revokes_what_it_drops(
+    investigator, shared, remote
+):
+    first = stix_bundle("[domain-name:value = 'a.example' OR domain-name:value = 'b.example']")
+    import_bundle(shared, investigator, first)
+    values = {m.body["value"]: m.body["indicator"] for m in sent(remote.peer, "incident.indicator")}
+    assert {"a.example", "b.example"} <= set(values)
+    before = len(sent(remote.peer, "incident.indicator"))
+
+    revised = stix_bundle(
+        "[domain-name:value = 'a.example' OR domain-name:value = 'c.example']",
+        modified="2026-02-01T10:00:00.000Z",
+        revoked=True,
+    )
+    import_bundle(shared, investigator, revised)
+
+    changes = [m.body for m in sent(remote.peer, "incident.indicator")[before:]]
+    by_value = {}
+    for body in changes:
+        by_value.setdefault(body["value"], []).append(body)
+    assert by_value["b.example"][-1]["revoked"] is True  # dropped here, revoked there
+    assert by_value["b.example"][-1]["indicator"] == values["b.example"]
+    assert not Indicator.objects.filter(incident=shared, value="b.example").exists()
+    source = Indicator.objects.get(incident=shared, stix_id__startswith="indicator--")
+    (source_state,) = [b for b in changes if b["indicator"] == {"node": "fr-node", "id": source.pk}]
+    assert source_state["revoked"] is True  # the new version revokes it
+
+
+# Receiving -------------------------------------------------------------------------------
+
+
+def test_the_new_state_of_a_copy_is_taken_from_its_node(replica, remote, post_message):
+    post_message(remote.message(2, type="incident.indicator", stream=STREAM,
+                                body=indicator_from_de()))  # fmt: skip
+    seen = timezone.now().replace(microsecond=0)
+
+    post_message(
+        remote.message(3, type="incident.indicator", stream=STREAM, body=indicator_from_de(
+            confidence=85, last_seen=seen.isoformat(), revoked=True, note="Sinkholed",
+        ))
+    )  # fmt: skip
+
+    (copy,) = Indicator.objects.filter(incident=replica)
+    assert (copy.confidence, copy.last_seen, copy.revoked, copy.note) == (
+        85, seen, True, "Sinkholed",
+    )  # fmt: skip
+    assert set(InboxMessage.objects.values_list("status", flat=True)) == {InboxStatus.APPLIED}
+
+
+def test_a_copy_raised_here_keeps_its_label_when_its_node_sends_a_lower_one(
+    replica, remote, post_message
+):
+    post_message(remote.message(2, type="incident.indicator", stream=STREAM,
+                                body=indicator_from_de()))  # fmt: skip
+    Indicator.objects.filter(origin_node="de-node").update(tlp=TLP.AMBER_STRICT)
+
+    post_message(remote.message(3, type="incident.indicator", stream=STREAM,
+                                body=indicator_from_de(confidence=99)))  # fmt: skip
+
+    copy = Indicator.objects.get(origin_node="de-node")
+    assert (copy.tlp, copy.confidence) == (TLP.AMBER_STRICT, 99)
+
+
+def test_a_malformed_new_state_changes_nothing(replica, remote, post_message):
+    post_message(remote.message(2, type="incident.indicator", stream=STREAM,
+                                body=indicator_from_de()))  # fmt: skip
+
+    post_message(remote.message(3, type="incident.indicator", stream=STREAM,
+                                body=indicator_from_de(revoked="yes", confidence=10)))  # fmt: skip
+
+    assert Indicator.objects.get(origin_node="de-node").confidence == 60
+    failed = InboxMessage.objects.get(seq=3)
+    assert failed.status == InboxStatus.FAILED and "revoked" in failed.error
+
+
+def test_lead_node_takes_a_contributors_change_and_sends_it_on_to_the_other_nodes(
+    investigator, bka, remote, post_message
+):
+    spain = RemoteNode("es-node")
+    spain.register()
+    ccn = make_remote_agency(spain.peer, 3, "CCN", country="ES")
+    incident = make_incident(
+        investigator,
+        shared_with=[(bka, ParticipationRole.CONTRIBUTOR), (ccn, ParticipationRole.OBSERVER)],
+    )
+    case = {"node": "fr-node", "id": incident.pk}
+    stream = f"incident:fr-node:{incident.pk}"
+    post_message(remote.message(1, type="incident.indicator", stream=stream,
+                                body=indicator_from_de(incident=case)))  # fmt: skip
+    before_de, before_es = len(sent(remote.peer)), len(sent(spain.peer))
+
+    post_message(remote.message(2, type="incident.indicator", stream=stream,
+                                body=indicator_from_de(incident=case, revoked=True)))  # fmt: skip
+
+    assert Indicator.objects.get(origin_node="de-node", origin_id=5).revoked
+    (relayed,) = sent(spain.peer)[before_es:]
+    assert relayed.body["indicator"] == {"node": "de-node", "id": 5}
+    assert relayed.body["revoked"] is True
+    assert sent(remote.peer)[before_de:] == []  # not back to its node
