@@ -1,8 +1,8 @@
 """Three live nodes (own databases, web servers, workers) work one case: fr-node leads it and
 invites an agency of de-node (contributor) and one of es-node (observer). What each side
-writes reaches the others through the lead's node; the databases converge; TLP:AMBER+STRICT
-and TLP:RED material never reaches a node it must not; de-node's user cannot decide status
-or sharing."""
+writes, and a later change to an indicator, reaches the others through the lead's node; the
+databases converge; TLP:AMBER+STRICT and TLP:RED material never reaches a node it must not;
+de-node's user cannot decide status or sharing."""
 
 import hashlib
 import json
@@ -92,7 +92,9 @@ LEAD_CHANGES_STATUS = (
     PRELUDE
     + """
 case = Incident.objects.get(pk={case_id})
-actions.change_status(case, User.objects.get(username='lena'), 'investigating')
+lena = User.objects.get(username='lena')
+intel.add_indicator(case, lena, value='C2.Example', confidence=90)  # a sighting merged
+actions.change_status(case, lena, 'investigating')
 """
 )
 
@@ -198,7 +200,7 @@ def test_a_case_shared_across_three_nodes_is_worked_on_each_and_converges(three_
             what=f"de-node's indicator on {node.name}",
         )
 
-    # When the lead changes the status
+    # When the lead merges a sighting into its indicator and changes the status
     fr.manage("shell", "-c", LEAD_CHANGES_STATUS.format(case_id=lead_id))
     for node, case_id in ((de, on_de), (es, on_es)):
         wait_for(
@@ -208,6 +210,11 @@ def test_a_case_shared_across_three_nodes_is_worked_on_each_and_converges(three_
             ),
             what=f"the new status on {node.name}",
         )
+        assert node.query(
+            "SELECT confidence FROM intel_indicator WHERE incident_id = %s AND value = %s",
+            case_id,
+            "c2.example",
+        ) == [(90,)], node.name
     # Then the databases hold the same case, but for what may not leave fr-node
     on_fr = [row for row in entries(fr, lead_id) if row[3] not in ("amber+strict", "red")]
     assert {row[2] for row in entries(fr, lead_id)} - {row[2] for row in on_fr} >= {
