@@ -42,8 +42,9 @@ def _details(event):
     )
 
 
-def render_report(item, events, result, participations, user):
-    """The PDF bytes of ``item``'s chain-of-custody report."""
+def render_report(item, events, result, participations, user, this_node=""):
+    """The PDF bytes of ``item``'s chain-of-custody report. ``this_node``: the node's name
+    when it federates; each step then names the node that recorded it."""
     from xml.sax.saxutils import escape
 
     from reportlab.lib import colors
@@ -192,11 +193,14 @@ def render_report(item, events, result, participations, user):
         recorded = _("Recorded by %(name)s") % {"name": event.recorded_by_name}
         if event.recorded_by_agency_id:
             recorded += f" ({event.recorded_by_agency.short_name})"
+        recorded += f", {when(event.recorded_at)}"
+        if node := event.origin_node or this_node:
+            recorded += " · " + _("on node %(node)s") % {"node": node}
         rows.append(
             [
                 "",
                 Paragraph(
-                    f"{escape(recorded)}, {escape(when(event.recorded_at))} · "
+                    f"{escape(recorded)} · "
                     f"{escape(_('entry hash'))} <font name='{mono}'>{event.entry_hash}</font>",
                     small,
                 ),

@@ -381,7 +381,12 @@ def evidence_report_pdf(request, reference):
     item = _visible_evidence(request, reference)
     context = _report_context(item, request.user)
     content = render_report(
-        item, context["events"], context["result"], context["participations"], request.user
+        item,
+        context["events"],
+        context["result"],
+        context["participations"],
+        request.user,
+        this_node=context["this_node"],
     )
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = (

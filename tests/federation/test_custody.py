@@ -416,6 +416,18 @@ def test_the_item_page_names_the_node_of_each_step(received_back, investigator, 
     assert "on node de-node" in report.content.decode()
 
 
+def test_the_pdf_report_names_the_node_of_each_step(received_back, investigator, login):
+    import io
+
+    from pypdf import PdfReader
+
+    response = login(investigator).get(f"/evidence/{received_back.reference}/report.pdf")
+
+    pages = PdfReader(io.BytesIO(response.content)).pages
+    flat = " ".join(" ".join(page.extract_text() for page in pages).split())
+    assert "on node fr-node" in flat and "on node de-node" in flat
+
+
 def test_the_api_names_the_node_of_each_step(received_back, investigator, api_login):
     response = api_login(investigator).get(f"/api/v1/evidence/{received_back.reference}/custody/")
 
