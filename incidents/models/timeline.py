@@ -91,6 +91,11 @@ class TimelineEntry(Replicated):
         return self.kind == TimelineKind.NOTE
 
     @property
+    def may_be_corrected_here(self):
+        """A note written on this node: one written on another node is corrected there."""
+        return self.may_be_corrected and not self.origin_node
+
+    @property
     def shown_agency(self):
         """The author's own agency; an entry may be filed under another one (a request's
         entry is filed under the requesting agency, whoever acted). Needs

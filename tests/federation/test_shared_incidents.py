@@ -458,6 +458,23 @@ def test_a_replicated_entry_is_corrected_on_its_authors_node_only(
     assert "corrects" in refused.value.message_dict
 
 
+def test_a_replicas_page_offers_to_correct_only_the_notes_written_on_this_node(
+    replica, remote, post_message, investigator, login
+):
+    post_message(
+        remote.message(
+            2, type="incident.entry", stream=STREAM, body=entry_from("de-node", 920, DE_CASE)
+        )
+    )
+    theirs = TimelineEntry.objects.get(origin_id=920)
+    ours = actions.add_timeline_entry(replica, investigator, "Our note")
+
+    page = login(investigator).get(replica.get_absolute_url()).content.decode()
+
+    assert f"?corrects={ours.pk}" in page
+    assert f"?corrects={theirs.pk}" not in page
+
+
 def test_indicator_and_evidence_from_the_lead_node_are_kept_once(replica, remote, post_message):
     indicator = {
         "incident": DE_CASE,
