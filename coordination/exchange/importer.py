@@ -669,10 +669,12 @@ def import_bundle(incident, by, raw):
             ]
         )
         for row, found in revised:
+            label_before = row.tlp
             for name, value in found.fields().items():
                 setattr(row, name, value)
             row.save()
-            replication.publish_indicator_change(row)
+            raised = TLP.rank(row.tlp) > TLP.rank(label_before)
+            replication.publish_indicator_change(row, label_raised=raised)
             _drop_derived(row)
             report.updated.append(found.summary())
         sources = list(zip(created, new, strict=True)) + revised

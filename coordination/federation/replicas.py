@@ -310,6 +310,31 @@ def apply_indicator(peer, body, message):
     replication.publish_indicator(indicator)
 
 
+@handles(replication.INDICATOR_RAISED, schema_version=replication.SCHEMA_VERSION)
+def apply_indicator_raised(peer, body, message):
+    """The indicator's label went up on its node, beyond what this node may have: the copy
+    here takes the label and names nobody, so that no one here reads it any more."""
+    from coordination.intel.models import Indicator
+
+    reference = _item_ref(body, "indicator")
+    if _is_own(reference):
+        return
+    incident = _incident_for(peer, body, reference)
+    tlp = _choice(body, "tlp", TLP)
+    if tlp not in (TLP.AMBER_STRICT, TLP.RED):
+        raise BodyError("tlp: amber+strict or red")
+    copy = find(Indicator, reference)
+    if copy is None:
+        return  # never sent here: nothing to hide
+    if copy.incident_id != incident.pk:
+        raise BodyError("indicator: kept here in another case")
+    if TLP.rank(tlp) > TLP.rank(copy.tlp):
+        copy.tlp = tlp
+        copy.save(update_fields=["tlp", "updated_at"])
+    copy.audience.clear()
+    replication.publish_label_raised(copy)
+
+
 def _indicator_state(body):
     """What may change of an indicator after it was written (``revoked`` and
     ``valid_until`` are optional: a node that does not send them sends neither)."""
@@ -346,6 +371,8 @@ def _update_indicator(copy, tlp, audience, state):
         copy.audience.add(*joining)
     if changed or joining:
         replication.publish_indicator(copy)
+    if "tlp" in changed:
+        replication.publish_label_raised(copy)  # the lead's node tells the other nodes
 
 
 @handles(replication.EVIDENCE, schema_version=replication.SCHEMA_VERSION)

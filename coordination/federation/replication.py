@@ -28,6 +28,7 @@ SCHEMA_VERSION = 1
 STATE = "incident.state"
 ENTRY = "incident.entry"
 INDICATOR = "incident.indicator"
+INDICATOR_RAISED = "incident.indicator_raised"
 EVIDENCE = "incident.evidence"
 
 # Material above this never leaves its node (TLP:AMBER+STRICT) or only to named people
@@ -284,13 +285,35 @@ def publish_indicator(indicator):
     return _publish_item(indicator, INDICATOR, indicator_body)
 
 
-def publish_indicator_change(indicator):
+def publish_indicator_change(indicator, *, label_raised=False):
     """An indicator written here, changed later (a sighting merged into it, a new version
     imported, revoked): its new state goes where the indicator went. A copy of another
-    node's indicator changes here alone; its node decides what travels."""
+    node's indicator changes here alone; its node decides what travels.
+
+    ``label_raised``: its TLP went up. A node that holds a copy and may not have the new
+    label's content (TLP:AMBER+STRICT, or TLP:RED naming nobody there) is told to raise
+    its copy's label, which hides it there (``incident.indicator_raised``)."""
     if indicator.origin_node:
         return 0
-    return publish_indicator(indicator)
+    sent = publish_indicator(indicator)
+    if label_raised:
+        sent += publish_label_raised(indicator)
+    return sent
+
+
+def publish_label_raised(indicator):
+    """``incident.indicator_raised`` to the nodes of the case the new label keeps the
+    indicator from: the label, never the content. The lead's node sends a contributor's on."""
+    if not is_on():
+        return 0
+    incident = indicator.incident
+    given = destinations(
+        incident, indicator.origin_node, indicator.tlp, audience_by_node(_named(indicator))
+    )
+    holding = destinations(incident, indicator.origin_node, TLP.CLEAR)
+    peers = [peer for peer in holding if peer not in given]
+    body = {"incident": ref(incident), "indicator": ref(indicator), "tlp": indicator.tlp}
+    return _send(peers, incident, INDICATOR_RAISED, body)
 
 
 def _publish_item(item, message_type, body_of):

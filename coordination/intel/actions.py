@@ -261,7 +261,7 @@ def add_indicator(
             existing.save(update_fields=[*changed, "updated_at"])
         readers = _widen_audience(existing, by, audience)
         if changed or audience:
-            replication.publish_indicator_change(existing)
+            replication.publish_indicator_change(existing, label_raised="tlp" in changed)
         events.indicator_merged(incident, by, existing, readers=readers)
         _touch(incident)
         return existing, False
@@ -391,7 +391,7 @@ def paste_indicators(
     for indicator in added:
         replication.publish_indicator(indicator)
     readers = {i.pk: {by.pk, *(u.pk for u in audience)} for i in added}
-    merged, to_update, fields = [], [], set()
+    merged, to_update, fields, raised = [], [], set(), set()
     for indicator in existing.values():
         changed = _merge(
             indicator,
@@ -405,6 +405,8 @@ def paste_indicators(
         if changed:
             to_update.append(indicator)
             fields.update(changed)
+        if "tlp" in changed:
+            raised.add(indicator.pk)
         readers[indicator.pk] = _widen_audience(indicator, by, audience)
     if to_update:
         now = timezone.now()
@@ -412,7 +414,7 @@ def paste_indicators(
             indicator.updated_at = now
         Indicator.objects.bulk_update(to_update, [*sorted(fields), "updated_at"])
     for indicator in {i.pk: i for i in [*to_update, *(merged if audience else [])]}.values():
-        replication.publish_indicator_change(indicator)
+        replication.publish_indicator_change(indicator, label_raised=indicator.pk in raised)
     events.indicators_pasted(incident, by, added, merged, readers=readers)
     _touch(incident)
     report.stored = True

@@ -14,7 +14,7 @@ from coordination.federation.models import InboxMessage
 from coordination.intel import actions as intel_actions
 from coordination.intel.models import Indicator
 from incidents.choices import TLP, ParticipationRole
-from tests.factories import make_incident
+from tests.factories import UserFactory, make_incident
 from tests.federation.conftest import RemoteNode, make_remote_agency
 from tests.federation.test_shared_incidents import DE_CASE, STREAM, replica, sent  # noqa: F401
 
@@ -217,3 +217,102 @@ def test_lead_node_takes_a_contributors_change_and_sends_it_on_to_the_other_node
     assert relayed.body["indicator"] == {"node": "de-node", "id": 5}
     assert relayed.body["revoked"] is True
     assert sent(remote.peer)[before_de:] == []  # not back to its node
+
+
+# A label raised after the indicator went -----------------------------------------------------
+
+
+def test_a_label_raised_beyond_what_a_node_may_have_tells_it_to_hide_its_copy(
+    investigator, shared, remote
+):
+    indicator, _ = intel_actions.add_indicator(shared, investigator, value="evil.example")
+
+    intel_actions.add_indicator(
+        shared, investigator, value="evil.example", tlp=TLP.AMBER_STRICT, confidence=99
+    )
+
+    messages = sent(remote.peer)
+    assert [m.body["confidence"] for m in messages if m.type == "incident.indicator"] == [None]
+    (notice,) = [m for m in messages if m.type == "incident.indicator_raised"]
+    assert notice.body == {
+        "incident": {"node": "fr-node", "id": shared.pk},
+        "indicator": {"node": "fr-node", "id": indicator.pk},
+        "tlp": "amber+strict",
+    }  # the label, never the content
+
+
+def test_a_label_raised_to_red_goes_whole_to_the_named_node_and_as_a_notice_to_the_others(
+    investigator, bka, remote
+):
+    spain = RemoteNode("es-node")
+    spain.register()
+    ccn = make_remote_agency(spain.peer, 3, "CCN", country="ES")
+    incident = make_incident(
+        investigator,
+        shared_with=[(bka, ParticipationRole.CONTRIBUTOR), (ccn, ParticipationRole.OBSERVER)],
+    )
+    hans = UserFactory(username="de-node:hans", agency=bka, is_active=False, listed_by_node=True)
+    intel_actions.add_indicator(incident, investigator, value="evil.example")
+    before_de, before_es = len(sent(remote.peer)), len(sent(spain.peer))
+
+    intel_actions.add_indicator(
+        incident, investigator, value="evil.example", tlp=TLP.RED, audience=[hans]
+    )
+
+    to_de = [m for m in sent(remote.peer)[before_de:] if m.type.startswith("incident.indicator")]
+    assert [(m.type, m.body["tlp"], m.body["audience"]) for m in to_de] == [
+        ("incident.indicator", "red", ["hans"])
+    ]
+    to_es = [m for m in sent(spain.peer)[before_es:] if m.type.startswith("incident.indicator")]
+    assert [(m.type, m.body["tlp"]) for m in to_es] == [("incident.indicator_raised", "red")]
+
+
+def test_a_copy_told_of_a_raised_label_is_hidden_from_everyone_here(
+    replica, investigator, remote, post_message
+):
+    post_message(remote.message(2, type="incident.indicator", stream=STREAM,
+                                body=indicator_from_de()))  # fmt: skip
+    assert Indicator.objects.filter(incident=replica).visible_to(investigator).exists()
+    notice = {"incident": DE_CASE, "indicator": {"node": "de-node", "id": 5}, "tlp": "red"}
+
+    post_message(remote.message(3, type="incident.indicator_raised", stream=STREAM, body=notice))
+
+    copy = Indicator.objects.get(origin_node="de-node")
+    assert copy.tlp == TLP.RED and not copy.audience.exists()
+    assert not Indicator.objects.filter(incident=replica).visible_to(investigator).exists()
+    assert InboxMessage.objects.get(seq=3).status == InboxStatus.APPLIED
+
+
+def test_a_raised_label_notice_for_an_indicator_never_sent_here_changes_nothing(
+    replica, remote, post_message
+):
+    notice = {"incident": DE_CASE, "indicator": {"node": "de-node", "id": 404}, "tlp": "red"}
+
+    post_message(remote.message(2, type="incident.indicator_raised", stream=STREAM, body=notice))
+
+    assert InboxMessage.objects.get(seq=2).status == InboxStatus.APPLIED
+    assert not Indicator.objects.exists()
+
+
+def test_lead_node_passes_a_contributors_raised_label_on_to_the_other_nodes(
+    investigator, bka, remote, post_message
+):
+    spain = RemoteNode("es-node")
+    spain.register()
+    ccn = make_remote_agency(spain.peer, 3, "CCN", country="ES")
+    incident = make_incident(
+        investigator,
+        shared_with=[(bka, ParticipationRole.CONTRIBUTOR), (ccn, ParticipationRole.OBSERVER)],
+    )
+    case = {"node": "fr-node", "id": incident.pk}
+    stream = f"incident:fr-node:{incident.pk}"
+    post_message(remote.message(1, type="incident.indicator", stream=stream,
+                                body=indicator_from_de(incident=case)))  # fmt: skip
+    before_es = len(sent(spain.peer))
+    notice = {"incident": case, "indicator": {"node": "de-node", "id": 5}, "tlp": "amber+strict"}
+
+    post_message(remote.message(2, type="incident.indicator_raised", stream=stream, body=notice))
+
+    assert Indicator.objects.get(origin_node="de-node").tlp == TLP.AMBER_STRICT
+    (relayed,) = sent(spain.peer)[before_es:]
+    assert relayed.type == "incident.indicator_raised" and relayed.body == notice
