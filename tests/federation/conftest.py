@@ -150,3 +150,35 @@ def investigator(ofac):
 def bka(remote):
     """An agency of de-node, in this node's directory."""
     return make_remote_agency(remote.peer, 7, "BKA")
+
+
+@pytest.fixture
+def spain(node, db):
+    """A second peer, "es-node", registered here."""
+    spain = RemoteNode("es-node")
+    spain.register()
+    return spain
+
+
+@pytest.fixture
+def ccn(spain):
+    """An agency of es-node, in this node's directory."""
+    return make_remote_agency(spain.peer, 3, "CCN", country="ES")
+
+
+@pytest.fixture
+def led_here(investigator, bka, ccn):
+    """A case this node leads, shared with BKA of de-node (contributor) and CCN of es-node
+    (observer): the lead's node as the hub of three."""
+    from incidents.choices import ParticipationRole
+    from tests.factories import make_incident
+
+    return make_incident(
+        investigator,
+        shared_with=[(bka, ParticipationRole.CONTRIBUTOR), (ccn, ParticipationRole.OBSERVER)],
+    )
+
+
+def lead_stream(incident):
+    """The case's reference in messages and its stream, for a case led here."""
+    return {"node": "fr-node", "id": incident.pk}, f"incident:fr-node:{incident.pk}"

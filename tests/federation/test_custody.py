@@ -26,7 +26,7 @@ from incidents.evidence.choices import CustodyAction, EvidenceStatus
 from incidents.exceptions import TransitionNotAllowed
 from incidents.models import CustodyEvent, Evidence, Incident, Participation
 from tests.factories import make_incident
-from tests.federation.conftest import RemoteNode, make_remote_agency
+from tests.federation.conftest import RemoteNode
 
 pytestmark = [pytest.mark.federation, pytest.mark.django_db]
 
@@ -259,11 +259,8 @@ def test_steps_from_a_node_that_does_not_hold_the_item_are_refused(
 
 
 def test_a_receipt_by_a_node_the_item_was_not_sent_to_is_refused(
-    handed_over, remote, post_message, case
+    handed_over, remote, post_message, case, spain, ccn
 ):
-    spain = RemoteNode("es-node")
-    spain.register()
-    ccn = make_remote_agency(spain.peer, 3, "CCN", country="ES")
     Participation.objects.create(incident=case, agency=ccn, role=ParticipationRole.CONTRIBUTOR)
     body = receipt_on_de(handed_over, remote)
     body["steps"][2] = seal(

@@ -15,7 +15,7 @@ from coordination.intel import actions as intel_actions
 from coordination.intel.models import Indicator
 from incidents.choices import TLP, ParticipationRole
 from tests.factories import UserFactory, make_incident
-from tests.federation.conftest import RemoteNode, make_remote_agency
+from tests.federation.conftest import lead_stream
 from tests.federation.test_shared_incidents import DE_CASE, STREAM, replica, sent  # noqa: F401
 
 pytestmark = [pytest.mark.federation, pytest.mark.django_db]
@@ -194,17 +194,10 @@ def test_a_malformed_new_state_changes_nothing(replica, remote, post_message):
 
 
 def test_lead_node_takes_a_contributors_change_and_sends_it_on_to_the_other_nodes(
-    investigator, bka, remote, post_message
+    remote, post_message, spain, led_here
 ):
-    spain = RemoteNode("es-node")
-    spain.register()
-    ccn = make_remote_agency(spain.peer, 3, "CCN", country="ES")
-    incident = make_incident(
-        investigator,
-        shared_with=[(bka, ParticipationRole.CONTRIBUTOR), (ccn, ParticipationRole.OBSERVER)],
-    )
-    case = {"node": "fr-node", "id": incident.pk}
-    stream = f"incident:fr-node:{incident.pk}"
+    incident = led_here
+    case, stream = lead_stream(incident)
     post_message(remote.message(1, type="incident.indicator", stream=stream,
                                 body=indicator_from_de(incident=case)))  # fmt: skip
     before_de, before_es = len(sent(remote.peer)), len(sent(spain.peer))
@@ -242,11 +235,8 @@ def test_a_label_raised_beyond_what_a_node_may_have_tells_it_to_hide_its_copy(
 
 
 def test_a_label_raised_to_red_goes_whole_to_the_named_node_and_as_a_notice_to_the_others(
-    investigator, bka, remote
+    investigator, bka, remote, spain, ccn
 ):
-    spain = RemoteNode("es-node")
-    spain.register()
-    ccn = make_remote_agency(spain.peer, 3, "CCN", country="ES")
     incident = make_incident(
         investigator,
         shared_with=[(bka, ParticipationRole.CONTRIBUTOR), (ccn, ParticipationRole.OBSERVER)],
@@ -295,17 +285,10 @@ def test_a_raised_label_notice_for_an_indicator_never_sent_here_changes_nothing(
 
 
 def test_lead_node_passes_a_contributors_raised_label_on_to_the_other_nodes(
-    investigator, bka, remote, post_message
+    remote, post_message, spain, led_here
 ):
-    spain = RemoteNode("es-node")
-    spain.register()
-    ccn = make_remote_agency(spain.peer, 3, "CCN", country="ES")
-    incident = make_incident(
-        investigator,
-        shared_with=[(bka, ParticipationRole.CONTRIBUTOR), (ccn, ParticipationRole.OBSERVER)],
-    )
-    case = {"node": "fr-node", "id": incident.pk}
-    stream = f"incident:fr-node:{incident.pk}"
+    incident = led_here
+    case, stream = lead_stream(incident)
     post_message(remote.message(1, type="incident.indicator", stream=stream,
                                 body=indicator_from_de(incident=case)))  # fmt: skip
     before_es = len(sent(spain.peer))

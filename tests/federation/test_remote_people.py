@@ -15,7 +15,7 @@ from incidents import actions
 from incidents.choices import TLP, ParticipationRole
 from incidents.forms import TimelineEntryForm
 from tests.factories import AgencyFactory, UserFactory, make_incident
-from tests.federation.conftest import RemoteNode, agency_entry, make_remote_agency
+from tests.federation.conftest import agency_entry
 
 pytestmark = [pytest.mark.federation, pytest.mark.django_db]
 
@@ -113,11 +113,8 @@ def test_entry_form_offers_the_listed_people_of_a_participating_remote_agency_wi
 
 
 def test_red_entry_naming_a_remote_person_goes_to_their_node_alone_with_their_username_there(
-    listed, investigator, remote
+    listed, investigator, remote, ccn
 ):
-    spain = RemoteNode("es-node")
-    spain.register()
-    ccn = make_remote_agency(spain.peer, 3, "CCN", country="ES")
     incident = make_incident(
         investigator,
         shared_with=[

@@ -21,7 +21,7 @@ from incidents.evidence import actions as evidence_actions
 from incidents.models import Evidence, Incident, Participation, TimelineEntry
 from incidents.permissions import allowed_actions
 from tests.factories import AgencyFactory, UserFactory, make_incident
-from tests.federation.conftest import RemoteNode, make_remote_agency
+from tests.federation.conftest import RemoteNode, lead_stream
 
 pytestmark = [pytest.mark.federation, pytest.mark.django_db]
 
@@ -91,10 +91,9 @@ def test_amber_strict_entry_never_leaves_the_node(investigator, bka, remote):
     assert len(sent()) == before
 
 
-def test_red_entry_goes_only_to_the_nodes_of_its_named_recipients(investigator, bka, remote, ofac):
-    spain = RemoteNode("es-node")
-    spain.register()
-    ccn = make_remote_agency(spain.peer, 3, "CCN", country="ES")
+def test_red_entry_goes_only_to_the_nodes_of_its_named_recipients(
+    investigator, bka, remote, ofac, spain, ccn
+):
     incident = make_incident(
         investigator,
         shared_with=[(bka, ParticipationRole.CONTRIBUTOR), (ccn, ParticipationRole.CONTRIBUTOR)],
@@ -362,17 +361,10 @@ def test_red_entry_is_shown_to_its_named_recipient_alone(
 
 
 def test_lead_node_applies_a_contributors_entry_and_sends_it_on_to_the_other_nodes(
-    investigator, bka, remote, post_message
+    bka, remote, post_message, spain, led_here
 ):
-    spain = RemoteNode("es-node")
-    spain.register()
-    ccn = make_remote_agency(spain.peer, 3, "CCN", country="ES")
-    incident = make_incident(
-        investigator,
-        shared_with=[(bka, ParticipationRole.CONTRIBUTOR), (ccn, ParticipationRole.OBSERVER)],
-    )
-    case = {"node": "fr-node", "id": incident.pk}
-    stream = f"incident:fr-node:{incident.pk}"
+    incident = led_here
+    case, stream = lead_stream(incident)
     body = entry_from("de-node", 77, case, agency={"node": "de-node", "id": 7})
     before_de, before_es = len(sent(remote.peer)), len(sent(spain.peer))
 
@@ -523,11 +515,8 @@ def test_indicator_and_evidence_from_the_lead_node_are_kept_once(replica, remote
 
 
 def test_red_indicator_and_its_entry_go_only_to_the_node_of_its_named_recipient(
-    investigator, bka, remote
+    investigator, bka, remote, spain, ccn
 ):
-    spain = RemoteNode("es-node")
-    spain.register()
-    ccn = make_remote_agency(spain.peer, 3, "CCN", country="ES")
     incident = make_incident(
         investigator,
         shared_with=[(bka, ParticipationRole.CONTRIBUTOR), (ccn, ParticipationRole.CONTRIBUTOR)],
