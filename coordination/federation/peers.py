@@ -14,7 +14,10 @@ from coordination.audit.choices import AuditAction
 from coordination.federation import actions, delivery, identity, inbox
 from coordination.federation.choices import InboxStatus, PeerState
 from coordination.federation.forms import AddPeerForm
-from coordination.federation.models import Peer
+from coordination.federation.models import InboxMessage, Peer
+
+# Messages received that could not be applied, listed on the peers page (oldest first).
+FAILED_SHOWN = 20
 
 
 def is_node_admin(user):
@@ -48,6 +51,17 @@ def _peers():
     ).order_by("name")
 
 
+def _failed_messages():
+    """The messages received that could not be applied, each with its error: the sweep and
+    "Retry now" try them again; the messages after one on its stream wait for it."""
+    return list(
+        InboxMessage.objects.filter(status=InboxStatus.FAILED)
+        .select_related("peer")
+        .only("peer__name", "type", "stream", "seq", "received_at", "error")
+        .order_by("received_at", "pk")[: FAILED_SHOWN + 1]
+    )
+
+
 @node_admin_required
 def peer_list(request):
     form = AddPeerForm(request.POST or None)
@@ -63,11 +77,14 @@ def peer_list(request):
             messages.success(request, _("Peer %(name)s added.") % {"name": peer.name})
             return redirect("federation:peers")
     document = identity.node_document()
+    failed = _failed_messages()
     return render(
         request,
         "federation/peers.html",
         {
             "peers": _peers(),
+            "failed": failed[:FAILED_SHOWN],
+            "more_failed": len(failed) > FAILED_SHOWN,
             "form": form,
             "node": document,
             "fingerprint": identity.grouped(document["fingerprint"]),

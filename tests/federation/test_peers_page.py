@@ -125,3 +125,23 @@ def test_peers_page_is_not_found_while_federation_is_off(login, node_admin, sett
     settings.FEDERATION_NODE_NAME = ""
 
     assert login(node_admin).get("/federation/peers/").status_code == 404
+
+
+def test_messages_received_that_could_not_be_applied_are_listed_with_their_error(
+    login, node_admin, remote, post_message, django_assert_max_num_queries
+):
+    malformed = {"agencies": [{"id": 7, "name": "BKA"}]}  # no kind, country, short name
+    post_message(remote.message(1, body=malformed))
+    client = login(node_admin)
+
+    with django_assert_max_num_queries(13):
+        response = client.get("/federation/peers/")
+
+    text = response.text
+    assert "Messages received that could not be applied" in text
+    assert "directory.published" in text and "directory #1" in text
+    assert "short_name: text of 1 to 40 characters" in text
+
+
+def test_no_failed_message_no_such_list(login, node_admin, remote):
+    assert "could not be applied" not in login(node_admin).get("/federation/peers/").text
