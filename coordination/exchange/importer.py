@@ -680,8 +680,7 @@ def import_bundle(incident, by, raw):
         sources = list(zip(created, new, strict=True)) + revised
         derived = derived_rows(locked, by, now, sources, existing)
         Indicator.objects.bulk_create(derived)
-        for indicator in [*created, *derived]:
-            replication.publish_indicator(indicator)
+        replication.publish_indicators([*created, *derived])
         report.created = [found.summary() for found in new]
         if new or revised:
             indicators_imported(locked, by, len(new) + len(revised), len(report.duplicates))

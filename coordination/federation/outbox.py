@@ -12,24 +12,38 @@ from coordination.federation.models import OutboxMessage, Peer
 
 def enqueue(peer, message_type, stream, body, *, schema_version=1, signed_with=""):
     """One message for ``peer`` on ``stream``, numbered after the stream's last one."""
+    (message,) = enqueue_many(
+        peer, message_type, stream, [body], schema_version=schema_version, signed_with=signed_with
+    )
+    return message
+
+
+def enqueue_many(peer, message_type, stream, bodies, *, schema_version=1, signed_with=""):
+    """Messages for ``peer`` on ``stream``, numbered after its last one in the order given:
+    one lock, one read of the last number and one write for all of them."""
+    if not bodies:
+        return []
     with transaction.atomic():
         # The peer's row serialises numbering: two writers never take the same seq.
         Peer.objects.select_for_update().filter(pk=peer.pk).first()
         last = OutboxMessage.objects.filter(peer=peer, stream=stream).aggregate(m=Max("seq"))["m"]
-        message = OutboxMessage.objects.create(
-            message_id=uuid.uuid4(),
-            peer=peer,
-            stream=stream,
-            seq=(last or 0) + 1,
-            type=message_type,
-            schema_version=schema_version,
-            body=body,
-            signed_with=signed_with,
+        messages = OutboxMessage.objects.bulk_create(
+            OutboxMessage(
+                message_id=uuid.uuid4(),
+                peer=peer,
+                stream=stream,
+                seq=(last or 0) + position,
+                type=message_type,
+                schema_version=schema_version,
+                body=body,
+                signed_with=signed_with,
+            )
+            for position, body in enumerate(bodies, start=1)
         )
         from coordination.federation import delivery
 
         delivery.schedule(peer)
-    return message
+    return messages
 
 
 def enqueue_for_all(message_type, stream, body, **kwargs):

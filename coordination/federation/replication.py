@@ -132,11 +132,19 @@ def destinations(incident, item_node, tlp, audience_nodes=()):
     On the lead's node: every participating node but the item's own. On a replica: what was
     written here goes to the lead's node, and nothing else goes anywhere.
     """
+    return allowed(candidates(incident, item_node), tlp, audience_nodes)
+
+
+def candidates(incident, item_node):
+    """The peers an item of ``incident`` written on ``item_node`` may go to, before TLP."""
     if incident.origin_node:
         lead = lead_peer(incident) if not item_node else None
-        peers = [lead] if lead else []
-    else:
-        peers = [p for p in participant_peers(incident) if p.name != item_node]
+        return [lead] if lead else []
+    return [p for p in participant_peers(incident) if p.name != item_node]
+
+
+def allowed(peers, tlp, audience_nodes=()):
+    """Those of ``peers`` an item marked ``tlp`` may go to (TLP:RED: its recipients' nodes)."""
     if tlp == TLP.AMBER_STRICT:
         return []
     if tlp == TLP.RED:
@@ -283,6 +291,35 @@ def publish_entry(entry):
 
 def publish_indicator(indicator):
     return _publish_item(indicator, INDICATOR, indicator_body)
+
+
+def publish_indicators(indicators):
+    """Indicators of one case written at once (a paste, an import): the messages
+    ``publish_indicator`` sends for each, in the same order, written in one batch per node."""
+    indicators = list(indicators)
+    if not is_on() or not indicators:
+        return 0
+    incident = indicators[0].incident
+    agencies = Agency.objects.select_related("node").in_bulk(
+        {i.added_by_agency_id for i in indicators} - {None}
+    )
+    batches, reachable = {}, {}
+    for indicator in indicators:
+        indicator.incident = incident
+        indicator.added_by_agency = agencies.get(indicator.added_by_agency_id)
+        if indicator.origin_node not in reachable:
+            reachable[indicator.origin_node] = candidates(incident, indicator.origin_node)
+        audience = _named(indicator)
+        peers = allowed(reachable[indicator.origin_node], indicator.tlp, audience_by_node(audience))
+        for group, body in _with_audience(
+            peers, lambda names, i=indicator: indicator_body(i, names), audience, indicator.tlp
+        ):
+            for peer in group:
+                batches.setdefault(peer.pk, (peer, []))[1].append(body)
+    stream = stream_of(incident)
+    for peer, bodies in batches.values():
+        outbox.enqueue_many(peer, INDICATOR, stream, bodies, schema_version=SCHEMA_VERSION)
+    return sum(len(bodies) for _peer, bodies in batches.values())
 
 
 def publish_indicator_change(indicator, *, label_raised=False):

@@ -388,8 +388,7 @@ def paste_indicators(
         through.objects.bulk_create(
             [through(indicator_id=i.pk, user_id=u.pk) for i in added for u in audience]
         )
-    for indicator in added:
-        replication.publish_indicator(indicator)
+    replication.publish_indicators(added)
     readers = {i.pk: {by.pk, *(u.pk for u in audience)} for i in added}
     merged, to_update, fields, raised = [], [], set(), set()
     for indicator in existing.values():

@@ -299,3 +299,42 @@ def test_lead_node_passes_a_contributors_raised_label_on_to_the_other_nodes(
     assert Indicator.objects.get(origin_node="de-node").tlp == TLP.AMBER_STRICT
     (relayed,) = sent(spain.peer)[before_es:]
     assert relayed.type == "incident.indicator_raised" and relayed.body == notice
+
+
+# Many at once ------------------------------------------------------------------------------
+
+
+def _lines(count, start=0):
+    return "\n".join(f"10.1.{n // 250}.{n % 250}" for n in range(start, start + count))
+
+
+def test_a_paste_sends_one_message_per_indicator_in_order_in_a_few_queries(
+    investigator, shared, remote, django_assert_max_num_queries
+):
+    intel_actions.paste_indicators(shared, investigator, _lines(30))
+
+    # Not a few per indicator (they were seven): the rows and messages are written in
+    # batches (SQLite splits a batch in a few statements, PostgreSQL does not).
+    with django_assert_max_num_queries(40):
+        intel_actions.paste_indicators(shared, investigator, _lines(200, start=30))
+
+    messages = sent(remote.peer, "incident.indicator")
+    assert [m.body["value"] for m in messages] == _lines(230).splitlines()
+    assert [m.seq for m in messages] == sorted(m.seq for m in messages)
+    assert len({m.seq for m in messages}) == 230
+
+
+def test_an_import_sends_its_indicators_in_one_batch_per_node(
+    investigator, bka, ccn, remote, spain
+):
+    incident = make_incident(
+        investigator,
+        shared_with=[(bka, ParticipationRole.CONTRIBUTOR), (ccn, ParticipationRole.OBSERVER)],
+    )
+    patterns = [f"[domain-name:value = 'host{n}.example']" for n in range(5)]
+
+    import_bundle(incident, investigator, stix_bundle(*patterns))
+
+    for peer in (remote.peer, spain.peer):
+        values = [m.body["value"] for m in sent(peer, "incident.indicator")]
+        assert values == [f"host{n}.example" for n in range(5)]
