@@ -11,11 +11,14 @@ Times come from the databases: A's outbox ``created_at`` (written) and B's inbox
         .venv/bin/python bench/federation_bench.py throughput --messages 500
     ... federation_bench.py catchup --messages 10000
     ... federation_bench.py pages --rate 5 --requests 30
+    ... federation_bench.py paste --messages 1000
 
 - ``throughput``: A writes N entries while B is up; messages/s from the first written to
   the last applied on B, and each message's latency (written on A -> applied on B).
 - ``catchup``: B is stopped (web server and worker), A writes N entries, B is started
   again: time until B has applied them all, counted from B's start.
+- ``paste``: A's user pastes N values into the shared case at once (one action, as the
+  indicators form does): its seconds and queries on A, then the time until B has them all.
 - ``pages``: B's drawn pages (as ``drawn_pages.py`` measures them: in-process, median
   wall and Python CPU ms, queries) idle, under a steady stream of entries from A, and idle
   again.
@@ -321,6 +324,46 @@ def catchup(pair, args):
     return figures
 
 
+PASTE = """
+import json, time
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from accounts.models import User
+from coordination.intel import actions as intel
+from incidents.models import Incident
+case, lena = Incident.objects.get(pk={case_id}), User.objects.get(username='lena')
+text = "\\n".join(f"10.{{n // 62500}}.{{n // 250 % 250}}.{{n % 250}}" for n in range({count}))
+with CaptureQueriesContext(connection) as queries:
+    started = time.perf_counter()
+    report = intel.paste_indicators(case, lena, text)
+    seconds = time.perf_counter() - started
+print(json.dumps({{'seconds': seconds, 'queries': len(queries.captured_queries),
+                  'lines': len(report.lines)}}))
+"""
+
+
+def paste(pair, args):
+    lead_id, on_b, stream = pair.share("Paste")
+    after = pair.last_seq(stream)
+    pasted = pair.a.shell(PASTE.format(case_id=lead_id, count=args.messages), timeout=3600)
+    written = time.monotonic()
+
+    def on_b_count():
+        return pair.b.scalar("SELECT count(*) FROM intel_indicator WHERE incident_id = %s", on_b)
+
+    wait_for(lambda: on_b_count() == args.messages, limit=3600, interval=0.25,
+             what="every indicator on B")  # fmt: skip
+    pair.wait_delivered(stream)
+    figures = report_stream(pair, stream, after)
+    figures.update(
+        paste_on_a_s=round(pasted["seconds"], 2),
+        paste_queries_on_a=pasted["queries"],
+        pasted=pasted["lines"],
+        all_on_b_after_paste_s=round(time.monotonic() - written, 1),
+    )
+    return figures
+
+
 DRAW = """
 import json, os, statistics, sys, time
 sys.path.insert(0, {root!r})
@@ -428,7 +471,7 @@ def print_pages(figures):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["throughput", "catchup", "pages"])
+    parser.add_argument("what", choices=["throughput", "catchup", "pages", "paste"])
     parser.add_argument("--messages", type=int, default=500)
     parser.add_argument("--rate", type=float, default=5.0, help="pages: entries/s from A")
     parser.add_argument("--stream-seconds", type=float, default=600.0,
@@ -455,9 +498,8 @@ def main(argv=None):
         pair = Pair(args, var_dir)
         try:
             pair.setup()
-            figures = {"throughput": throughput, "catchup": catchup, "pages": pages}[args.what](
-                pair, args
-            )
+            measure = {"throughput": throughput, "catchup": catchup, "pages": pages, "paste": paste}
+            figures = measure[args.what](pair, args)
         finally:
             pair.close()
     figures["load_after"] = os.getloadavg()
