@@ -112,7 +112,8 @@ def test_a_case_and_a_request_are_worked_across_two_nodes_in_the_browser(
     expect(fr.locator("#timeline")).to_contain_text("4,200 bots")
 
     # When she invites the German unit, an agency of de-node, marked as remote
-    fr.locator("#id_invite_country").select_option("DE")
+    with htmx_update(fr, "/agency-options/", "country=DE"):
+        fr.locator("#id_invite_country").select_option("DE")
     option = fr.locator("#id_invite_agency option", has_text="BKA-CC")
     expect(option).to_contain_text("de-node")
     fr.locator("#id_invite_agency").select_option(option.get_attribute("value"))
