@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from coordination.audit.choices import AuditAction
 from coordination.audit.recorder import record
@@ -128,13 +129,48 @@ def remove_peer(peer, *, by=None, request=None):
     return peer
 
 
-def rotate_node_key(*, by=None):
-    """A new node key; every active peer is told in a message signed with the old one."""
+def peers_without_the_last_rotation():
+    """Peers still to be sent a message that needs the previous key (the announcement of
+    the last rotation, or what waited when it was made): while there is one, a new rotation
+    would replace the key it needs."""
+    from coordination.federation.models import OutboxMessage
+
+    current = identity.fingerprint(identity.signing_key())
+    return list(
+        Peer.objects.exclude(state=PeerState.REMOVED)
+        .filter(
+            pk__in=OutboxMessage.objects.filter(delivered_at__isnull=True)
+            .exclude(signed_with__in=["", current])
+            .values("peer")
+        )
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+
+
+def rotate_node_key(*, by=None, request=None):
+    """A new node key; every peer not removed is told in a message signed with the old one
+    (a suspended peer when it is resumed). Refused while a peer waits for the last
+    rotation. The key file is written last: if it cannot be, nothing changes."""
     from coordination.federation import keys
     from coordination.federation.models import OutboxMessage
 
     with transaction.atomic():
-        old, new = identity.rotate_key()
+        # Two rotations at once would each sign with a key the other replaces.
+        list(Peer.objects.select_for_update().exclude(state=PeerState.REMOVED).only("pk"))
+        waiting = peers_without_the_last_rotation()
+        if waiting:
+            raise PeerError(
+                ngettext(
+                    "%(names)s has not received the previous rotation yet: the key can be "
+                    "rotated again once it has (or once it is removed).",
+                    "%(names)s have not received the previous rotation yet: the key can be "
+                    "rotated again once they have (or once they are removed).",
+                    len(waiting),
+                )
+                % {"names": ", ".join(waiting)}
+            )
+        old, new = identity.signing_key(), identity.new_key()
         # What waits was written under the old key and goes out signed with it, before the
         # announcement; what is written from now on is signed with the new key.
         OutboxMessage.objects.filter(delivered_at__isnull=True, signed_with="").update(
@@ -143,10 +179,12 @@ def rotate_node_key(*, by=None):
         messages = keys.announce(old, new)
         record(
             AuditAction.NODE_KEY_ROTATED,
+            request=request,
             actor=by,
             object_type="node",
             object_ref=identity.node_name(),
             details={"old_fingerprint": identity.fingerprint(old),
                      "fingerprint": identity.fingerprint(new)},
         )  # fmt: skip
+        identity.install_key(old, new)
     return len(messages)

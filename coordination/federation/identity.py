@@ -47,6 +47,9 @@ def _write_private(path, key):
     with os.fdopen(fd, "wb") as out:
         out.write(key.as_pem(private=True))
     os.replace(tmp, path)
+    # A second write within the file system's timestamp granularity keeps the stamp: this
+    # process knows the key it wrote without trusting the stamp.
+    _loaded[path] = (_stamp(path), key)
 
 
 def _read(path):
@@ -62,8 +65,16 @@ def _read(path):
 _loaded = {}
 
 
+def _stamp(path):
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return (status.st_ino, status.st_mtime_ns)
+
+
 def _cached(path):
-    stamp = path.stat().st_mtime_ns if path.exists() else None
+    stamp = _stamp(path)
     cached = _loaded.get(path)
     if cached is None or cached[0] != stamp:
         cached = _loaded[path] = (stamp, _read(path))
@@ -93,13 +104,15 @@ def generate_key():
     return key
 
 
-def rotate_key():
-    """A new key replaces the current one, which is kept as the previous key."""
-    current = signing_key()
+def new_key():
+    return OKPKey.generate_key("Ed25519", private=True)
+
+
+def install_key(current, key):
+    """``key`` replaces ``current``, which is kept as the previous key (one only: what was
+    signed with an older one can no longer be signed)."""
     _write_private(previous_key_path(), current)
-    key = OKPKey.generate_key("Ed25519", private=True)
     _write_private(key_path(), key)
-    return current, key
 
 
 def public_jwk(key):

@@ -8,6 +8,7 @@ are refused until it is applied, and their sender retries them.
 from coordination.audit.choices import AuditAction
 from coordination.audit.recorder import record
 from coordination.federation import identity, outbox
+from coordination.federation.choices import PeerState
 from coordination.federation.handlers import BodyError, handles
 from coordination.federation.models import Peer
 
@@ -16,14 +17,16 @@ STREAM = "node"
 
 
 def announce(old_key, new_key):
-    """Tell every active peer, in messages signed with ``old_key``."""
+    """Tell every peer not removed, in messages signed with ``old_key``: a suspended peer's
+    waits for it to be resumed, before what was signed with the new key."""
     body = {
         "public_key": identity.public_jwk(new_key),
         "fingerprint": identity.fingerprint(new_key),
     }
     return outbox.enqueue_for_all(
-        MESSAGE_TYPE, STREAM, body, signed_with=identity.fingerprint(old_key)
-    )
+        MESSAGE_TYPE, STREAM, body, signed_with=identity.fingerprint(old_key),
+        states=[PeerState.ACTIVE, PeerState.SUSPENDED],
+    )  # fmt: skip
 
 
 @handles(MESSAGE_TYPE, schema_version=1)

@@ -46,11 +46,11 @@ def enqueue_many(peer, message_type, stream, bodies, *, schema_version=1, signed
     return messages
 
 
-def enqueue_for_all(message_type, stream, body, **kwargs):
-    """The same message to every active peer (each its own id and seq)."""
+def enqueue_for_all(message_type, stream, body, *, states=(PeerState.ACTIVE,), **kwargs):
+    """The same message to every peer in ``states`` (each its own id and seq)."""
     return [
         enqueue(peer, message_type, stream, body, **kwargs)
-        for peer in Peer.objects.filter(state=PeerState.ACTIVE).order_by("pk")
+        for peer in Peer.objects.filter(state__in=states).order_by("pk")
     ]
 
 

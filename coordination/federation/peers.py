@@ -1,5 +1,5 @@
 """The peers page: node admins see each peer's state and backlog, retry, suspend, resume,
-remove, and add a peer."""
+remove, and add a peer, and rotate the node's key."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from coordination.audit.choices import AuditAction
@@ -134,4 +135,49 @@ def peer_change(request, pk, operation):
         request,
         "federation/peer_confirm.html",
         {"peer": peer, "operation": operation, "backlog": delivery.backlog(peer)},
+    )
+
+
+@node_admin_required
+def rotate_key(request):
+    """GET asks for confirmation (and says what holds a rotation back); POST rotates."""
+    if request.method == "POST":
+        try:
+            told = actions.rotate_node_key(by=request.user, request=request)
+        except actions.PeerError as exc:
+            messages.error(request, str(exc))
+        except OSError as exc:
+            messages.error(
+                request,
+                _(
+                    "The new key could not be written (%(error)s); nothing changed. Run "
+                    "`python manage.py federation_key --rotate` as the user that owns the key "
+                    "file."
+                )
+                % {"error": exc.strerror or exc},
+            )
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "This node's key is rotated; its fingerprint is now %(fingerprint)s. "
+                    "%(count)s peer node is told, in a message signed with the old key.",
+                    "This node's key is rotated; its fingerprint is now %(fingerprint)s. "
+                    "%(count)s peer nodes are told, in messages signed with the old key.",
+                    told,
+                )
+                % {
+                    "count": told,
+                    "fingerprint": identity.grouped(identity.fingerprint(identity.signing_key())),
+                },
+            )
+        return redirect("federation:peers")
+    return render(
+        request,
+        "federation/rotate_key.html",
+        {
+            "fingerprint": identity.grouped(identity.fingerprint(identity.signing_key())),
+            "told": Peer.objects.filter(state__in=[PeerState.ACTIVE, PeerState.SUSPENDED]).count(),
+            "waiting": actions.peers_without_the_last_rotation(),
+        },
     )

@@ -9,6 +9,7 @@ urlpatterns = [
     path("outbox/", views.outbox_view, name="outbox"),
     path("files/", views.files_view, name="files"),
     path("peers/", peers.peer_list, name="peers"),
+    path("peers/rotate-key/", peers.rotate_key, name="rotate_key"),
     path("peers/<int:pk>/retry/", peers.peer_retry, name="peer_retry"),
     path(
         "peers/<int:pk>/<str:operation>/",

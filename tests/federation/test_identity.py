@@ -75,3 +75,17 @@ def test_well_known_document_is_not_found_while_federation_is_off(settings, clie
     settings.FEDERATION_NODE_NAME = ""
 
     assert client.get("/.well-known/concord-node").status_code == 404
+
+
+@pytest.mark.django_db
+def test_rotate_command_prints_the_new_fingerprint_and_refuses_a_second_rotation_while_a_peer_waits(
+    remote, node, capsys
+):
+    call_command("federation_key", "--rotate")
+
+    new = identity.fingerprint(identity.signing_key())
+    out = capsys.readouterr().out
+    assert "1 peer(s) told" in out and identity.grouped(new) in out
+    with pytest.raises(CommandError, match="de-node has not received the previous rotation"):
+        call_command("federation_key", "--rotate")
+    assert identity.fingerprint(identity.signing_key()) == new

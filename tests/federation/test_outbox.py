@@ -221,6 +221,41 @@ def test_rotating_the_node_key_announces_the_new_key_signed_with_the_old_one(
     assert protocol.header_of(protocol.sign_message(later))["kid"] == identity.fingerprint(new_key)
 
 
+def test_a_suspended_peer_is_told_of_a_rotation_when_it_is_resumed(remote, node, peer_inbox):
+    from coordination.federation import identity
+
+    actions.suspend_peer(remote.peer)
+    actions.rotate_node_key()
+
+    announcement = OutboxMessage.objects.get(type="node.key_rotated", peer=remote.peer)
+    assert announcement.signed_with == identity.fingerprint(node)
+    assert announcement.delivered_at is None
+
+
+def test_a_second_rotation_is_refused_while_a_peer_waits_for_the_first(remote, node, peer_inbox):
+    from coordination.federation import identity
+
+    actions.rotate_node_key()
+    first = identity.fingerprint(identity.signing_key())
+
+    with pytest.raises(actions.PeerError, match="de-node has not received"):
+        actions.rotate_node_key()
+
+    assert identity.fingerprint(identity.signing_key()) == first
+    OutboxMessage.objects.update(delivered_at=timezone.now())
+    actions.rotate_node_key()
+    assert identity.fingerprint(identity.signing_key()) != first
+
+
+def test_a_removed_peer_does_not_hold_back_a_rotation(remote, node, peer_inbox):
+    actions.rotate_node_key()
+    actions.remove_peer(remote.peer)
+
+    actions.rotate_node_key()
+
+    assert OutboxMessage.objects.filter(type="node.key_rotated").count() == 1
+
+
 def test_a_peer_failing_midway_keeps_what_it_took_and_counts_one_failure_from_there(
     remote, node, monkeypatch
 ):

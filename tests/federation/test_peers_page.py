@@ -145,3 +145,73 @@ def test_messages_received_that_could_not_be_applied_are_listed_with_their_error
 
 def test_no_failed_message_no_such_list(login, node_admin, remote):
     assert "could not be applied" not in login(node_admin).get("/federation/peers/").text
+
+
+def test_rotating_the_key_asks_for_confirmation_then_rotates_and_is_audited(
+    login, node_admin, remote, node
+):
+    from coordination.federation import identity
+    from coordination.federation.models import OutboxMessage
+
+    old = identity.fingerprint(node)
+    client = login(node_admin)
+
+    confirm = client.get("/federation/peers/rotate-key/")
+    assert confirm.status_code == 200 and "Rotate this node's key?" in confirm.text
+    assert "1 peer node is told" in confirm.text
+    assert identity.fingerprint(identity.signing_key()) == old
+
+    response = client.post("/federation/peers/rotate-key/", follow=True)
+
+    new = identity.fingerprint(identity.signing_key())
+    assert new != old
+    assert identity.grouped(new) in response.text
+    assert "1 peer node is told" in response.text
+    assert OutboxMessage.objects.get(type="node.key_rotated").signed_with == old
+    record = AuditRecord.objects.get(action=AuditAction.NODE_KEY_ROTATED)
+    assert record.actor_name == "root"
+    assert record.details == {"old_fingerprint": old, "fingerprint": new}
+
+
+def test_a_second_rotation_waits_until_every_peer_has_the_first(login, node_admin, remote):
+    from coordination.federation import identity
+
+    client = login(node_admin)
+    client.post("/federation/peers/rotate-key/")
+    rotated = identity.fingerprint(identity.signing_key())
+
+    confirm = client.get("/federation/peers/rotate-key/")
+    response = client.post("/federation/peers/rotate-key/", follow=True)
+
+    assert "de-node has not received the previous rotation yet" in confirm.text
+    assert "de-node has not received the previous rotation yet" in response.text
+    assert identity.fingerprint(identity.signing_key()) == rotated
+    assert AuditRecord.objects.filter(action=AuditAction.NODE_KEY_ROTATED).count() == 1
+
+
+def test_a_key_file_that_cannot_be_written_is_said_and_nothing_changes(
+    login, node_admin, remote, node, monkeypatch
+):
+    from coordination.federation import identity
+
+    def read_only(path, key):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(identity, "_write_private", read_only)
+
+    response = login(node_admin).post("/federation/peers/rotate-key/", follow=True)
+
+    assert "The new key could not be written" in response.text
+    assert "federation_key --rotate" in response.text
+    assert identity.fingerprint(identity.signing_key()) == identity.fingerprint(node)
+    assert not AuditRecord.objects.filter(action=AuditAction.NODE_KEY_ROTATED).exists()
+
+
+def test_rotating_the_key_is_refused_to_everyone_but_node_admins(login, remote, node, lead_agency):
+    from accounts.choices import Role
+    from coordination.federation import identity
+
+    user = UserFactory(agency=lead_agency, role=Role.AGENCY_ADMIN)
+
+    assert login(user).post("/federation/peers/rotate-key/").status_code == 403
+    assert identity.fingerprint(identity.signing_key()) == identity.fingerprint(node)

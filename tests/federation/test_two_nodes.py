@@ -57,7 +57,9 @@ def two_nodes(tmp_path, worker_id):
         drop_databases(db, names)
 
 
-def test_two_nodes_added_by_fingerprint_exchange_their_agency_directories(two_nodes):
+def test_two_nodes_added_by_fingerprint_exchange_their_directories_and_follow_a_key_rotation(
+    two_nodes,
+):
     a, b = two_nodes
     fingerprint_a = a.manage("federation_node").split("Fingerprint:")[1].strip()
     fingerprint_b = b.document()["fingerprint"]
@@ -95,3 +97,24 @@ def test_two_nodes_added_by_fingerprint_exchange_their_agency_directories(two_no
         ),
         what="node A recording B's receipt",
     )
+
+    # A rotates its key; B learns the new one from the announcement signed with the old
+    # one, then takes what A signs with the new key (A's directory, changed after).
+    out = a.manage("federation_key", "--rotate")
+    assert "1 peer(s) told" in out
+    rotated = a.document()["fingerprint"]
+    assert rotated != fingerprint_a.replace(" ", "")
+    a.manage(
+        "shell", "-c",
+        AGENCY.format(name="OFAC Lyon", short="OFAC-LY", country="FR", mailbox="ly@example.org"),
+    )  # fmt: skip
+    wait_for(
+        lambda: b.query(
+            "SELECT 1 FROM accounts_agency WHERE short_name = 'OFAC-LY' AND node_id IS NOT NULL"
+        ),
+        what="A's directory, signed with its new key, on B",
+    )
+    assert b.query("SELECT fingerprint FROM federation_peer WHERE name = 'fr-node'") == [(rotated,)]
+    assert b.query(
+        "SELECT type, status FROM federation_inboxmessage WHERE type = 'node.key_rotated'"
+    ) == [("node.key_rotated", "applied")]

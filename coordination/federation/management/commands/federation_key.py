@@ -32,8 +32,10 @@ class Command(BaseCommand):
 
             try:
                 count = actions.rotate_node_key()
+            except actions.PeerError as exc:
+                raise CommandError(str(exc)) from exc
             except OSError as exc:
-                raise CommandError(f"cannot write the new key: {exc}") from exc
+                raise CommandError(f"cannot write the new key, nothing changed: {exc}") from exc
             self.stdout.write(self.style.SUCCESS(f"Key rotated; {count} peer(s) told."))
         key = identity.signing_key()
         self.stdout.write(f"Fingerprint: {identity.grouped(identity.fingerprint(key))}")
