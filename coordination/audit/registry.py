@@ -196,6 +196,7 @@ NOT_RECORDED = {
     "federation:peers": "the node's peers, no case data",
     "federation:peer_change": "peer changes are recorded as peer events",
     "federation:peer_retry": "the retry is recorded as a peer event",
+    "federation:rotate_key": "the rotation is recorded as a node event",
 }
 # The accounts pages and the Django admin (whose changes become ADMIN_ACTION records).
 NOT_RECORDED_NAMESPACES = {

@@ -105,6 +105,7 @@ def test_a_case_and_a_request_are_worked_across_two_nodes_in_the_browser(
     fr.get_by_label("Summary").fill("Bots in French hospitals reach servers hosted in Germany.")
     fr.get_by_role("button", name="File incident").click()
     expect(fr.locator("h1")).to_contain_text("Botnet command servers in Frankfurt")
+    fr.wait_for_load_state()
     case_url = fr.url
     fr.get_by_text("Add an entry").click()
     fr.locator("textarea[name=body]").fill("Sinkhole data: **4,200 bots** in France.")
@@ -148,6 +149,7 @@ def test_a_case_and_a_request_are_worked_across_two_nodes_in_the_browser(
     fr.goto(case_url)
     fr.locator("#requests").get_by_role("link", name="Request assistance").click()
     expect(fr.locator("h1")).to_contain_text("Request assistance")
+    fr.wait_for_load_state()  # htmx binds the form's controls once the page has loaded
     with htmx_update(fr, "/requests/new/adapt/"):
         fr.locator("#id_legal_basis").select_option("police")
     receiving = fr.locator("#id_receiving_agency option", has_text="node de-node")
